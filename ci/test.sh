@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test suite, as CI runs it. Installs what it needs; run from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --all-targets
+cargo test --doc
+
+echo "== bench builds"
+cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings

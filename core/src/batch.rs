@@ -1,0 +1,261 @@
+//! [`WriteBatch`]: puts and deletes applied atomically, and its encoding as a WAL record payload.
+//!
+//! Payload layout (see docs/format.md):
+//! ```text
+//! u32 LE  op count
+//! op*:    u8 kind (1 = put, 2 = delete) | varint keyspace | varint key_len | key
+//!         | (put only) varint value_len | value
+//! ```
+
+use crate::error::{Error, Result};
+use crate::limits::{check_key, check_value};
+
+pub(crate) const OP_PUT: u8 = 1;
+pub(crate) const OP_DELETE: u8 = 2;
+
+/// The default keyspace. Named keyspaces get other ids; the format carries the id from day one.
+pub(crate) const DEFAULT_KEYSPACE: u32 = 0;
+
+/// A group of puts and deletes that [`Database::write`](crate::Database::write) applies atomically:
+/// after any crash it is wholly present or wholly absent. Later operations on the same key win.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    /// Encoded ops, without the leading count.
+    ops: Vec<u8>,
+    count: u32,
+}
+
+/// One operation decoded from a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BatchOp<'a> {
+    pub keyspace: u32,
+    pub key: &'a [u8],
+    /// `None` for a delete.
+    pub value: Option<&'a [u8]>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> WriteBatch {
+        WriteBatch::default()
+    }
+
+    /// Adds a put of `key` → `value`. Sizes are checked when the batch is written.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) -> &mut Self {
+        self.ops.push(OP_PUT);
+        put_varint(&mut self.ops, DEFAULT_KEYSPACE as u64);
+        put_bytes(&mut self.ops, key);
+        put_bytes(&mut self.ops, value);
+        self.count += 1;
+        self
+    }
+
+    /// Adds a delete of `key` (deleting an absent key is not an error).
+    pub fn delete(&mut self, key: &[u8]) -> &mut Self {
+        self.ops.push(OP_DELETE);
+        put_varint(&mut self.ops, DEFAULT_KEYSPACE as u64);
+        put_bytes(&mut self.ops, key);
+        self.count += 1;
+        self
+    }
+
+    /// The number of operations.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether the batch holds no operation.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Removes every operation.
+    pub fn clear(&mut self) {
+        self.ops.clear();
+        self.count = 0;
+    }
+
+    /// Bytes of encoded operations, a measure of the batch's size.
+    pub fn encoded_len(&self) -> usize {
+        self.ops.len() + 4
+    }
+
+    /// Checks every key and value against the documented limits.
+    pub(crate) fn validate(&self) -> Result<()> {
+        for op in self.iter() {
+            let op = op?;
+            check_key(op.key)?;
+            if let Some(v) = op.value {
+                check_value(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the WAL payload (count + ops) to `out`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&self.ops);
+    }
+
+    pub(crate) fn iter(&self) -> PayloadIter<'_> {
+        PayloadIter {
+            rest: &self.ops,
+            left: self.count,
+        }
+    }
+}
+
+/// Decodes a WAL payload written by [`WriteBatch::encode_into`].
+pub(crate) fn decode_payload(payload: &[u8]) -> Result<PayloadIter<'_>> {
+    if payload.len() < 4 {
+        return Err(Error::internal("batch payload shorter than its count"));
+    }
+    let count = u32::from_le_bytes(payload[..4].try_into().unwrap());
+    Ok(PayloadIter {
+        rest: &payload[4..],
+        left: count,
+    })
+}
+
+/// Iterates the operations of an encoded batch. A malformed payload yields one `Internal` error
+/// (callers that read from disk turn it into a corruption error naming the file).
+pub(crate) struct PayloadIter<'a> {
+    rest: &'a [u8],
+    left: u32,
+}
+
+impl PayloadIter<'_> {
+    /// The number of operations not yet returned.
+    pub fn remaining(&self) -> u32 {
+        self.left
+    }
+}
+
+impl<'a> Iterator for PayloadIter<'a> {
+    type Item = Result<BatchOp<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return if self.rest.is_empty() {
+                None
+            } else {
+                self.rest = &[];
+                Some(Err(Error::internal(
+                    "trailing bytes after the last batch op",
+                )))
+            };
+        }
+        self.left -= 1;
+        let op = decode_op(&mut self.rest);
+        if op.is_err() {
+            self.left = 0;
+            self.rest = &[];
+        }
+        Some(op)
+    }
+}
+
+fn decode_op<'a>(rest: &mut &'a [u8]) -> Result<BatchOp<'a>> {
+    let bad = || Error::internal("malformed batch op");
+    let (&kind, tail) = rest.split_first().ok_or_else(bad)?;
+    *rest = tail;
+    let keyspace = u32::try_from(get_varint(rest).ok_or_else(bad)?).map_err(|_| bad())?;
+    let key = get_bytes(rest).ok_or_else(bad)?;
+    let value = match kind {
+        OP_PUT => Some(get_bytes(rest).ok_or_else(bad)?),
+        OP_DELETE => None,
+        _ => return Err(bad()),
+    };
+    Ok(BatchOp {
+        keyspace,
+        key,
+        value,
+    })
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub(crate) fn get_varint(input: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, tail) = input.split_first()?;
+        *input = tail;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn get_bytes<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = usize::try_from(get_varint(input)?).ok()?;
+    if input.len() < len {
+        return None;
+    }
+    let (bytes, tail) = input.split_at(len);
+    *input = tail;
+    Some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_round_trips_through_payload() {
+        let mut b = WriteBatch::new();
+        b.put(b"a", b"1").delete(b"b").put(b"", b"");
+        assert_eq!(b.len(), 3);
+        let mut payload = Vec::new();
+        b.encode_into(&mut payload);
+        let ops: Vec<_> = decode_payload(&payload)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(ops.len(), 3);
+        assert_eq!(ops[0].key, b"a");
+        assert_eq!(ops[0].value, Some(&b"1"[..]));
+        assert_eq!(ops[1].value, None);
+        assert_eq!(ops[2].key, b"");
+        assert_eq!(ops[2].value, Some(&b""[..]));
+    }
+
+    #[test]
+    fn truncated_payload_is_an_error_not_a_panic() {
+        let mut b = WriteBatch::new();
+        b.put(b"key", b"value");
+        let mut payload = Vec::new();
+        b.encode_into(&mut payload);
+        for cut in 0..payload.len() {
+            let result: Result<Vec<_>> = match decode_payload(&payload[..cut]) {
+                Ok(it) => it.collect(),
+                Err(e) => Err(e),
+            };
+            assert!(result.is_err(), "cut at {cut} decoded");
+        }
+    }
+
+    #[test]
+    fn varint_round_trips() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            let mut s = &out[..];
+            assert_eq!(get_varint(&mut s), Some(v));
+            assert!(s.is_empty());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Page allocation: which pages are free now, which are freed but may still be read, and the
+//! file's length.
+
+use std::collections::BTreeSet;
+
+/// Free-page bookkeeping, owned by the merge.
+#[derive(Debug, Default)]
+pub(crate) struct Allocator {
+    /// Free pages no tree that anyone can still read references: safe to overwrite.
+    reusable: BTreeSet<u64>,
+    /// Pages freed by the merge of a generation: older trees (and the previous meta page, until
+    /// the new one is durable) still reach them.
+    pending: Vec<(u64, Vec<u64>)>,
+    /// The file's length in pages.
+    page_count: u64,
+}
+
+impl Allocator {
+    pub fn new(page_count: u64, free: impl IntoIterator<Item = u64>) -> Allocator {
+        Allocator {
+            reusable: free.into_iter().collect(),
+            pending: Vec::new(),
+            page_count,
+        }
+    }
+
+    pub fn page_count(&self) -> u64 {
+        self.page_count
+    }
+
+    /// A page to write: the lowest reusable one (keeping the file compact), else a new one at the end.
+    pub fn alloc(&mut self) -> u64 {
+        self.reusable.pop_first().unwrap_or_else(|| {
+            self.page_count += 1;
+            self.page_count - 1
+        })
+    }
+
+    /// Records pages that the tree of `generation` no longer references.
+    pub fn free_later(&mut self, generation: u64, pages: Vec<u64>) {
+        if !pages.is_empty() {
+            self.pending.push((generation, pages));
+        }
+    }
+
+    /// Makes reusable the pages freed at generations ≤ `oldest_live`: only trees older than the
+    /// generation that freed a page can reach it.
+    pub fn release(&mut self, oldest_live: u64) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].0 <= oldest_live {
+                let (_, pages) = self.pending.swap_remove(i);
+                self.reusable.extend(pages);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Drops reusable pages at the end of the file; returns whether the file got shorter.
+    pub fn shrink_tail(&mut self) -> bool {
+        let before = self.page_count;
+        while self.page_count > 2 && self.reusable.remove(&(self.page_count - 1)) {
+            self.page_count -= 1;
+        }
+        self.page_count < before
+    }
+
+    /// Every free page, reusable or pending: what the freelist persists (after a restart no old
+    /// tree is readable any more).
+    pub fn all_free(&self) -> Vec<u64> {
+        let mut all: Vec<u64> = self.reusable.iter().copied().collect();
+        for (_, pages) in &self.pending {
+            all.extend_from_slice(pages);
+        }
+        all.sort_unstable();
+        all
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.pending.iter().map(|(_, p)| p.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuses_lowest_then_grows() {
+        let mut a = Allocator::new(10, [5, 3]);
+        assert_eq!(a.alloc(), 3);
+        assert_eq!(a.alloc(), 5);
+        assert_eq!(a.alloc(), 10);
+        assert_eq!(a.page_count(), 11);
+    }
+
+    #[test]
+    fn pending_pages_wait_for_old_readers() {
+        let mut a = Allocator::new(10, []);
+        a.free_later(4, vec![7, 8]);
+        a.release(3);
+        assert_eq!(a.alloc(), 10);
+        a.release(4);
+        assert_eq!(a.alloc(), 7);
+        assert_eq!(a.all_free(), vec![8]);
+    }
+
+    #[test]
+    fn shrinks_only_a_free_tail() {
+        let mut a = Allocator::new(10, [9, 8, 5]);
+        assert!(a.shrink_tail());
+        assert_eq!(a.page_count(), 8);
+        assert_eq!(a.all_free(), vec![5]);
+        assert!(!a.shrink_tail());
+    }
+}

@@ -1,0 +1,277 @@
+//! [`TreeCursor`]: walks one [`Tree`]'s leaves in key order, both ways, without copying inline
+//! keys or values.
+
+use std::sync::Arc;
+
+use super::node::{NodeView, Stored};
+use super::pager::OwnedPage;
+use super::tree::Tree;
+use crate::error::Result;
+
+const MAX_DEPTH: usize = 64;
+
+/// A position in a tree: the pages from the root down to a leaf, and the index in each.
+pub(crate) struct TreeCursor {
+    tree: Arc<Tree>,
+    /// (page, id, index): in a branch the index is the child position (0 = leftmost); in the leaf
+    /// it is the entry.
+    stack: Vec<(OwnedPage, u64, usize)>,
+    valid: bool,
+    /// The current key when it lives in an overflow chain.
+    key_buf: Option<Vec<u8>>,
+    /// The current value when it lives in an overflow chain (loaded on demand).
+    value_buf: Option<Vec<u8>>,
+}
+
+impl TreeCursor {
+    pub fn new(tree: Arc<Tree>) -> TreeCursor {
+        TreeCursor {
+            tree,
+            stack: Vec::new(),
+            valid: false,
+            key_buf: None,
+            value_buf: None,
+        }
+    }
+
+    pub fn valid(&self) -> bool {
+        self.valid
+    }
+
+    fn leaf(&self) -> NodeView<'_> {
+        let (page, _, _) = self.stack.last().expect("valid cursor has a leaf");
+        NodeView::new(page).expect("leaf was checked when pushed")
+    }
+
+    fn entry(&self) -> super::node::Entry<'_> {
+        let (_, _, idx) = *self.stack.last().expect("valid cursor has a leaf");
+        self.leaf()
+            .entry(idx)
+            .expect("entry was checked when positioned")
+    }
+
+    /// The current key. Only call when `valid()`.
+    pub fn key(&self) -> &[u8] {
+        if let Some(k) = &self.key_buf {
+            return k;
+        }
+        match self.entry().key {
+            Stored::Inline(k) => k,
+            Stored::Overflow { .. } => unreachable!("overflow keys are loaded when positioned"),
+        }
+    }
+
+    /// The current value. Only call when `valid()`.
+    pub fn value(&mut self) -> Result<&[u8]> {
+        match self.entry().value {
+            Stored::Inline(_) => {}
+            Stored::Overflow { first_page, len } => {
+                if self.value_buf.is_none() {
+                    self.value_buf = Some(self.tree.read_overflow(first_page, len)?);
+                }
+            }
+        }
+        if let Some(v) = &self.value_buf {
+            return Ok(v);
+        }
+        match self.entry().value {
+            Stored::Inline(v) => Ok(v),
+            Stored::Overflow { .. } => unreachable!(),
+        }
+    }
+
+    fn push(&mut self, id: u64) -> Result<()> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self
+                .tree
+                .pager
+                .corrupt("tree deeper than 64 levels (a cycle?)"));
+        }
+        let page = self.tree.owned_page(id)?;
+        self.tree.view(&page, id)?;
+        self.stack.push((page, id, 0));
+        Ok(())
+    }
+
+    fn top_view(&self) -> NodeView<'_> {
+        NodeView::new(&self.stack.last().unwrap().0).unwrap()
+    }
+
+    /// Descends from the node on top of the stack to a leaf, taking the first (`forward`) or
+    /// last child at each level, and positions on the first or last entry.
+    fn descend_edge(&mut self, forward: bool) -> Result<()> {
+        loop {
+            let view = self.top_view();
+            let n = view.len();
+            let id = self.stack.last().unwrap().1;
+            if view.is_leaf() {
+                self.stack.last_mut().unwrap().2 = if forward { 0 } else { n.wrapping_sub(1) };
+                return if n == 0 {
+                    self.step(forward)
+                } else {
+                    self.settle()
+                };
+            }
+            let pos = if forward { 0 } else { n };
+            let child = view.child_at(pos).ok_or_else(|| {
+                self.tree
+                    .pager
+                    .corrupt(format!("page {id}: malformed child"))
+            })?;
+            self.stack.last_mut().unwrap().2 = pos;
+            self.push(child)?;
+        }
+    }
+
+    pub fn seek_first(&mut self) -> Result<()> {
+        self.start()?;
+        if self.stack.is_empty() {
+            return Ok(());
+        }
+        self.descend_edge(true)
+    }
+
+    pub fn seek_last(&mut self) -> Result<()> {
+        self.start()?;
+        if self.stack.is_empty() {
+            return Ok(());
+        }
+        self.descend_edge(false)
+    }
+
+    fn start(&mut self) -> Result<()> {
+        self.stack.clear();
+        self.valid = false;
+        self.key_buf = None;
+        self.value_buf = None;
+        if self.tree.root != 0 {
+            self.push(self.tree.root)?;
+        }
+        Ok(())
+    }
+
+    /// Descends towards `key`; leaves the leaf on top with its index at the first entry ≥ `key`.
+    /// Returns whether that entry's key equals `key`.
+    fn descend_to(&mut self, key: &[u8]) -> Result<bool> {
+        loop {
+            let tree = self.tree.clone();
+            let id = self.stack.last().unwrap().1;
+            let view = self.top_view();
+            if view.is_leaf() {
+                let (idx, exact) = view.lower_bound(
+                    key,
+                    |first, len| tree.cmp_overflow_key(key, first, len),
+                    || tree.pager.corrupt(format!("page {id}: malformed entry")),
+                )?;
+                self.stack.last_mut().unwrap().2 = idx;
+                return Ok(exact);
+            }
+            let (child, pos) = tree.child_for(&view, id, key)?;
+            self.stack.last_mut().unwrap().2 = pos;
+            self.push(child)?;
+        }
+    }
+
+    /// Positions at the first key ≥ `key`.
+    pub fn seek_ge(&mut self, key: &[u8]) -> Result<()> {
+        self.start()?;
+        if self.stack.is_empty() {
+            return Ok(());
+        }
+        self.descend_to(key)?;
+        let idx = self.stack.last().unwrap().2;
+        if idx >= self.top_view().len() {
+            self.stack.last_mut().unwrap().2 = idx.wrapping_sub(1);
+            return self.step(true);
+        }
+        self.settle()
+    }
+
+    /// Positions at the last key ≤ `key`.
+    pub fn seek_le(&mut self, key: &[u8]) -> Result<()> {
+        self.start()?;
+        if self.stack.is_empty() {
+            return Ok(());
+        }
+        let exact = self.descend_to(key)?;
+        if exact {
+            return self.settle();
+        }
+        // The entry before the first one ≥ key.
+        self.step(false)
+    }
+
+    pub fn next(&mut self) -> Result<()> {
+        self.step(true)
+    }
+
+    pub fn prev(&mut self) -> Result<()> {
+        self.step(false)
+    }
+
+    /// Moves one entry forward or back from the current leaf index (which may be one past either
+    /// end), climbing and descending as needed.
+    fn step(&mut self, forward: bool) -> Result<()> {
+        self.key_buf = None;
+        self.value_buf = None;
+        self.valid = false;
+        if self.stack.is_empty() {
+            return Ok(());
+        }
+        // Within the leaf.
+        {
+            let n = self.top_view().len();
+            let idx = self.stack.last().unwrap().2;
+            let next = if forward {
+                idx.wrapping_add(1)
+            } else {
+                idx.wrapping_sub(1)
+            };
+            if next < n {
+                self.stack.last_mut().unwrap().2 = next;
+                return self.settle();
+            }
+        }
+        // Climb to the first ancestor with a sibling in that direction.
+        loop {
+            self.stack.pop();
+            let Some(pos) = self.stack.last().map(|t| t.2) else {
+                return Ok(());
+            };
+            let children = self.top_view().len() + 1;
+            let next = if forward {
+                pos + 1
+            } else {
+                pos.wrapping_sub(1)
+            };
+            if next < children {
+                let id = self.stack.last().unwrap().1;
+                let child = self.top_view().child_at(next).ok_or_else(|| {
+                    self.tree
+                        .pager
+                        .corrupt(format!("page {id}: malformed child"))
+                })?;
+                self.stack.last_mut().unwrap().2 = next;
+                self.push(child)?;
+                return self.descend_edge(forward);
+            }
+        }
+    }
+
+    /// Marks the cursor valid at the current leaf index, loading an overflow key.
+    fn settle(&mut self) -> Result<()> {
+        let (id, idx) = self.stack.last().map(|t| (t.1, t.2)).unwrap();
+        let entry = self.leaf().entry(idx).ok_or_else(|| {
+            self.tree
+                .pager
+                .corrupt(format!("page {id}: malformed entry"))
+        })?;
+        self.key_buf = match entry.key {
+            Stored::Inline(_) => None,
+            Stored::Overflow { first_page, len } => Some(self.tree.read_overflow(first_page, len)?),
+        };
+        self.value_buf = None;
+        self.valid = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,470 @@
+//! Applies a sorted run of puts and deletes to a [`Tree`] copy-on-write: every page on a path to a
+//! change is written anew, untouched subtrees are shared, and the old pages are reported as freed.
+//!
+//! A leaf that receives changes is rebuilt by merging its entries with the changes and packing the
+//! result into as many pages as needed; a branch whose children changed is rebuilt from the new
+//! list of children. So an empty tree plus a large sorted run is built bottom-up, page after page.
+//! A branch left with one child is replaced by that child, and an empty node disappears.
+
+use std::cmp::Ordering;
+
+use super::alloc::Allocator;
+use super::node::{
+    build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_ref, pack,
+    NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW, OVERFLOW_REF_SIZE, VALUE_OVERFLOW,
+};
+use super::page::PageType;
+use super::pager::overflow_capacity;
+use super::tree::Tree;
+use crate::error::Result;
+
+/// One change: a put (`Some(value)`) or a delete (`None`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mutation<'a> {
+    pub key: &'a [u8],
+    pub value: Option<&'a [u8]>,
+}
+
+/// A separator key on its way into a branch page.
+enum Sep {
+    /// Already encoded: as it sits in an existing branch entry (inline bytes or overflow ref).
+    Stored { overflow: bool, bytes: Vec<u8> },
+    /// A copy of a leaf's first key, to be encoded where it lands.
+    Fresh(Vec<u8>),
+}
+
+/// A node of the new tree and the separator that leads to it (`None` for the first child: it
+/// keeps its parent's separator).
+struct Child {
+    sep: Option<Sep>,
+    page: u64,
+}
+
+enum Rewrite {
+    Unchanged,
+    Replaced(Vec<Child>),
+}
+
+/// Where the full key of a new leaf entry can be found, for making a separator from it.
+#[derive(Clone, Copy)]
+enum KeySource<'a> {
+    Bytes(&'a [u8]),
+    Chain(u64, u64),
+}
+
+/// Builds the next tree from the current one.
+pub(crate) struct TreeWriter<'a> {
+    tree: &'a Tree,
+    alloc: &'a mut Allocator,
+    /// Pages of the old tree the new one no longer references.
+    pub freed: Vec<u64>,
+    /// Change in the number of live keys.
+    pub entry_delta: i64,
+    page_size: usize,
+}
+
+const MAX_DEPTH: usize = 64;
+
+impl<'a> TreeWriter<'a> {
+    pub fn new(tree: &'a Tree, alloc: &'a mut Allocator) -> TreeWriter<'a> {
+        TreeWriter {
+            tree,
+            alloc,
+            freed: Vec::new(),
+            entry_delta: 0,
+            page_size: tree.pager.page_size(),
+        }
+    }
+
+    /// Applies `muts` (sorted by key, at most one per key) and returns the new root (0 = empty).
+    pub fn apply(&mut self, muts: &[Mutation<'_>]) -> Result<u64> {
+        let root = self.tree.root;
+        if muts.is_empty() {
+            return Ok(root);
+        }
+        let rewrite = if root == 0 {
+            self.rewrite_leaf(None, muts)?
+        } else {
+            self.rewrite(root, muts, 0)?
+        };
+        let Rewrite::Replaced(mut list) = rewrite else {
+            return Ok(root);
+        };
+        loop {
+            match list.len() {
+                0 => return Ok(0),
+                1 => return Ok(list[0].page),
+                _ => list = self.build_branches(list)?,
+            }
+        }
+    }
+
+    fn rewrite(&mut self, id: u64, muts: &[Mutation<'_>], depth: usize) -> Result<Rewrite> {
+        if depth > MAX_DEPTH {
+            return Err(self
+                .tree
+                .pager
+                .corrupt("tree deeper than 64 levels (a cycle?)"));
+        }
+        let tree = self.tree;
+        let page = tree.page(id)?;
+        let view = tree.view(&page, id)?;
+        if view.is_leaf() {
+            self.rewrite_leaf(Some((id, view)), muts)
+        } else {
+            self.rewrite_branch(id, view, muts, depth)
+        }
+    }
+
+    fn malformed(&self, id: u64) -> crate::error::Error {
+        self.tree
+            .pager
+            .corrupt(format!("page {id}: malformed entry"))
+    }
+
+    /// Orders a stored key against `key`.
+    fn cmp_stored(&self, stored: Stored<'_>, key: &[u8]) -> Result<Ordering> {
+        Ok(match stored {
+            Stored::Inline(k) => k.cmp(key),
+            Stored::Overflow { first_page, len } => {
+                self.tree.cmp_overflow_key(key, first_page, len)?.reverse()
+            }
+        })
+    }
+
+    fn rewrite_leaf(
+        &mut self,
+        old: Option<(u64, NodeView<'_>)>,
+        muts: &[Mutation<'_>],
+    ) -> Result<Rewrite> {
+        let old_len = old.map_or(0, |(_, v)| v.len());
+        let mut out: Vec<u8> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
+        let mut keys: Vec<KeySource<'_>> = Vec::new();
+        let mut changed = false;
+        let (mut i, mut j) = (0, 0);
+        while i < old_len || j < muts.len() {
+            let old_entry = match old {
+                Some((id, view)) if i < old_len => {
+                    Some(view.entry(i).ok_or_else(|| self.malformed(id))?)
+                }
+                _ => None,
+            };
+            let ord = match (old_entry, muts.get(j)) {
+                (Some(e), Some(m)) => self.cmp_stored(e.key, m.key)?,
+                (Some(_), None) => Ordering::Less,
+                _ => Ordering::Greater,
+            };
+            match ord {
+                Ordering::Less => {
+                    let e = old_entry.unwrap();
+                    out.extend_from_slice(e.raw);
+                    keys.push(key_source(e.key));
+                    i += 1;
+                }
+                Ordering::Equal => {
+                    let e = old_entry.unwrap();
+                    changed = true;
+                    self.free_stored(e.value)?;
+                    match muts[j].value {
+                        Some(value) => {
+                            // Keep the old key (and its overflow chain, if any) with the new value.
+                            let (key_flag, key_bytes) = match e.key {
+                                Stored::Inline(k) => (0, k.to_vec()),
+                                Stored::Overflow { first_page, len } => {
+                                    (KEY_OVERFLOW, overflow_ref(first_page, len).to_vec())
+                                }
+                            };
+                            self.encode_leaf_entry(&mut out, key_flag, &key_bytes, value)?;
+                            keys.push(key_source(e.key));
+                        }
+                        None => {
+                            self.free_stored(e.key)?;
+                            self.entry_delta -= 1;
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+                Ordering::Greater => {
+                    let m = muts[j];
+                    if let Some(value) = m.value {
+                        let (key_flag, key_bytes) = self.store_key(m.key)?;
+                        self.encode_leaf_entry(&mut out, key_flag, &key_bytes, value)?;
+                        keys.push(KeySource::Bytes(m.key));
+                        self.entry_delta += 1;
+                        changed = true;
+                    }
+                    j += 1;
+                }
+            }
+            if ends.len() < keys.len() {
+                ends.push(out.len());
+            }
+        }
+        if !changed {
+            return Ok(Rewrite::Unchanged);
+        }
+        if let Some((id, _)) = old {
+            self.freed.push(id);
+        }
+        let mut sizes = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in &ends {
+            sizes.push(end - start);
+            start = end;
+        }
+        let groups = pack(&sizes, capacity(self.page_size, PageType::Leaf));
+        let mut children = Vec::with_capacity(groups.len());
+        let mut first = 0;
+        for (g, &group_end) in groups.iter().enumerate() {
+            if group_end == first {
+                continue;
+            }
+            let begin = if first == 0 { 0 } else { ends[first - 1] };
+            let entries: Vec<&[u8]> = (first..group_end)
+                .map(|k| {
+                    let s = if k == 0 { 0 } else { ends[k - 1] };
+                    &out[s..ends[k]]
+                })
+                .collect();
+            debug_assert!(begin <= out.len());
+            let id = self.alloc.alloc();
+            let page = build_page(self.page_size, PageType::Leaf, id, 0, &entries);
+            self.tree.pager.write_page(id, page)?;
+            let sep = if g == 0 {
+                None
+            } else {
+                Some(Sep::Fresh(match keys[first] {
+                    KeySource::Bytes(b) => b.to_vec(),
+                    KeySource::Chain(p, len) => self.tree.read_overflow(p, len)?,
+                }))
+            };
+            children.push(Child { sep, page: id });
+            first = group_end;
+        }
+        Ok(Rewrite::Replaced(children))
+    }
+
+    fn rewrite_branch(
+        &mut self,
+        id: u64,
+        view: NodeView<'_>,
+        muts: &[Mutation<'_>],
+        depth: usize,
+    ) -> Result<Rewrite> {
+        let children = view.len() + 1;
+        let mut list: Vec<Child> = Vec::with_capacity(children);
+        let mut changed = false;
+        let mut m = 0;
+        for c in 0..children {
+            let child = view.child_at(c).ok_or_else(|| self.malformed(id))?;
+            let mut sep = match c {
+                0 => None,
+                _ => {
+                    let e = view.entry(c - 1).ok_or_else(|| self.malformed(id))?;
+                    Some(match e.key {
+                        Stored::Inline(k) => Sep::Stored {
+                            overflow: false,
+                            bytes: k.to_vec(),
+                        },
+                        Stored::Overflow { first_page, len } => Sep::Stored {
+                            overflow: true,
+                            bytes: overflow_ref(first_page, len).to_vec(),
+                        },
+                    })
+                }
+            };
+            // This child takes the changes below the next separator.
+            let end = if c + 1 < children {
+                let next = view.entry(c).ok_or_else(|| self.malformed(id))?.key;
+                let (mut lo, mut hi) = (m, muts.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.cmp_stored(next, muts[mid].key)? == Ordering::Greater {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            } else {
+                muts.len()
+            };
+            let part = &muts[m..end];
+            m = end;
+            if part.is_empty() {
+                list.push(Child { sep, page: child });
+                continue;
+            }
+            match self.rewrite(child, part, depth + 1)? {
+                Rewrite::Unchanged => list.push(Child { sep, page: child }),
+                Rewrite::Replaced(new_children) => {
+                    changed = true;
+                    if new_children.is_empty() {
+                        if let Some(s) = sep.take() {
+                            self.free_sep(s)?;
+                        }
+                    }
+                    for (k, mut ch) in new_children.into_iter().enumerate() {
+                        if k == 0 {
+                            ch.sep = sep.take();
+                        }
+                        list.push(ch);
+                    }
+                }
+            }
+        }
+        if !changed {
+            return Ok(Rewrite::Unchanged);
+        }
+        self.freed.push(id);
+        // If the leftmost child went away, the new first child's separator is not needed: this
+        // node's lower bound comes from its parent.
+        if let Some(first) = list.first_mut() {
+            if let Some(s) = first.sep.take() {
+                self.free_sep(s)?;
+            }
+        }
+        match list.len() {
+            0 | 1 => Ok(Rewrite::Replaced(list)),
+            _ => Ok(Rewrite::Replaced(self.build_branches(list)?)),
+        }
+    }
+
+    /// Packs children into branch pages; returns one child per page, each with the separator
+    /// lifted from its first child.
+    fn build_branches(&mut self, mut list: Vec<Child>) -> Result<Vec<Child>> {
+        // Encode every separator now, so sizes are exact.
+        let mut encoded: Vec<Vec<u8>> = Vec::with_capacity(list.len());
+        for child in &mut list {
+            let mut entry = Vec::new();
+            if let Some(sep) = child.sep.take() {
+                let (overflow, bytes) = match sep {
+                    Sep::Stored { overflow, bytes } => (overflow, bytes),
+                    Sep::Fresh(key) => {
+                        let (flag, bytes) = self.store_key(&key)?;
+                        (flag == KEY_OVERFLOW, bytes)
+                    }
+                };
+                encode_entry(
+                    &mut entry,
+                    if overflow { KEY_OVERFLOW } else { 0 },
+                    &bytes,
+                    &child.page.to_le_bytes(),
+                );
+                child.sep = Some(Sep::Stored { overflow, bytes });
+            }
+            encoded.push(entry);
+        }
+        let sizes: Vec<usize> = encoded.iter().map(Vec::len).collect();
+        let groups = pack(&sizes, capacity(self.page_size, PageType::Branch));
+        let mut out = Vec::with_capacity(groups.len());
+        let mut first = 0;
+        for &group_end in &groups {
+            if group_end == first {
+                continue;
+            }
+            let entries: Vec<&[u8]> = encoded[first + 1..group_end]
+                .iter()
+                .map(Vec::as_slice)
+                .collect();
+            let id = self.alloc.alloc();
+            let page = build_page(
+                self.page_size,
+                PageType::Branch,
+                id,
+                list[first].page,
+                &entries,
+            );
+            self.tree.pager.write_page(id, page)?;
+            out.push(Child {
+                sep: list[first].sep.take(),
+                page: id,
+            });
+            first = group_end;
+        }
+        Ok(out)
+    }
+
+    /// How a new key is stored: inline, or in a new overflow chain.
+    fn store_key(&mut self, key: &[u8]) -> Result<(u8, Vec<u8>)> {
+        if key.len() <= max_inline_key(self.page_size) {
+            Ok((0, key.to_vec()))
+        } else {
+            let first = self.write_chain(key)?;
+            Ok((KEY_OVERFLOW, overflow_ref(first, key.len() as u64).to_vec()))
+        }
+    }
+
+    fn encode_leaf_entry(
+        &mut self,
+        out: &mut Vec<u8>,
+        key_flag: u8,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<()> {
+        if ENTRY_HEADER_SIZE + key.len() + value.len() <= max_inline_entry(self.page_size) {
+            encode_entry(out, key_flag, key, value);
+        } else {
+            let first = self.write_chain(value)?;
+            let r = overflow_ref(first, value.len() as u64);
+            debug_assert_eq!(r.len(), OVERFLOW_REF_SIZE);
+            encode_entry(out, key_flag | VALUE_OVERFLOW, key, &r);
+        }
+        Ok(())
+    }
+
+    /// Writes `data` into a new chain of overflow pages; returns the first page's id.
+    fn write_chain(&mut self, data: &[u8]) -> Result<u64> {
+        let cap = overflow_capacity(self.page_size);
+        let n = data.len().div_ceil(cap).max(1);
+        let ids: Vec<u64> = (0..n).map(|_| self.alloc.alloc()).collect();
+        for (k, chunk_start) in (0..n).map(|k| (k, k * cap)) {
+            let chunk = &data[chunk_start..(chunk_start + cap).min(data.len())];
+            let next = ids.get(k + 1).copied().unwrap_or(0);
+            let page = self.tree.pager.overflow_page(ids[k], next, chunk);
+            self.tree.pager.write_page(ids[k], page)?;
+        }
+        Ok(ids[0])
+    }
+
+    /// Frees the overflow chain of a stored key or value, if it has one.
+    fn free_stored(&mut self, stored: Stored<'_>) -> Result<()> {
+        if let Stored::Overflow { first_page, len } = stored {
+            let tree = self.tree;
+            let freed = &mut self.freed;
+            tree.pager.read_overflow(
+                tree.map.as_deref(),
+                first_page,
+                len,
+                tree.page_count,
+                |id| freed.push(id),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn free_sep(&mut self, sep: Sep) -> Result<()> {
+        if let Sep::Stored {
+            overflow: true,
+            bytes,
+        } = sep
+        {
+            let first = u64::from_le_bytes(bytes[0..8].try_into().unwrap());
+            let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+            self.free_stored(Stored::Overflow {
+                first_page: first,
+                len,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn key_source(stored: Stored<'_>) -> KeySource<'_> {
+    match stored {
+        Stored::Inline(b) => KeySource::Bytes(b),
+        Stored::Overflow { first_page, len } => KeySource::Chain(first_page, len),
+    }
+}

@@ -1,0 +1,14 @@
+//! The copy-on-write B+tree page file: page layouts, the pager and its cache, merging sorted
+//! changes into a new tree, cursors, and the structural check.
+
+pub(crate) mod alloc;
+pub(crate) mod cache;
+pub(crate) mod check;
+pub(crate) mod cursor;
+pub(crate) mod freelist;
+pub(crate) mod merge;
+pub(crate) mod meta;
+pub(crate) mod node;
+pub(crate) mod page;
+pub(crate) mod pager;
+pub(crate) mod tree;

@@ -1,0 +1,335 @@
+//! The layout of leaf and branch pages, reading them without copying and building them.
+//!
+//! ```text
+//! leaf:    header (16) | u16 offsets[count] | entries
+//! branch:  header (16) | u64 leftmost child | u16 offsets[count] | entries
+//! entry:   u8 flags | u16 key_len | u32 value_len | key | value
+//! ```
+//! `offsets[i]` is the byte offset of entry `i` from the start of the page; entries are in key order.
+//! In a leaf, an entry is a key and its value. In a branch, entry `i` is a separator key and the
+//! child (an 8-byte page id in the value) holding keys ≥ that separator and < the next one; keys
+//! below the first separator live under the leftmost child.
+//!
+//! Flag bit 0 marks a key stored in overflow pages, bit 1 a value: the entry then holds a 16-byte
+//! reference `u64 first overflow page | u64 total length` instead of the bytes.
+
+use std::cmp::Ordering;
+
+use super::page::{count, get_u64, init_header, page_type, put_u64, PageType, PAGE_HEADER_SIZE};
+
+pub(crate) const KEY_OVERFLOW: u8 = 1;
+pub(crate) const VALUE_OVERFLOW: u8 = 2;
+pub(crate) const ENTRY_HEADER_SIZE: usize = 7;
+pub(crate) const OVERFLOW_REF_SIZE: usize = 16;
+
+/// Keys longer than this go to overflow pages.
+pub(crate) fn max_inline_key(page_size: usize) -> usize {
+    page_size / 8
+}
+
+/// Leaf entries larger than this move their value to overflow pages, so a leaf holds at least four.
+pub(crate) fn max_inline_entry(page_size: usize) -> usize {
+    page_size / 4 - 2
+}
+
+/// A key or value as stored in an entry: the bytes, or where the overflow pages hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored<'a> {
+    Inline(&'a [u8]),
+    Overflow { first_page: u64, len: u64 },
+}
+
+impl<'a> Stored<'a> {
+    fn parse(bytes: &'a [u8], overflow: bool) -> Option<Stored<'a>> {
+        if !overflow {
+            return Some(Stored::Inline(bytes));
+        }
+        if bytes.len() != OVERFLOW_REF_SIZE {
+            return None;
+        }
+        Some(Stored::Overflow {
+            first_page: get_u64(bytes, 0),
+            len: get_u64(bytes, 8),
+        })
+    }
+}
+
+/// One entry of a leaf or branch page, borrowed from the page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub key: Stored<'a>,
+    /// The value (leaf) or the child id's 8 bytes (branch).
+    pub value: Stored<'a>,
+    /// The whole encoded entry, for copying it unchanged into a new page.
+    pub raw: &'a [u8],
+}
+
+impl Entry<'_> {
+    /// The child page of a branch entry.
+    pub fn child(&self) -> Option<u64> {
+        match self.value {
+            Stored::Inline(b) if b.len() == 8 => Some(get_u64(b, 0)),
+            _ => None,
+        }
+    }
+}
+
+/// A read-only view of a leaf or branch page. Every accessor is bounds-checked: a page that passed
+/// its checksum but is malformed gives `None`, never a panic.
+#[derive(Clone, Copy)]
+pub(crate) struct NodeView<'a> {
+    page: &'a [u8],
+    kind: PageType,
+    count: usize,
+    offsets_at: usize,
+}
+
+impl<'a> NodeView<'a> {
+    pub fn new(page: &'a [u8]) -> Option<NodeView<'a>> {
+        let kind = page_type(page)?;
+        let offsets_at = match kind {
+            PageType::Leaf => PAGE_HEADER_SIZE,
+            PageType::Branch => PAGE_HEADER_SIZE + 8,
+            _ => return None,
+        };
+        let count = count(page) as usize;
+        if offsets_at + 2 * count > page.len() {
+            return None;
+        }
+        Some(NodeView {
+            page,
+            kind,
+            count,
+            offsets_at,
+        })
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.kind == PageType::Leaf
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// The leftmost child of a branch.
+    pub fn leftmost_child(&self) -> u64 {
+        get_u64(self.page, PAGE_HEADER_SIZE)
+    }
+
+    pub fn entry(&self, i: usize) -> Option<Entry<'a>> {
+        if i >= self.count {
+            return None;
+        }
+        let at = self.offsets_at + 2 * i;
+        let off = u16::from_le_bytes(self.page.get(at..at + 2)?.try_into().ok()?) as usize;
+        let head = self.page.get(off..off + ENTRY_HEADER_SIZE)?;
+        let flags = head[0];
+        let key_len = u16::from_le_bytes([head[1], head[2]]) as usize;
+        let value_len = u32::from_le_bytes(head[3..7].try_into().ok()?) as usize;
+        let key_at = off + ENTRY_HEADER_SIZE;
+        let value_at = key_at + key_len;
+        let end = value_at + value_len;
+        let key = Stored::parse(self.page.get(key_at..value_at)?, flags & KEY_OVERFLOW != 0)?;
+        let value = Stored::parse(self.page.get(value_at..end)?, flags & VALUE_OVERFLOW != 0)?;
+        Some(Entry {
+            key,
+            value,
+            raw: &self.page[off..end],
+        })
+    }
+
+    /// The child of a branch at position `i` (0 = leftmost, i ≥ 1 = entry i-1's child).
+    pub fn child_at(&self, i: usize) -> Option<u64> {
+        if i == 0 {
+            Some(self.leftmost_child())
+        } else {
+            self.entry(i - 1)?.child()
+        }
+    }
+
+    /// Binary search: the first entry index whose key is ≥ `key` and whether it is equal.
+    /// `cmp_overflow` compares `key` with a key stored in overflow pages.
+    pub fn lower_bound<E>(
+        &self,
+        key: &[u8],
+        mut cmp_overflow: impl FnMut(u64, u64) -> Result<Ordering, E>,
+        corrupt: impl Fn() -> E,
+    ) -> Result<(usize, bool), E> {
+        let (mut lo, mut hi) = (0usize, self.count);
+        let mut exact = false;
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let entry = self.entry(mid).ok_or_else(&corrupt)?;
+            // Ordering of the entry's key relative to `key`.
+            let ord = match entry.key {
+                Stored::Inline(k) => k.cmp(key),
+                Stored::Overflow { first_page, len } => cmp_overflow(first_page, len)?.reverse(),
+            };
+            match ord {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Equal => {
+                    exact = true;
+                    hi = mid;
+                }
+                Ordering::Greater => hi = mid,
+            }
+        }
+        Ok((lo, exact))
+    }
+}
+
+/// Encodes one entry.
+pub(crate) fn encode_entry(out: &mut Vec<u8>, flags: u8, key: &[u8], value: &[u8]) {
+    out.push(flags);
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(value);
+}
+
+/// The 16 bytes that stand for an overflowed key or value.
+pub(crate) fn overflow_ref(first_page: u64, len: u64) -> [u8; OVERFLOW_REF_SIZE] {
+    let mut r = [0u8; OVERFLOW_REF_SIZE];
+    put_u64(&mut r, 0, first_page);
+    put_u64(&mut r, 8, len);
+    r
+}
+
+/// Bytes available for offsets and entries in a page of `kind`.
+pub(crate) fn capacity(page_size: usize, kind: PageType) -> usize {
+    match kind {
+        PageType::Branch => page_size - PAGE_HEADER_SIZE - 8,
+        _ => page_size - PAGE_HEADER_SIZE,
+    }
+}
+
+/// Splits encoded entries (by their sizes) into page-sized groups: greedy, then the last page
+/// evened out with the one before it so no page ends up nearly empty. Returns group end indices.
+pub(crate) fn pack(sizes: &[usize], capacity: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut used = 0;
+    for (i, &size) in sizes.iter().enumerate() {
+        let cost = size + 2;
+        if used + cost > capacity && used > 0 {
+            ends.push(i);
+            used = 0;
+        }
+        used += cost;
+    }
+    ends.push(sizes.len());
+    if ends.len() >= 2 {
+        let n = ends.len();
+        let start_prev = if n >= 3 { ends[n - 3] } else { 0 };
+        let mut split = ends[n - 2];
+        let mut prev: usize = sizes[start_prev..split].iter().map(|s| s + 2).sum();
+        let mut last: usize = sizes[split..].iter().map(|s| s + 2).sum();
+        // Move entries from the previous page to the last while the last stays the smaller.
+        while split - start_prev > 1 {
+            let moved = sizes[split - 1] + 2;
+            if last + moved > prev - moved {
+                break;
+            }
+            prev -= moved;
+            last += moved;
+            split -= 1;
+        }
+        ends[n - 2] = split;
+    }
+    ends
+}
+
+/// Builds one leaf or branch page from encoded entries.
+pub(crate) fn build_page(
+    page_size: usize,
+    kind: PageType,
+    id: u64,
+    leftmost_child: u64,
+    entries: &[&[u8]],
+) -> Vec<u8> {
+    let mut page = vec![0u8; page_size];
+    init_header(&mut page, kind, entries.len() as u16, id);
+    let offsets_at = if kind == PageType::Branch {
+        put_u64(&mut page, PAGE_HEADER_SIZE, leftmost_child);
+        PAGE_HEADER_SIZE + 8
+    } else {
+        PAGE_HEADER_SIZE
+    };
+    let mut at = offsets_at + 2 * entries.len();
+    for (i, e) in entries.iter().enumerate() {
+        let o = offsets_at + 2 * i;
+        page[o..o + 2].copy_from_slice(&(at as u16).to_le_bytes());
+        page[at..at + e.len()].copy_from_slice(e);
+        at += e.len();
+    }
+    debug_assert!(at <= page_size);
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(entries: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let encoded: Vec<Vec<u8>> = entries
+            .iter()
+            .map(|(k, v)| {
+                let mut e = Vec::new();
+                encode_entry(&mut e, 0, k, v);
+                e
+            })
+            .collect();
+        let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+        build_page(4096, PageType::Leaf, 9, 0, &refs)
+    }
+
+    fn search(view: &NodeView, key: &[u8]) -> (usize, bool) {
+        view.lower_bound::<()>(key, |_, _| Err(()), || ()).unwrap()
+    }
+
+    #[test]
+    fn leaf_entries_read_back_and_search() {
+        let page = leaf(&[(b"b", b"2"), (b"d", b""), (b"f", b"66")]);
+        let view = NodeView::new(&page).unwrap();
+        assert!(view.is_leaf());
+        assert_eq!(view.len(), 3);
+        assert_eq!(view.entry(2).unwrap().value, Stored::Inline(b"66"));
+        assert_eq!(search(&view, b"a"), (0, false));
+        assert_eq!(search(&view, b"b"), (0, true));
+        assert_eq!(search(&view, b"c"), (1, false));
+        assert_eq!(search(&view, b"f"), (2, true));
+        assert_eq!(search(&view, b"g"), (3, false));
+        assert!(view.entry(3).is_none());
+    }
+
+    #[test]
+    fn malformed_offsets_give_none_not_a_panic() {
+        let mut page = leaf(&[(b"b", b"2")]);
+        page[16] = 0xff;
+        page[17] = 0xff;
+        let view = NodeView::new(&page).unwrap();
+        assert!(view.entry(0).is_none());
+        page[6] = 0xff;
+        page[7] = 0xff;
+        assert!(NodeView::new(&page).is_none());
+    }
+
+    #[test]
+    fn pack_fills_pages_and_evens_the_last() {
+        let sizes = vec![100; 100];
+        let ends = pack(&sizes, 4080);
+        assert_eq!(*ends.last().unwrap(), 100);
+        let mut start = 0;
+        for &end in &ends {
+            let used: usize = sizes[start..end].iter().map(|s| s + 2).sum();
+            assert!(used <= 4080);
+            assert!(end > start);
+            start = end;
+        }
+        // 100 entries of 102 bytes: 40 per page → 40, 40, 20 (last evened from 20 is fine).
+        assert!(ends.len() == 3);
+        let ends = pack(&[100; 41], 4080);
+        assert_eq!(ends.len(), 2);
+        assert!(ends[0] <= 21 && ends[0] >= 20, "{ends:?}");
+    }
+}

@@ -1,0 +1,422 @@
+//! The page file: reading pages (through a memory map or the page cache), writing them, and the
+//! meta pages.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::cache::{CacheStats, PageCache};
+use super::meta::{format_version, magic_ok, page_size_of, Meta, FORMAT_VERSION};
+use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
+use crate::error::{Error, ErrorCode, IoContext, Result};
+use crate::storage::{FileLock, StorageFile};
+
+/// Bytes of value data per overflow page: the header, then the next page's id.
+pub(crate) fn overflow_capacity(page_size: usize) -> usize {
+    page_size - PAGE_HEADER_SIZE - 8
+}
+
+/// A read-only map of the page file, and which of its pages passed their checksum check. A page
+/// is checked the first time it is read through the map; pages the merge writes are marked checked.
+pub(crate) struct MappedFile {
+    map: memmap2::Mmap,
+    checked: Box<[AtomicU64]>,
+    page_size: usize,
+}
+
+impl MappedFile {
+    fn pages(&self) -> u64 {
+        (self.map.len() / self.page_size) as u64
+    }
+
+    fn is_checked(&self, id: u64) -> bool {
+        self.checked[(id / 64) as usize].load(Ordering::Acquire) & (1 << (id % 64)) != 0
+    }
+
+    fn mark_checked(&self, id: u64) {
+        if id < self.pages() {
+            self.checked[(id / 64) as usize].fetch_or(1 << (id % 64), Ordering::Release);
+        }
+    }
+
+    fn page(&self, id: u64, path: &Path) -> Result<&[u8]> {
+        let start = id as usize * self.page_size;
+        let bytes = &self.map[start..start + self.page_size];
+        if !self.is_checked(id) {
+            page::check(bytes, id).map_err(|m| Error::corruption(path, m))?;
+            self.mark_checked(id);
+        }
+        Ok(bytes)
+    }
+}
+
+/// A page for a reader: borrowed from the map, or shared from the cache.
+pub(crate) enum PageRef<'a> {
+    Mapped(&'a [u8]),
+    Cached(Arc<Box<[u8]>>),
+}
+
+impl std::ops::Deref for PageRef<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            PageRef::Mapped(b) => b,
+            PageRef::Cached(b) => b,
+        }
+    }
+}
+
+/// A page a cursor can keep: it holds what keeps the bytes alive.
+#[derive(Clone)]
+pub(crate) enum OwnedPage {
+    Mapped(Arc<MappedFile>, u64),
+    Cached(Arc<Box<[u8]>>),
+}
+
+impl std::ops::Deref for OwnedPage {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            OwnedPage::Mapped(m, id) => {
+                let start = *id as usize * m.page_size;
+                &m.map[start..start + m.page_size]
+            }
+            OwnedPage::Cached(b) => b,
+        }
+    }
+}
+
+/// Counters of page traffic, for `stats()`.
+#[derive(Default)]
+pub(crate) struct PagerCounters {
+    pub pages_read: AtomicU64,
+    pub pages_written: AtomicU64,
+}
+
+/// The page file and the ways to read and write its pages.
+pub(crate) struct Pager {
+    file: Arc<dyn StorageFile>,
+    path: PathBuf,
+    page_size: usize,
+    cache: PageCache<Box<[u8]>>,
+    use_mmap: bool,
+    mapping: Mutex<Option<Arc<MappedFile>>>,
+    pub counters: PagerCounters,
+    /// The database directory's LOCK, held for as long as anything (a snapshot, a cursor) can still
+    /// read this file, so another opener cannot reuse pages under a live reader.
+    _lock: Box<dyn FileLock>,
+}
+
+/// What opening the page file found.
+pub(crate) struct Opened {
+    pub pager: Pager,
+    pub meta: Meta,
+}
+
+impl Pager {
+    /// Writes a new, empty page file's two meta pages into `file` (which must be empty).
+    pub fn initialize(file: &dyn StorageFile, path: &Path, page_size: usize) -> Result<()> {
+        let first = Meta {
+            generation: 0,
+            page_count: 2,
+            wal_start_segment: 1,
+            ..Meta::default()
+        };
+        let second = Meta {
+            generation: 1,
+            ..first
+        };
+        for meta in [first, second] {
+            let mut page = meta.encode(page_size);
+            page::seal(&mut page);
+            file.write_at(&page, meta.slot() * page_size as u64)
+                .ctx("write", path)?;
+        }
+        file.sync().ctx("sync", path)
+    }
+
+    /// Opens an existing page file: finds its page size and its newest valid meta page.
+    pub fn open(
+        file: Arc<dyn StorageFile>,
+        path: PathBuf,
+        cache_size: u64,
+        use_mmap: bool,
+        lock: Box<dyn FileLock>,
+    ) -> Result<Opened> {
+        let len = file.len().ctx("stat", &path)?;
+        let mut head = vec![0u8; 32.min(len as usize)];
+        file.read_at(&mut head, 0).ctx("read", &path)?;
+        if !magic_ok(&head) {
+            return Err(Error::new(
+                ErrorCode::NotADatabase,
+                format!(
+                    "{}: not a Lightning DB page file (bad magic)",
+                    path.display()
+                ),
+            ));
+        }
+        let version = format_version(&head);
+        if version > FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "{}: format version {version} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB",
+                    path.display()
+                ),
+            ));
+        }
+        let page_size = page_size_of(&head) as usize;
+        if !(4096..=65536).contains(&page_size) || !page_size.is_power_of_two() {
+            return Err(Error::corruption(
+                &path,
+                format!("meta page names page size {page_size}"),
+            ));
+        }
+        let mut best: Option<Meta> = None;
+        let mut problems = Vec::new();
+        for slot in 0..2u64 {
+            let mut buf = vec![0u8; page_size];
+            if (slot + 1) * page_size as u64 > len {
+                problems.push(format!("meta page {slot} is missing"));
+                continue;
+            }
+            file.read_at(&mut buf, slot * page_size as u64)
+                .ctx("read", &path)?;
+            if let Err(m) = page::check(&buf, slot) {
+                problems.push(m);
+                continue;
+            }
+            if page::page_type(&buf) != Some(PageType::Meta) || !magic_ok(&buf) {
+                problems.push(format!("page {slot} is not a meta page"));
+                continue;
+            }
+            if format_version(&buf) > FORMAT_VERSION {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedVersion,
+                    format!("{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB", path.display(), format_version(&buf)),
+                ));
+            }
+            let meta = Meta::decode(&buf);
+            if meta.slot() != slot {
+                problems.push(format!(
+                    "meta page {slot} holds generation {}",
+                    meta.generation
+                ));
+                continue;
+            }
+            if best.map_or(true, |b| meta.generation > b.generation) {
+                best = Some(meta);
+            }
+        }
+        let meta = best.ok_or_else(|| {
+            Error::corruption(
+                &path,
+                format!("no valid meta page: {}", problems.join("; ")),
+            )
+        })?;
+        if meta.page_count < 2 || meta.page_count * (page_size as u64) > len {
+            return Err(Error::corruption(
+                &path,
+                format!(
+                    "meta page names {} pages but the file holds {}",
+                    meta.page_count,
+                    len / page_size as u64
+                ),
+            ));
+        }
+        let pager = Pager {
+            file,
+            path,
+            page_size,
+            cache: PageCache::new(cache_size),
+            use_mmap,
+            mapping: Mutex::new(None),
+            counters: PagerCounters::default(),
+            _lock: lock,
+        };
+        Ok(Opened { pager, meta })
+    }
+
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// A map covering at least `page_count` pages, or `None` when pages are read through the cache.
+    pub fn mapping_for(&self, page_count: u64) -> Result<Option<Arc<MappedFile>>> {
+        if !self.use_mmap {
+            return Ok(None);
+        }
+        let mut current = self.mapping.lock();
+        if let Some(m) = current.as_ref() {
+            if m.pages() >= page_count {
+                return Ok(Some(m.clone()));
+            }
+        }
+        // Reserve room to grow so the file is not remapped on every merge.
+        let pages = (page_count * 2).max(256);
+        let len = pages * self.page_size as u64;
+        let Some(map) = self.file.map(len).ctx("map", &self.path)? else {
+            return Ok(None);
+        };
+        let words = pages.div_ceil(64) as usize;
+        let checked: Box<[AtomicU64]> = (0..words)
+            .map(|i| {
+                let old = current
+                    .as_ref()
+                    .and_then(|m| m.checked.get(i))
+                    .map_or(0, |w| w.load(Ordering::Acquire));
+                AtomicU64::new(old)
+            })
+            .collect();
+        let mapped = Arc::new(MappedFile {
+            map,
+            checked,
+            page_size: self.page_size,
+        });
+        *current = Some(mapped.clone());
+        Ok(Some(mapped))
+    }
+
+    /// Reads page `id` through `map` if given, else through the cache.
+    pub fn page<'a>(&self, map: Option<&'a MappedFile>, id: u64) -> Result<PageRef<'a>> {
+        match map {
+            Some(m) if id < m.pages() => Ok(PageRef::Mapped(m.page(id, &self.path)?)),
+            _ => Ok(PageRef::Cached(self.cached_page(id)?)),
+        }
+    }
+
+    /// Like [`Pager::page`], for a reader that keeps the page.
+    pub fn owned_page(&self, map: Option<&Arc<MappedFile>>, id: u64) -> Result<OwnedPage> {
+        match map {
+            Some(m) if id < m.pages() => {
+                m.page(id, &self.path)?;
+                Ok(OwnedPage::Mapped(m.clone(), id))
+            }
+            _ => Ok(OwnedPage::Cached(self.cached_page(id)?)),
+        }
+    }
+
+    fn cached_page(&self, id: u64) -> Result<Arc<Box<[u8]>>> {
+        if let Some(p) = self.cache.get(id) {
+            return Ok(p);
+        }
+        let page = Arc::new(self.read_page_uncached(id)?);
+        self.cache.insert(id, page.clone(), self.page_size);
+        Ok(page)
+    }
+
+    /// Reads and checks page `id` from the file, bypassing map and cache.
+    pub fn read_page_uncached(&self, id: u64) -> Result<Box<[u8]>> {
+        let mut buf = vec![0u8; self.page_size].into_boxed_slice();
+        self.file
+            .read_at(&mut buf, id * self.page_size as u64)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    Error::corruption(&self.path, format!("page {id} is past the end of the file"))
+                } else {
+                    Error::io("read", &self.path, e)
+                }
+            })?;
+        self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+        page::check(&buf, id).map_err(|m| Error::corruption(&self.path, m))?;
+        Ok(buf)
+    }
+
+    /// Seals and writes page `id`. Nobody may be able to read `id` yet (it is new or reusable).
+    pub fn write_page(&self, id: u64, mut page: Vec<u8>) -> Result<()> {
+        page::seal(&mut page);
+        self.file
+            .write_at(&page, id * self.page_size as u64)
+            .ctx("write", &self.path)?;
+        self.counters.pages_written.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = self.mapping.lock().as_ref() {
+            m.mark_checked(id);
+        }
+        if self.use_mmap {
+            self.cache.remove(id);
+        } else {
+            self.cache
+                .insert(id, Arc::new(page.into_boxed_slice()), self.page_size);
+        }
+        Ok(())
+    }
+
+    /// Makes every page written so far durable.
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync().ctx("sync", &self.path)
+    }
+
+    /// Writes and syncs the meta page for `meta` (into slot `meta.slot()`).
+    pub fn write_meta(&self, meta: &Meta) -> Result<()> {
+        let page = meta.encode(self.page_size);
+        self.write_page(meta.slot(), page)?;
+        self.sync()
+    }
+
+    /// Cuts the file to `page_count` pages.
+    pub fn truncate(&self, page_count: u64) -> Result<()> {
+        self.file
+            .set_len(page_count * self.page_size as u64)
+            .ctx("truncate", &self.path)
+    }
+
+    pub fn file_len(&self) -> Result<u64> {
+        self.file.len().ctx("stat", &self.path)
+    }
+
+    /// Encodes one overflow page: header, next page id, data.
+    pub fn overflow_page(&self, id: u64, next: u64, data: &[u8]) -> Vec<u8> {
+        let mut page = vec![0u8; self.page_size];
+        init_header(&mut page, PageType::Overflow, 0, id);
+        put_u64(&mut page, PAGE_HEADER_SIZE, next);
+        page[PAGE_HEADER_SIZE + 8..PAGE_HEADER_SIZE + 8 + data.len()].copy_from_slice(data);
+        page
+    }
+
+    /// Reads the `len` bytes stored in the overflow chain starting at `first`, calling `visit` with
+    /// each page id of the chain.
+    pub fn read_overflow(
+        &self,
+        map: Option<&MappedFile>,
+        first: u64,
+        len: u64,
+        page_count: u64,
+        mut visit: impl FnMut(u64),
+    ) -> Result<Vec<u8>> {
+        let cap = overflow_capacity(self.page_size);
+        let len = usize::try_from(len).map_err(|_| self.bad_chain(first, "length too large"))?;
+        if len > crate::limits::MAX_VALUE_SIZE.max(crate::limits::MAX_KEY_SIZE) {
+            return Err(self.bad_chain(first, "length beyond the value limit"));
+        }
+        let mut out = Vec::with_capacity(len);
+        let mut id = first;
+        while out.len() < len {
+            if id < 2 || id >= page_count {
+                return Err(self.bad_chain(first, "points outside the file"));
+            }
+            visit(id);
+            let page = self.page(map, id)?;
+            if page::page_type(&page) != Some(PageType::Overflow) {
+                return Err(self.bad_chain(first, "reaches a page that is not an overflow page"));
+            }
+            let take = cap.min(len - out.len());
+            out.extend_from_slice(&page[PAGE_HEADER_SIZE + 8..PAGE_HEADER_SIZE + 8 + take]);
+            id = get_u64(&page, PAGE_HEADER_SIZE);
+        }
+        Ok(out)
+    }
+
+    fn bad_chain(&self, first: u64, what: &str) -> Error {
+        Error::corruption(&self.path, format!("overflow chain at page {first} {what}"))
+    }
+
+    pub fn corrupt(&self, message: impl std::fmt::Display) -> Error {
+        Error::corruption(&self.path, message)
+    }
+}

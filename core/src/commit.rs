@@ -1,0 +1,277 @@
+//! The write path: group commit into the WAL, then the active memtable.
+//!
+//! Writers queue up; the writer at the front becomes the leader, takes every queued batch, writes
+//! them to the WAL in one `write`, fsyncs once if any of them asked for `Sync`, inserts them into
+//! the memtable, publishes their sequence numbers, and wakes the others.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::batch::{decode_payload, WriteBatch};
+use crate::checksum::masked_crc;
+use crate::db::{Durability, Shared};
+use crate::error::{Error, Result};
+use crate::memtable::Memtable;
+use crate::stats::Counters;
+use crate::version::Version;
+use crate::wal::{encode_record, WalWriter};
+
+/// Upper bound of one group's WAL write, so one leader does not make others wait too long.
+const MAX_GROUP_BYTES: usize = 4 << 20;
+
+/// A batch waiting to be committed.
+pub(crate) struct Waiter {
+    payload: Vec<u8>,
+    payload_crc: u32,
+    ops: u64,
+    sync: bool,
+    result: Mutex<Option<Result<()>>>,
+}
+
+use parking_lot::Mutex;
+
+#[derive(Default)]
+pub(crate) struct CommitQueue {
+    waiters: VecDeque<Arc<Waiter>>,
+    leader_busy: bool,
+}
+
+/// What only the commit leader touches.
+pub(crate) struct WriterState {
+    pub wal: WalWriter,
+    /// The sequence number the next op gets.
+    pub next_seq: u64,
+    /// Reused buffer for a group's records.
+    buf: Vec<u8>,
+}
+
+impl WriterState {
+    pub fn new(wal: WalWriter, next_seq: u64) -> WriterState {
+        WriterState {
+            wal,
+            next_seq,
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// Commits `batch` with `durability`, as part of a group.
+pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability) -> Result<()> {
+    shared.check_writable()?;
+    if batch.is_empty() {
+        return Ok(());
+    }
+    batch.validate()?;
+    // Encode and checksum outside any lock; the leader only stamps the header.
+    let mut payload = Vec::with_capacity(batch.encoded_len());
+    batch.encode_into(&mut payload);
+    let waiter = Arc::new(Waiter {
+        payload_crc: masked_crc(&payload),
+        payload,
+        ops: batch.len() as u64,
+        sync: durability == Durability::Sync,
+        result: Mutex::new(None),
+    });
+
+    let mut queue = shared.queue.lock();
+    queue.waiters.push_back(waiter.clone());
+    loop {
+        if let Some(result) = waiter.result.lock().take() {
+            return result;
+        }
+        let at_front = queue
+            .waiters
+            .front()
+            .is_some_and(|w| Arc::ptr_eq(w, &waiter));
+        if at_front && !queue.leader_busy {
+            break;
+        }
+        shared.queue_cond.wait(&mut queue);
+    }
+
+    // This writer leads: take a group from the front of the queue.
+    queue.leader_busy = true;
+    let mut group = Vec::new();
+    let mut bytes = 0;
+    while let Some(w) = queue.waiters.front() {
+        if !group.is_empty() && bytes + w.payload.len() > MAX_GROUP_BYTES {
+            break;
+        }
+        bytes += w.payload.len();
+        group.push(queue.waiters.pop_front().unwrap());
+    }
+    drop(queue);
+
+    let result = commit_group(shared, &group);
+
+    let mut queue = shared.queue.lock();
+    for w in &group {
+        *w.result.lock() = Some(result.clone());
+    }
+    queue.leader_busy = false;
+    drop(queue);
+    shared.queue_cond.notify_all();
+    let mine = waiter.result.lock().take();
+    mine.unwrap_or(result)
+}
+
+fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
+    let mut writer = shared.writer.lock();
+    shared.check_writable()?;
+    let version = maybe_freeze(shared, &mut writer)?;
+    throttle(shared, &version);
+
+    let state = &mut *writer;
+    state.buf.clear();
+    let mut seq = state.next_seq;
+    for w in group {
+        encode_record(
+            &mut state.buf,
+            seq,
+            &w.payload,
+            w.payload_crc,
+            state.wal.synced_upto(),
+        );
+        seq += w.ops;
+    }
+    if let Err(e) = state.wal.append(&state.buf) {
+        shared.fail(&e);
+        return Err(e);
+    }
+    Counters::add(&shared.counters.wal_bytes, state.buf.len() as u64);
+    Counters::add(&shared.counters.commit_groups, 1);
+    if group.iter().any(|w| w.sync) {
+        if let Err(e) = state.wal.sync() {
+            // After a failed fsync the kernel may have dropped the dirty pages: nothing written
+            // since the last good sync can be trusted, so stop taking writes.
+            shared.fail(&e);
+            return Err(e);
+        }
+        Counters::add(&shared.counters.wal_syncs, 1);
+    }
+
+    let active = version.active();
+    let mut seq = state.next_seq;
+    let (mut puts, mut deletes) = (0, 0);
+    for w in group {
+        for op in decode_payload(&w.payload)? {
+            let op = op?;
+            active.insert(op.keyspace, op.key, seq, op.value);
+            if op.value.is_some() {
+                puts += 1;
+            } else {
+                deletes += 1;
+            }
+            seq += 1;
+        }
+    }
+    state.next_seq = seq;
+    shared.visible_seq.store(seq - 1, Ordering::Release);
+    Counters::add(&shared.counters.puts, puts);
+    Counters::add(&shared.counters.deletes, deletes);
+    Counters::add(&shared.counters.batches, group.len() as u64);
+    Ok(())
+}
+
+/// Freezes the active memtable if it is full; returns the version to insert into.
+fn maybe_freeze(shared: &Shared, writer: &mut WriterState) -> Result<Arc<Version>> {
+    let version = shared.version.load_full();
+    if (version.active().approximate_bytes() as u64) < shared.options.memtable_size {
+        return Ok(version);
+    }
+    freeze(shared, writer)
+}
+
+/// Starts a new WAL segment and a new active memtable; the old one waits for the merge.
+fn freeze(shared: &Shared, writer: &mut WriterState) -> Result<Arc<Version>> {
+    // A segment is sealed synced: recovery treats damage in a sealed segment as corruption.
+    let next_segment = writer.wal.segment() + 1;
+    let result = writer
+        .wal
+        .sync()
+        .and_then(|_| WalWriter::create(&*shared.storage, &shared.wal_dir, next_segment));
+    let wal = match result {
+        Ok(wal) => wal,
+        Err(e) => {
+            shared.fail(&e);
+            return Err(e);
+        }
+    };
+    writer.wal = wal;
+    let _install = shared.version_install.lock();
+    let current = shared.version.load_full();
+    let mut memtables = Vec::with_capacity(current.memtables.len() + 1);
+    memtables.push(Arc::new(Memtable::new(next_segment)));
+    memtables.extend(current.memtables.iter().cloned());
+    let version = Arc::new(Version {
+        memtables,
+        tree: current.tree.clone(),
+    });
+    shared.version.store(version.clone());
+    crate::merger::wake(shared);
+    Ok(version)
+}
+
+/// Freezes the active memtable now (if it holds anything), for `flush` and `close`.
+pub(crate) fn freeze_active(shared: &Shared) -> Result<()> {
+    let mut writer = shared.writer.lock();
+    if shared.version.load().active().is_empty() {
+        return Ok(());
+    }
+    freeze(shared, &mut writer).map(|_| ())
+}
+
+/// Slows the leader down, smoothly, while the merge is behind; never stops it.
+fn throttle(shared: &Shared, version: &Version) {
+    let limit = shared.options.max_frozen_memtables as usize;
+    let frozen = version.frozen().len();
+    if frozen < limit {
+        return;
+    }
+    // 1 ms at the limit, growing with the backlog, capped so writers keep moving.
+    let over = (frozen - limit + 1) as u64;
+    let delay = Duration::from_micros((1000 * over * over).min(100_000));
+    let start = Instant::now();
+    std::thread::sleep(delay);
+    Counters::add(&shared.counters.write_stalls, 1);
+    Counters::add(
+        &shared.counters.write_stall_micros,
+        start.elapsed().as_micros() as u64,
+    );
+}
+
+/// Makes every write so far durable.
+pub(crate) fn sync(shared: &Shared) -> Result<()> {
+    let mut writer = shared.writer.lock();
+    if writer.wal.is_synced() {
+        return Ok(());
+    }
+    if let Err(e) = writer.wal.sync() {
+        shared.fail(&e);
+        return Err(e);
+    }
+    Counters::add(&shared.counters.wal_syncs, 1);
+    Ok(())
+}
+
+/// Stops writes, syncs the WAL and merges everything into the tree.
+pub(crate) fn close(shared: &Shared) -> Result<()> {
+    shared.closed.store(true, Ordering::Release);
+    if shared.failed.load(Ordering::Acquire) {
+        return Err(shared
+            .failure
+            .lock()
+            .clone()
+            .unwrap_or_else(|| Error::internal("failed without an error")));
+    }
+    {
+        let mut writer = shared.writer.lock();
+        writer.wal.sync()?;
+        if !shared.version.load().active().is_empty() {
+            freeze(shared, &mut writer)?;
+        }
+    }
+    crate::merger::merge_all(shared)
+}

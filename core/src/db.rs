@@ -1,0 +1,291 @@
+//! [`Database`]: the public handle, and the state its parts share.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use arc_swap::ArcSwap;
+use parking_lot::{Condvar, Mutex};
+
+use crate::batch::WriteBatch;
+use crate::btree::pager::Pager;
+use crate::commit::{CommitQueue, WriterState};
+use crate::error::{Error, ErrorCode, Result};
+use crate::iterator::{Cursor, Iter};
+use crate::limits::check_key;
+use crate::merger::{MergeSignal, MergeState};
+use crate::options::Options;
+use crate::range::Range;
+use crate::snapshot::Snapshot;
+use crate::stats::{Counters, Stats};
+use crate::storage::{FsStorage, Storage};
+use crate::verify::VerifyReport;
+use crate::version::Version;
+
+/// How durable a write is when the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Flushed to stable storage (fsync, shared with concurrent writers by group commit): survives
+    /// power loss.
+    Sync,
+    /// Handed to the operating system: survives a crash of the process; on power loss a suffix of
+    /// the most recent buffered writes may be lost (never a hole, never part of a batch).
+    Buffered,
+}
+
+/// State shared by the handle, the commit path and the merge thread.
+pub(crate) struct Shared {
+    pub path: PathBuf,
+    pub wal_dir: PathBuf,
+    pub options: Options,
+    pub storage: Arc<dyn Storage>,
+    pub pager: Arc<Pager>,
+    /// The current version; readers load it without locking.
+    pub version: ArcSwap<Version>,
+    /// Serializes version swaps (the commit leader's freeze, the merge's install).
+    pub version_install: Mutex<()>,
+    /// Every sequence number ≤ this is fully in the memtables: what a new read sees.
+    pub visible_seq: AtomicU64,
+    pub queue: Mutex<CommitQueue>,
+    pub queue_cond: Condvar,
+    pub writer: Mutex<WriterState>,
+    pub merge: Mutex<MergeState>,
+    pub merge_signal: Mutex<MergeSignal>,
+    pub merge_cond: Condvar,
+    /// Set when an I/O error left the in-memory state unsure: writes then fail until reopened.
+    pub failure: Mutex<Option<Error>>,
+    pub failed: AtomicBool,
+    pub closed: AtomicBool,
+    pub counters: Counters,
+}
+
+impl Shared {
+    /// Records the first background or WAL failure; later writes return it.
+    pub fn fail(&self, error: &Error) {
+        let mut failure = self.failure.lock();
+        if failure.is_none() {
+            *failure = Some(Error::new(
+                error.code(),
+                format!(
+                    "{} (the database accepts no more writes; close and reopen it)",
+                    error.message()
+                ),
+            ));
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    /// `Err` if writes are no longer accepted.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        if self.failed.load(Ordering::Acquire) {
+            if let Some(e) = self.failure.lock().clone() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The current version and the sequence number it is complete up to.
+    pub fn read_view(&self) -> (Arc<Version>, u64) {
+        // Load the sequence first: every entry ≤ it is in this version or a newer one.
+        let seq = self.visible_seq.load(Ordering::Acquire);
+        (self.version.load_full(), seq)
+    }
+}
+
+/// An open Lightning DB database. Share it between threads by reference or in an `Arc`; every
+/// method takes `&self`.
+///
+/// Dropping the handle closes the database like [`Database::close`], ignoring errors.
+pub struct Database {
+    shared: Arc<Shared>,
+    merge_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Database {
+    /// Opens the database in directory `path` (created if missing and `create_if_missing` is set)
+    /// with the real file system.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Database> {
+        Database::open_with_storage(path, options, Arc::new(FsStorage::new()))
+    }
+
+    /// Opens the database through `storage`, e.g. a [`FaultyStorage`](crate::storage::FaultyStorage)
+    /// in tests.
+    pub fn open_with_storage(
+        path: impl AsRef<Path>,
+        options: Options,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Database> {
+        options.validate()?;
+        let shared = Arc::new(crate::open::open(path.as_ref(), options, storage)?);
+        let thread_shared = shared.clone();
+        let merge_thread = std::thread::Builder::new()
+            .name("lightning-merge".into())
+            .spawn(move || crate::merger::run(&thread_shared))
+            .map_err(|e| {
+                Error::new(ErrorCode::Io, format!("cannot start the merge thread: {e}"))
+            })?;
+        Ok(Database {
+            shared,
+            merge_thread: Mutex::new(Some(merge_thread)),
+        })
+    }
+
+    /// The directory this database lives in.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    fn default_durability(&self) -> Durability {
+        if self.shared.options.sync {
+            Durability::Sync
+        } else {
+            Durability::Buffered
+        }
+    }
+
+    /// Sets `key` to `value`, with the default durability (option `sync`).
+    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.put_with(key, value, self.default_durability())
+    }
+
+    /// Sets `key` to `value` with the given durability.
+    pub fn put_with(&self, key: &[u8], value: &[u8], durability: Durability) -> Result<()> {
+        let mut batch = WriteBatch::new();
+        batch.put(key, value);
+        self.write_with(&batch, durability)
+    }
+
+    /// Removes `key` (absent keys are fine), with the default durability.
+    pub fn delete(&self, key: &[u8]) -> Result<()> {
+        self.delete_with(key, self.default_durability())
+    }
+
+    /// Removes `key` with the given durability.
+    pub fn delete_with(&self, key: &[u8], durability: Durability) -> Result<()> {
+        let mut batch = WriteBatch::new();
+        batch.delete(key);
+        self.write_with(&batch, durability)
+    }
+
+    /// Applies `batch` atomically, with the default durability.
+    pub fn write(&self, batch: &WriteBatch) -> Result<()> {
+        self.write_with(batch, self.default_durability())
+    }
+
+    /// Applies `batch` atomically with the given durability.
+    pub fn write_with(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
+        crate::commit::write(&self.shared, batch, durability)
+    }
+
+    /// The value of `key`, or `None` if absent.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_with(key, <[u8]>::to_vec)
+    }
+
+    /// Calls `f` with the value of `key` without copying it, if present.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        check_key(key)?;
+        self.shared.counters.gets.fetch_add(1, Ordering::Relaxed);
+        let seq = self.shared.visible_seq.load(Ordering::Acquire);
+        let version = self.shared.version.load();
+        version.get_with(key, seq, f)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.get_with(key, |_| ())?.is_some())
+    }
+
+    /// A consistent, read-only view of the database as of now. It never blocks writers; the
+    /// memory and pages it pins are released when it drops.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        let (version, seq) = self.shared.read_view();
+        Ok(Snapshot::new(version, seq))
+    }
+
+    /// A cursor over `range` as of now.
+    pub fn cursor(&self, range: Range) -> Result<Cursor> {
+        Ok(self.snapshot()?.cursor(range))
+    }
+
+    /// An iterator over `range` (in its direction) as of now.
+    pub fn iter(&self, range: Range) -> Result<Iter> {
+        Ok(self.snapshot()?.iter(range))
+    }
+
+    /// Makes every write so far durable, including `Buffered` ones.
+    pub fn sync(&self) -> Result<()> {
+        self.shared.check_writable()?;
+        crate::commit::sync(&self.shared)
+    }
+
+    /// Moves everything in the memtables into the tree and waits until it is there; the WAL is
+    /// then empty.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.check_writable()?;
+        crate::commit::freeze_active(&self.shared)?;
+        crate::merger::merge_all(&self.shared)
+    }
+
+    /// Counters and sizes.
+    pub fn stats(&self) -> Stats {
+        crate::merger::stats(&self.shared)
+    }
+
+    /// Reads every page of the page file and every WAL record, checking checksums and structure.
+    /// Returns what it found, or a `CORRUPTION` error naming the file and the fault.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        crate::verify::verify(&self.shared)
+    }
+
+    /// Closes the database: merges everything into the tree so nothing is left to recover, stops
+    /// the merge thread and releases the directory's lock once no snapshot or cursor is left.
+    /// Calls made afterwards (through other references) fail with `CLOSED`.
+    pub fn close(self) -> Result<()> {
+        self.close_inner()
+    }
+
+    fn close_inner(&self) -> Result<()> {
+        let Some(thread) = self.merge_thread.lock().take() else {
+            return Ok(());
+        };
+        let result = crate::commit::close(&self.shared);
+        self.shared.closed.store(true, Ordering::Release);
+        crate::merger::stop(&self.shared);
+        let _ = thread.join();
+        result
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = self.close_inner();
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.shared.path)
+            .finish_non_exhaustive()
+    }
+}

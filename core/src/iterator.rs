@@ -1,0 +1,407 @@
+//! [`Cursor`] and [`Iter`]: ordered reads over the memtables and the tree of one version, as of one
+//! sequence number.
+//!
+//! Each source (a memtable, or the tree) presents, per key, only its newest version visible at the
+//! snapshot. The cursor merges them: the smallest (or, backwards, largest) key wins, a newer source
+//! wins a tie, and a tombstone hides the key.
+
+use std::sync::Arc;
+
+use crate::batch::DEFAULT_KEYSPACE;
+use crate::btree::cursor::TreeCursor;
+use crate::error::Result;
+use crate::memtable::{MemValue, Memtable};
+use crate::range::Range;
+use crate::version::Version;
+
+enum Source {
+    Mem {
+        table: Arc<Memtable>,
+        current: Option<(Box<[u8]>, MemValue)>,
+    },
+    Tree(TreeCursor),
+}
+
+impl Source {
+    fn key(&self) -> Option<&[u8]> {
+        match self {
+            Source::Mem { current, .. } => current.as_ref().map(|(k, _)| &**k),
+            Source::Tree(c) => c.valid().then(|| c.key()),
+        }
+    }
+
+    fn is_tombstone(&self) -> bool {
+        matches!(
+            self,
+            Source::Mem {
+                current: Some((_, MemValue::Delete)),
+                ..
+            }
+        )
+    }
+
+    fn seek_ge(&mut self, key: &[u8], inclusive: bool, snapshot: u64) -> Result<()> {
+        match self {
+            Source::Mem { table, current } => {
+                *current = table.seek_forward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
+            }
+            Source::Tree(c) => {
+                c.seek_ge(key)?;
+                if !inclusive && c.valid() && c.key() == key {
+                    c.next()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn seek_le(&mut self, key: Option<&[u8]>, inclusive: bool, snapshot: u64) -> Result<()> {
+        match self {
+            Source::Mem { table, current } => {
+                *current = table.seek_backward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
+            }
+            Source::Tree(c) => match key {
+                None => c.seek_last()?,
+                Some(key) => {
+                    c.seek_le(key)?;
+                    if !inclusive && c.valid() && c.key() == key {
+                        c.prev()?;
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn first(&mut self, snapshot: u64) -> Result<()> {
+        match self {
+            Source::Tree(c) => c.seek_first(),
+            _ => self.seek_ge(&[], true, snapshot),
+        }
+    }
+
+    fn advance(&mut self, forward: bool, snapshot: u64) -> Result<()> {
+        match self {
+            Source::Tree(c) => {
+                if forward {
+                    c.next()
+                } else {
+                    c.prev()
+                }
+            }
+            Source::Mem { table, current } => {
+                if let Some((key, _)) = current.take() {
+                    *current = if forward {
+                        table.seek_forward(DEFAULT_KEYSPACE, &key, false, snapshot)
+                    } else {
+                        table.seek_backward(DEFAULT_KEYSPACE, Some(&key), false, snapshot)
+                    };
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A cursor over a range of keys as of one point in time: seek, then move either way.
+///
+/// Positioning methods return an error for an I/O failure or corruption; the cursor is then
+/// invalid. `key()` and `value()` are valid until the next move.
+pub struct Cursor {
+    // Keeps the memtables and the tree's pages alive for the cursor's whole life.
+    _version: Arc<Version>,
+    sources: Vec<Source>,
+    snapshot: u64,
+    range: Range,
+    winner: Option<usize>,
+    forward: bool,
+    /// The current key, copied, so sources can move past it.
+    key: Vec<u8>,
+}
+
+impl Cursor {
+    pub(crate) fn new(version: Arc<Version>, snapshot: u64, range: Range) -> Cursor {
+        let mut sources: Vec<Source> = version
+            .memtables
+            .iter()
+            .filter(|m| !m.is_empty())
+            .map(|m| Source::Mem {
+                table: m.clone(),
+                current: None,
+            })
+            .collect();
+        sources.push(Source::Tree(TreeCursor::new(version.tree.clone())));
+        Cursor {
+            _version: version,
+            sources,
+            snapshot,
+            range,
+            winner: None,
+            forward: true,
+            key: Vec::new(),
+        }
+    }
+
+    /// Whether the cursor is at an entry.
+    pub fn valid(&self) -> bool {
+        self.winner.is_some()
+    }
+
+    /// The current key; empty if not `valid()`.
+    pub fn key(&self) -> &[u8] {
+        if self.winner.is_some() {
+            &self.key
+        } else {
+            &[]
+        }
+    }
+
+    /// The current value; empty if not `valid()`.
+    pub fn value(&mut self) -> Result<&[u8]> {
+        let Some(w) = self.winner else {
+            return Ok(&[]);
+        };
+        match &mut self.sources[w] {
+            Source::Mem {
+                current: Some((_, MemValue::Put(v))),
+                ..
+            } => Ok(v),
+            Source::Tree(c) => c.value(),
+            _ => Ok(&[]),
+        }
+    }
+
+    /// Positions at the first key of the range.
+    pub fn seek_to_first(&mut self) -> Result<()> {
+        match self.range.start.clone() {
+            Some(start) => self.seek(&start),
+            None => {
+                self.forward = true;
+                let snapshot = self.snapshot;
+                self.each(|s| s.first(snapshot))?;
+                self.settle()
+            }
+        }
+    }
+
+    /// Positions at the last key of the range.
+    pub fn seek_to_last(&mut self) -> Result<()> {
+        self.forward = false;
+        let snapshot = self.snapshot;
+        let end = self.range.end.clone();
+        self.each(|s| s.seek_le(end.as_deref(), false, snapshot))?;
+        self.settle()
+    }
+
+    /// Positions at the first key ≥ `key` in the range.
+    pub fn seek(&mut self, key: &[u8]) -> Result<()> {
+        let key = match &self.range.start {
+            Some(start) if start.as_slice() > key => start.clone(),
+            _ => key.to_vec(),
+        };
+        self.forward = true;
+        let snapshot = self.snapshot;
+        self.each(|s| s.seek_ge(&key, true, snapshot))?;
+        self.settle()
+    }
+
+    /// Positions at the last key ≤ `key` in the range.
+    pub fn seek_for_prev(&mut self, key: &[u8]) -> Result<()> {
+        if self.range.end.as_deref().is_some_and(|end| key >= end) {
+            return self.seek_to_last();
+        }
+        self.forward = false;
+        let snapshot = self.snapshot;
+        self.each(|s| s.seek_le(Some(key), true, snapshot))?;
+        self.settle()
+    }
+
+    /// Moves to the next key. Does nothing if not `valid()`.
+    pub fn next(&mut self) -> Result<()> {
+        self.step(true)
+    }
+
+    /// Moves to the previous key. Does nothing if not `valid()`.
+    pub fn prev(&mut self) -> Result<()> {
+        self.step(false)
+    }
+
+    fn step(&mut self, forward: bool) -> Result<()> {
+        if self.winner.is_none() {
+            return Ok(());
+        }
+        let snapshot = self.snapshot;
+        let key = std::mem::take(&mut self.key);
+        if forward != self.forward {
+            // Re-aim every source just past the current key in the new direction.
+            self.forward = forward;
+            let r = if forward {
+                self.each(|s| s.seek_ge(&key, false, snapshot))
+            } else {
+                self.each(|s| s.seek_le(Some(&key), false, snapshot))
+            };
+            self.key = key;
+            r.map_err(|e| self.fail(e))?;
+        } else {
+            let r = self.each(|s| {
+                if s.key() == Some(&key) {
+                    s.advance(forward, snapshot)
+                } else {
+                    Ok(())
+                }
+            });
+            self.key = key;
+            r.map_err(|e| self.fail(e))?;
+        }
+        self.settle()
+    }
+
+    fn fail(&mut self, e: crate::error::Error) -> crate::error::Error {
+        self.winner = None;
+        e
+    }
+
+    fn each(&mut self, mut f: impl FnMut(&mut Source) -> Result<()>) -> Result<()> {
+        for s in &mut self.sources {
+            if let Err(e) = f(s) {
+                self.winner = None;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Picks the winning source at the sources' positions, skipping tombstones, within the range.
+    fn settle(&mut self) -> Result<()> {
+        let snapshot = self.snapshot;
+        loop {
+            let mut best: Option<(usize, &[u8])> = None;
+            for (i, s) in self.sources.iter().enumerate() {
+                let Some(k) = s.key() else { continue };
+                let better = match best {
+                    None => true,
+                    Some((_, b)) => {
+                        if self.forward {
+                            k < b
+                        } else {
+                            k > b
+                        }
+                    }
+                };
+                if better {
+                    best = Some((i, k));
+                }
+            }
+            let Some((w, key)) = best else {
+                self.winner = None;
+                return Ok(());
+            };
+            let in_range = if self.forward {
+                self.range.end.as_deref().map_or(true, |e| key < e)
+            } else {
+                self.range.start.as_deref().map_or(true, |s| key >= s)
+            };
+            if !in_range {
+                self.winner = None;
+                return Ok(());
+            }
+            self.key.clear();
+            self.key.extend_from_slice(key);
+            if !self.sources[w].is_tombstone() {
+                self.winner = Some(w);
+                return Ok(());
+            }
+            let key = std::mem::take(&mut self.key);
+            let forward = self.forward;
+            let r = self.each(|s| {
+                if s.key() == Some(&key) {
+                    s.advance(forward, snapshot)
+                } else {
+                    Ok(())
+                }
+            });
+            self.key = key;
+            r?;
+        }
+    }
+}
+
+/// A standard iterator over a [`Range`], yielding owned `(key, value)` pairs in the range's
+/// direction. It sees one point in time however long it lives, and never blocks writers.
+pub struct Iter {
+    cursor: Cursor,
+    started: bool,
+    /// A `seek` positioned the cursor; the next call to `next` returns that entry.
+    at_seek: bool,
+    done: bool,
+}
+
+impl Iter {
+    pub(crate) fn new(cursor: Cursor) -> Iter {
+        Iter {
+            cursor,
+            started: false,
+            at_seek: false,
+            done: false,
+        }
+    }
+
+    /// Repositions: forward, at the first key ≥ `key`; reverse, at the last key ≤ `key`.
+    pub fn seek(&mut self, key: &[u8]) -> Result<()> {
+        self.started = true;
+        self.at_seek = true;
+        self.done = false;
+        if self.cursor.range.reverse {
+            self.cursor.seek_for_prev(key)
+        } else {
+            self.cursor.seek(key)
+        }
+    }
+
+    /// The underlying cursor, for moving both ways.
+    pub fn into_cursor(self) -> Cursor {
+        self.cursor
+    }
+}
+
+impl Iterator for Iter {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let reverse = self.cursor.range.reverse;
+        let moved = if self.at_seek {
+            self.at_seek = false;
+            Ok(())
+        } else if !self.started {
+            self.started = true;
+            if reverse {
+                self.cursor.seek_to_last()
+            } else {
+                self.cursor.seek_to_first()
+            }
+        } else if reverse {
+            self.cursor.prev()
+        } else {
+            self.cursor.next()
+        };
+        if let Err(e) = moved {
+            self.done = true;
+            return Some(Err(e));
+        }
+        if !self.cursor.valid() {
+            self.done = true;
+            return None;
+        }
+        let key = self.cursor.key().to_vec();
+        match self.cursor.value() {
+            Ok(v) => Some(Ok((key, v.to_vec()))),
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Lightning DB: an embedded, transactional key-value database.
+//!
+//! Writes go to a write-ahead log (group commit, CRC32C records) and an in-memory ordered table;
+//! a background merge writes them into a copy-on-write B+tree page file. Reads see the memtables
+//! over the tree as of one sequence number, so snapshots and iterators never block writers.
+//!
+//! ```
+//! use lightning_db::{Database, Options, Range, WriteBatch};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let db = Database::open(dir.path(), Options::default())?;
+//! db.put(b"hello", b"world")?;
+//! assert_eq!(db.get(b"hello")?, Some(b"world".to_vec()));
+//!
+//! let mut batch = WriteBatch::new();
+//! batch.put(b"a", b"1").put(b"b", b"2").delete(b"hello");
+//! db.write(&batch)?; // atomic
+//!
+//! let keys: Vec<Vec<u8>> = db
+//!     .iter(Range::all())?
+//!     .map(|entry| entry.map(|(k, _)| k))
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(keys, vec![b"a".to_vec(), b"b".to_vec()]);
+//! db.close()?;
+//! # Ok::<(), lightning_db::Error>(())
+//! ```
+
+mod batch;
+mod btree;
+mod checksum;
+mod commit;
+mod db;
+mod error;
+mod iterator;
+mod limits;
+mod memtable;
+mod merger;
+mod open;
+pub mod options;
+mod range;
+mod snapshot;
+mod stats;
+pub mod storage;
+mod verify;
+mod version;
+mod wal;
+
+pub use batch::WriteBatch;
+pub use db::{Database, Durability};
+pub use error::{Error, ErrorCode, Result};
+pub use iterator::{Cursor, Iter};
+pub use limits::{MAX_KEY_SIZE, MAX_VALUE_SIZE};
+pub use options::Options;
+pub use range::Range;
+pub use snapshot::Snapshot;
+pub use stats::Stats;
+pub use verify::VerifyReport;
+
+/// The version of this library.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

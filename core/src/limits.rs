@@ -1,0 +1,29 @@
+//! The documented size limits on keys and values, and their checks.
+
+use crate::error::{Error, Result};
+
+/// The longest key, in bytes: 4 KiB. Longer keys get `INVALID_ARGUMENT`.
+pub const MAX_KEY_SIZE: usize = 4096;
+
+/// The longest value, in bytes: 64 MiB. Longer values get `INVALID_ARGUMENT`.
+pub const MAX_VALUE_SIZE: usize = 64 << 20;
+
+pub(crate) fn check_key(key: &[u8]) -> Result<()> {
+    if key.len() > MAX_KEY_SIZE {
+        return Err(Error::invalid_argument(format!(
+            "key of {} bytes is longer than the limit of {MAX_KEY_SIZE} bytes",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_value(value: &[u8]) -> Result<()> {
+    if value.len() > MAX_VALUE_SIZE {
+        return Err(Error::invalid_argument(format!(
+            "value of {} bytes is longer than the limit of {MAX_VALUE_SIZE} bytes (64 MiB)",
+            value.len()
+        )));
+    }
+    Ok(())
+}

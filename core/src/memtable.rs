@@ -1,0 +1,312 @@
+//! The memtable: an ordered, concurrent map from (keyspace, key, sequence) to a value or a tombstone.
+//!
+//! Entries sort by keyspace and key ascending, then by sequence number *descending*, so the first
+//! entry at or after `(key, snapshot_seq)` is the newest version a snapshot may see. Readers never
+//! block: the skiplist is lock-free, and only the group-commit leader inserts.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+
+use crossbeam_skiplist::SkipMap;
+
+/// A key in the memtable.
+#[derive(Debug)]
+pub(crate) struct MemKey {
+    keyspace: u32,
+    key: Box<[u8]>,
+    seq: u64,
+}
+
+/// A value in the memtable: the bytes of a put, or a tombstone for a delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MemValue {
+    Put(Box<[u8]>),
+    Delete,
+}
+
+/// What `(keyspace, key, seq)` looks like, so lookups need not allocate a `MemKey`.
+pub(crate) trait KeyParts {
+    fn parts(&self) -> (u32, &[u8], u64);
+}
+
+impl KeyParts for MemKey {
+    fn parts(&self) -> (u32, &[u8], u64) {
+        (self.keyspace, &self.key, self.seq)
+    }
+}
+
+/// A borrowed lookup key.
+pub(crate) struct Probe<'a> {
+    pub keyspace: u32,
+    pub key: &'a [u8],
+    pub seq: u64,
+}
+
+impl KeyParts for Probe<'_> {
+    fn parts(&self) -> (u32, &[u8], u64) {
+        (self.keyspace, self.key, self.seq)
+    }
+}
+
+fn compare(a: (u32, &[u8], u64), b: (u32, &[u8], u64)) -> Ordering {
+    a.0.cmp(&b.0)
+        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| b.2.cmp(&a.2))
+}
+
+impl<'a> PartialEq for dyn KeyParts + 'a {
+    fn eq(&self, other: &Self) -> bool {
+        compare(self.parts(), other.parts()) == Ordering::Equal
+    }
+}
+impl<'a> Eq for dyn KeyParts + 'a {}
+impl<'a> PartialOrd for dyn KeyParts + 'a {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<'a> Ord for dyn KeyParts + 'a {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare(self.parts(), other.parts())
+    }
+}
+impl PartialEq for MemKey {
+    fn eq(&self, other: &Self) -> bool {
+        compare(self.parts(), other.parts()) == Ordering::Equal
+    }
+}
+impl Eq for MemKey {}
+impl PartialOrd for MemKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for MemKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare(self.parts(), other.parts())
+    }
+}
+impl<'a> Borrow<dyn KeyParts + 'a> for MemKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+/// Bytes charged per entry on top of key and value, for size accounting.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// One memtable. Frozen memtables are never written again.
+pub(crate) struct Memtable {
+    map: SkipMap<MemKey, MemValue>,
+    approximate_bytes: AtomicUsize,
+    /// The first WAL segment holding this memtable's records.
+    first_segment: u64,
+    /// The highest sequence number inserted.
+    max_seq: AtomicU64,
+}
+
+impl Memtable {
+    pub fn new(first_segment: u64) -> Memtable {
+        Memtable {
+            map: SkipMap::new(),
+            approximate_bytes: AtomicUsize::new(0),
+            first_segment,
+            max_seq: AtomicU64::new(0),
+        }
+    }
+
+    pub fn first_segment(&self) -> u64 {
+        self.first_segment
+    }
+
+    pub fn max_seq(&self) -> u64 {
+        self.max_seq.load(AtomicOrdering::Acquire)
+    }
+
+    pub fn approximate_bytes(&self) -> usize {
+        self.approximate_bytes.load(AtomicOrdering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Inserts a version. Only the group-commit leader calls this.
+    pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>) {
+        let charge = key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD;
+        let value = match value {
+            Some(v) => MemValue::Put(v.into()),
+            None => MemValue::Delete,
+        };
+        self.map.insert(
+            MemKey {
+                keyspace,
+                key: key.into(),
+                seq,
+            },
+            value,
+        );
+        self.approximate_bytes
+            .fetch_add(charge, AtomicOrdering::Relaxed);
+        self.max_seq.fetch_max(seq, AtomicOrdering::Release);
+    }
+
+    /// Calls `f` with the value of the newest version of `key` with sequence ≤ `snapshot`.
+    pub fn get_with<R>(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        snapshot: u64,
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Option<R> {
+        let probe = Probe {
+            keyspace,
+            key,
+            seq: snapshot,
+        };
+        let entry = self
+            .map
+            .lower_bound(Bound::Included(&probe as &dyn KeyParts))?;
+        if entry.key().keyspace != keyspace || &*entry.key().key != key {
+            return None;
+        }
+        Some(match entry.value() {
+            MemValue::Put(v) => f(Some(v)),
+            MemValue::Delete => f(None),
+        })
+    }
+
+    /// The first user key ≥ `key` (or > `key` if `!inclusive`) that has a version visible at
+    /// `snapshot`, with that newest visible version.
+    pub fn seek_forward(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        inclusive: bool,
+        snapshot: u64,
+    ) -> Option<(Box<[u8]>, MemValue)> {
+        // Start at the newest visible version of `key` itself, or past all versions of it.
+        let probe = Probe {
+            keyspace,
+            key,
+            seq: if inclusive { snapshot } else { 0 },
+        };
+        let bound = if inclusive {
+            Bound::Included(&probe as &dyn KeyParts)
+        } else {
+            Bound::Excluded(&probe as &dyn KeyParts)
+        };
+        let mut entry = self.map.lower_bound(bound)?;
+        loop {
+            let k = entry.key();
+            if k.keyspace != keyspace {
+                return None;
+            }
+            if k.seq <= snapshot {
+                return Some((k.key.clone(), entry.value().clone()));
+            }
+            // Every version here is newer than the snapshot: jump to this key's newest visible one.
+            let probe = Probe {
+                keyspace,
+                key: &k.key,
+                seq: snapshot,
+            };
+            entry = self
+                .map
+                .lower_bound(Bound::Included(&probe as &dyn KeyParts))?;
+        }
+    }
+
+    /// The last user key ≤ `key` (or < `key` if `!inclusive`; `None` = from the very end) that has a
+    /// version visible at `snapshot`, with that newest visible version.
+    pub fn seek_backward(
+        &self,
+        keyspace: u32,
+        key: Option<&[u8]>,
+        inclusive: bool,
+        snapshot: u64,
+    ) -> Option<(Box<[u8]>, MemValue)> {
+        let mut entry = match key {
+            Some(key) => {
+                // Versions of `key` sort by descending seq, so (key, 0) is its last possible version.
+                let probe = Probe {
+                    keyspace,
+                    key,
+                    seq: if inclusive { 0 } else { u64::MAX },
+                };
+                let bound = if inclusive {
+                    Bound::Included(&probe as &dyn KeyParts)
+                } else {
+                    Bound::Excluded(&probe as &dyn KeyParts)
+                };
+                self.map.upper_bound(bound)?
+            }
+            None => match keyspace.checked_add(1) {
+                Some(next) => {
+                    // The smallest possible key of the next keyspace.
+                    let probe = Probe {
+                        keyspace: next,
+                        key: &[],
+                        seq: u64::MAX,
+                    };
+                    self.map
+                        .upper_bound(Bound::Excluded(&probe as &dyn KeyParts))?
+                }
+                None => self.map.back()?,
+            },
+        };
+        loop {
+            let k = entry.key();
+            if k.keyspace != keyspace {
+                return None;
+            }
+            // `entry` is the oldest version of its key we have not ruled out; the newest visible
+            // version of that key, if any, is at (key, snapshot).
+            let probe = Probe {
+                keyspace,
+                key: &k.key,
+                seq: snapshot,
+            };
+            if let Some(visible) = self
+                .map
+                .lower_bound(Bound::Included(&probe as &dyn KeyParts))
+            {
+                if visible.key().keyspace == keyspace && visible.key().key == k.key {
+                    return Some((visible.key().key.clone(), visible.value().clone()));
+                }
+            }
+            // No visible version of this key: step before all its versions.
+            let before = Probe {
+                keyspace,
+                key: &k.key,
+                seq: u64::MAX,
+            };
+            entry = self
+                .map
+                .upper_bound(Bound::Excluded(&before as &dyn KeyParts))?;
+        }
+    }
+
+    /// Calls `f` for every entry's newest version, in key order (the merge reads frozen memtables,
+    /// whose entries are all visible).
+    pub fn for_each_newest(&self, mut f: impl FnMut(u32, &[u8], &MemValue)) {
+        let mut last_keyspace = None;
+        let mut last_key: Vec<u8> = Vec::new();
+        for entry in self.map.iter() {
+            let k = entry.key();
+            if last_keyspace == Some(k.keyspace) && last_key[..] == k.key[..] {
+                continue;
+            }
+            f(k.keyspace, &k.key, entry.value());
+            last_keyspace = Some(k.keyspace);
+            last_key.clear();
+            last_key.extend_from_slice(&k.key);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Opening a database: telling a database directory from anything else, creating a new one,
+//! locking it, picking the newest meta page, and replaying the WAL from where that page says.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use parking_lot::{Condvar, Mutex};
+
+use crate::batch::decode_payload;
+use crate::btree::alloc::Allocator;
+use crate::btree::freelist::read_freelist;
+use crate::btree::pager::Pager;
+use crate::btree::tree::Tree;
+use crate::commit::{CommitQueue, WriterState};
+use crate::db::Shared;
+use crate::error::{Error, ErrorCode, IoContext, Result};
+use crate::memtable::Memtable;
+use crate::merger::{MergeSignal, MergeState};
+use crate::options::Options;
+use crate::stats::Counters;
+use crate::storage::{FileLock, OpenMode, Storage};
+use crate::version::Version;
+use crate::wal::{
+    parse_segment_file_name, read_segment, segment_path, WalWriter, SEGMENT_HEADER_SIZE,
+};
+
+pub(crate) const DATA_FILE: &str = "data.ldb";
+const DATA_FILE_TMP: &str = "data.ldb.tmp";
+const LOCK_FILE: &str = "LOCK";
+
+/// Opens (or creates) the database at `path`.
+pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Shared> {
+    let data_path = path.join(DATA_FILE);
+    let exists = prepare_directory(path, &options, &*storage)?;
+    let lock = take_lock(path, &*storage)?;
+    if !exists {
+        create_page_file(path, &options, &*storage)?;
+    }
+
+    let file = storage
+        .open(&data_path, OpenMode::Existing)
+        .ctx("open", &data_path)?;
+    let opened = Pager::open(file, data_path, options.cache_size, options.mmap, lock)?;
+    let pager = Arc::new(opened.pager);
+    let meta = opened.meta;
+    // A crash during a merge can leave pages past the end the meta page names.
+    if pager.file_len()? > meta.page_count * pager.page_size() as u64 {
+        pager.truncate(meta.page_count)?;
+    }
+    let (free, freelist_pages) = read_freelist(&pager, meta.freelist_head, meta.page_count)?;
+    let alloc = Allocator::new(meta.page_count, free);
+
+    let recovered = Memtable::new(meta.wal_start_segment);
+    let (last_segment, next_seq) = replay_wal(path, &*storage, &meta, &recovered)?;
+    let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
+    let wal = WalWriter::create(&*storage, path, new_segment)?;
+
+    let memtables = if recovered.is_empty() {
+        vec![Arc::new(recovered)]
+    } else {
+        vec![Arc::new(Memtable::new(new_segment)), Arc::new(recovered)]
+    };
+    let has_backlog = memtables.len() > 1;
+    let tree = Arc::new(Tree {
+        pager: pager.clone(),
+        root: meta.root,
+        generation: meta.generation,
+        page_count: meta.page_count,
+        map: pager.mapping_for(meta.page_count)?,
+    });
+    let merge = MergeState {
+        alloc,
+        meta,
+        freelist_pages,
+        trees: vec![Arc::downgrade(&tree)],
+    };
+    Ok(Shared {
+        path: path.to_path_buf(),
+        wal_dir: path.to_path_buf(),
+        options,
+        storage,
+        pager,
+        version: ArcSwap::from_pointee(Version { memtables, tree }),
+        version_install: Mutex::new(()),
+        visible_seq: AtomicU64::new(next_seq - 1),
+        queue: Mutex::new(CommitQueue::default()),
+        queue_cond: Condvar::new(),
+        writer: Mutex::new(WriterState::new(wal, next_seq)),
+        merge: Mutex::new(merge),
+        merge_signal: Mutex::new(MergeSignal {
+            work: has_backlog,
+            stop: false,
+        }),
+        merge_cond: Condvar::new(),
+        failure: Mutex::new(None),
+        failed: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        counters: Counters::default(),
+    })
+}
+
+/// Checks what is at `path`; creates the directory if allowed. Returns whether a database exists.
+/// Anything that is not a Lightning DB directory is left untouched.
+fn prepare_directory(path: &Path, options: &Options, storage: &dyn Storage) -> Result<bool> {
+    if !storage.exists(path).ctx("stat", path)? {
+        if !options.create_if_missing {
+            return Err(Error::invalid_argument(format!(
+                "{}: no database here and create_if_missing is false",
+                path.display()
+            )));
+        }
+        storage.create_dir_all(path).ctx("create directory", path)?;
+        return Ok(false);
+    }
+    if !storage.is_dir(path).ctx("stat", path)? {
+        return Err(Error::new(
+            ErrorCode::NotADatabase,
+            format!("{}: is a file, not a database directory", path.display()),
+        ));
+    }
+    let names = storage.list(path).ctx("list", path)?;
+    if names.iter().any(|n| n == DATA_FILE) {
+        return Ok(true);
+    }
+    let foreign: Vec<&String> = names
+        .iter()
+        .filter(|n| *n != LOCK_FILE && *n != DATA_FILE_TMP && parse_segment_file_name(n).is_none())
+        .collect();
+    if !foreign.is_empty() {
+        return Err(Error::new(
+            ErrorCode::NotADatabase,
+            format!(
+                "{}: the directory holds other files (e.g. {:?}) and no Lightning DB database; it was left untouched",
+                path.display(),
+                foreign[0]
+            ),
+        ));
+    }
+    if !options.create_if_missing {
+        return Err(Error::invalid_argument(format!(
+            "{}: no database here and create_if_missing is false",
+            path.display()
+        )));
+    }
+    Ok(false)
+}
+
+fn take_lock(path: &Path, storage: &dyn Storage) -> Result<Box<dyn FileLock>> {
+    let lock_path = path.join(LOCK_FILE);
+    storage.lock(&lock_path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            Error::new(
+                ErrorCode::Locked,
+                format!(
+                    "{}: the database is open elsewhere (its LOCK file is held by another process or handle)",
+                    path.display()
+                ),
+            )
+        } else {
+            Error::io("lock", &lock_path, e)
+        }
+    })
+}
+
+/// Writes a new page file under a temporary name and renames it into place, so a crash never
+/// leaves a half-made database.
+fn create_page_file(path: &Path, options: &Options, storage: &dyn Storage) -> Result<()> {
+    let tmp = path.join(DATA_FILE_TMP);
+    let file = storage.open(&tmp, OpenMode::Create).ctx("create", &tmp)?;
+    file.set_len(0).ctx("truncate", &tmp)?;
+    Pager::initialize(&*file, &tmp, options.page_size as usize)?;
+    drop(file);
+    let data = path.join(DATA_FILE);
+    storage.rename(&tmp, &data).ctx("rename", &tmp)?;
+    storage.sync_dir(path).ctx("sync directory", path)
+}
+
+/// Replays the WAL segments the meta page names into `memtable`. Returns the last segment
+/// number found and the next sequence number.
+fn replay_wal(
+    dir: &Path,
+    storage: &dyn Storage,
+    meta: &crate::btree::meta::Meta,
+    memtable: &Memtable,
+) -> Result<(Option<u64>, u64)> {
+    let mut segments: Vec<u64> = storage
+        .list(dir)
+        .ctx("list", dir)?
+        .iter()
+        .filter_map(|n| parse_segment_file_name(n))
+        .collect();
+    segments.sort_unstable();
+    for &old in segments.iter().filter(|&&s| s < meta.wal_start_segment) {
+        let p = segment_path(dir, old);
+        storage.remove(&p).ctx("remove", &p)?;
+    }
+    segments.retain(|&s| s >= meta.wal_start_segment);
+    for (i, &s) in segments.iter().enumerate() {
+        if s != meta.wal_start_segment + i as u64 {
+            return Err(Error::corruption(
+                &segment_path(dir, meta.wal_start_segment + i as u64),
+                "WAL segment is missing",
+            ));
+        }
+    }
+
+    let mut next_seq = meta.last_seq + 1;
+    for (i, &segment) in segments.iter().enumerate() {
+        let path = segment_path(dir, segment);
+        let is_last = i + 1 == segments.len();
+        let end = read_segment(storage, &path, segment, is_last, |first_seq, payload| {
+            let ops = decode_payload(payload)?;
+            let count = u64::from(ops.remaining());
+            if first_seq + count <= next_seq {
+                return Ok(()); // already in the tree
+            }
+            if first_seq != next_seq {
+                return Err(Error::corruption(
+                    &path,
+                    format!("WAL record starts at sequence {first_seq}, expected {next_seq}: records are missing"),
+                ));
+            }
+            let mut seq = first_seq;
+            for op in ops {
+                let op = op?;
+                memtable.insert(op.keyspace, op.key, seq, op.value);
+                seq += 1;
+            }
+            next_seq = seq;
+            Ok(())
+        })?;
+        if end.torn {
+            // Cut the torn tail so new records never follow garbage.
+            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
+            file.set_len(end.valid_len).ctx("truncate", &path)?;
+            if end.valid_len < SEGMENT_HEADER_SIZE {
+                drop(file);
+                storage.remove(&path).ctx("remove", &path)?;
+                storage.sync_dir(dir).ctx("sync directory", dir)?;
+                // The segment's header never reached the disk; its number is free again.
+                return Ok((i.checked_sub(1).map(|p| segments[p]), next_seq));
+            }
+            file.sync().ctx("sync", &path)?;
+        }
+    }
+    Ok((segments.last().copied(), next_seq))
+}

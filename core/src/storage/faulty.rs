@@ -1,0 +1,1151 @@
+//! [`FaultyStorage`]: an in-memory [`Storage`] for tests. It fails chosen operations with `EIO` or
+//! `ENOSPC` and simulates power loss by dropping, reordering or tearing writes that were not synced.
+
+use super::{FileLock, OpenMode, Storage, StorageFile};
+
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::io;
+use std::mem;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The largest file [`FaultyStorage`] holds: larger writes and `set_len` fail with `EFBIG`, so a
+/// garbage offset read from a corrupted file cannot make a test allocate all the memory there is.
+const MAX_FILE_LEN: u64 = 1 << 32;
+
+/// The unit [`PowerLoss::Random`] may tear a write into.
+const SECTOR: u64 = 512;
+
+/// The error an injected fault produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// An I/O error: `EIO`.
+    Eio,
+    /// A full device: `ENOSPC`.
+    Enospc,
+}
+
+impl FaultKind {
+    /// The `io::Error` for this fault (`raw_os_error()` is `EIO` or `ENOSPC`).
+    pub fn to_error(self) -> io::Error {
+        io::Error::from_raw_os_error(match self {
+            FaultKind::Eio => libc::EIO,
+            FaultKind::Enospc => libc::ENOSPC,
+        })
+    }
+}
+
+/// What [`FaultyStorage::power_loss`] does with the operations that were not synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerLoss {
+    /// Every unsynced operation reached the disk, in order (as if the process crashed but the
+    /// machine did not).
+    KeepAll,
+    /// No unsynced operation reached the disk: files hold what they held at their last sync.
+    DropAll,
+    /// Each file, independently, keeps all of its unsynced operations, drops all, or (most often)
+    /// keeps, drops or tears each one independently, possibly applied in a shuffled order. A torn
+    /// write applies only a prefix of its bytes, or a random subset of its 512-byte sectors (aligned
+    /// to the file offset). A shuffled order can let an older write to the same bytes win over a
+    /// newer one. The outcome is a deterministic function of `seed` and the operations made.
+    Random {
+        /// Seeds the pseudo-random choices.
+        seed: u64,
+    },
+}
+
+/// An in-memory file system for tests that injects faults.
+///
+/// # Model
+///
+/// - Directories are a set of paths; files are inodes holding byte vectors, named by paths. Paths are
+///   compared component-wise as given (`a//b` is `a/b`, but `.` and `..` are not resolved), the empty
+///   path and `/` always exist as directories.
+/// - A handle refers to the inode, not the name: it follows renames, and a removed file stays
+///   readable and writable through handles that were open (until they drop or power is lost).
+/// - Each file has its *durable* content plus the list of operations (writes, `set_len`) made since
+///   its last [`StorageFile::sync`]. Reads see the latest content. `sync` makes the list durable.
+/// - Directory operations (creating a file, `remove`, `rename`, `create_dir_all`) are durable at
+///   once; [`Storage::sync_dir`] only checks that the directory exists.
+/// - [`FaultyStorage::power_loss`] decides what happens to each file's unsynced operations, makes the
+///   result the file's content, and makes every handle and lock guard opened before it stale.
+///
+/// # Operations and faults
+///
+/// Clones share the same file system. Every call of a [`Storage`] or [`StorageFile`] method except
+/// `map` is one *operation*: it is counted ([`op_count`](Self::op_count)) and may be made to fail
+/// ([`fail_op`](Self::fail_op)). The test helpers (`read_file`, `write_file`, `flip_byte`,
+/// `file_names`, `power_loss`, ...) are not operations: they are never counted and never fail.
+///
+/// Files are limited to 4 GiB: a larger write or `set_len` fails with `EFBIG`.
+#[derive(Clone)]
+pub struct FaultyStorage {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fault {
+    /// The absolute index of the operation that fails first.
+    at: u64,
+    kind: FaultKind,
+    sticky: bool,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Write { offset: u64, data: Vec<u8> },
+    SetLen(u64),
+}
+
+impl Pending {
+    fn apply(&self, content: &mut Vec<u8>) {
+        match self {
+            Pending::Write { offset, data } => apply_write(content, *offset, data),
+            Pending::SetLen(len) => content.resize(*len as usize, 0),
+        }
+    }
+}
+
+/// Writes `data` at `offset`, zero-filling any gap past the end. Callers keep offsets below
+/// [`MAX_FILE_LEN`].
+fn apply_write(content: &mut Vec<u8>, offset: u64, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let start = offset as usize;
+    let end = start + data.len();
+    if content.len() < end {
+        content.resize(end, 0);
+    }
+    content[start..end].copy_from_slice(data);
+}
+
+#[derive(Debug, Default)]
+struct Inode {
+    durable: Vec<u8>,
+    /// `durable` with `pending` applied, in order.
+    current: Vec<u8>,
+    pending: Vec<Pending>,
+    /// Whether a name refers to this inode.
+    linked: bool,
+    /// Live (current-epoch) handles.
+    open_handles: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    dirs: BTreeSet<PathBuf>,
+    names: BTreeMap<PathBuf, u64>,
+    inodes: HashMap<u64, Inode>,
+    next_ino: u64,
+    /// Bumped by every power loss; handles and lock guards of an older epoch are stale.
+    epoch: u64,
+    ops: u64,
+    fault: Option<Fault>,
+    /// Held locks: path → token of the guard that holds it.
+    locks: HashMap<PathBuf, u64>,
+    next_lock_token: u64,
+}
+
+impl State {
+    /// Counts one operation and fails it if a fault says so.
+    fn begin_op(&mut self) -> io::Result<()> {
+        let index = self.ops;
+        self.ops += 1;
+        if let Some(fault) = self.fault {
+            if index == fault.at || (fault.sticky && index > fault.at) {
+                return Err(fault.kind.to_error());
+            }
+            if index > fault.at {
+                self.fault = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn dir_exists(&self, path: &Path) -> bool {
+        path.parent().is_none() || self.dirs.contains(path)
+    }
+
+    fn parent_exists(&self, path: &Path) -> bool {
+        path.parent().is_some_and(|dir| self.dir_exists(dir))
+    }
+
+    /// Creates `dir` and its ancestors; fails if one of them is a file.
+    fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
+        let new: Vec<&Path> = dir
+            .ancestors()
+            .filter(|p| p.parent().is_some() && !self.dirs.contains(*p))
+            .collect();
+        if let Some(file) = new.iter().find(|p| self.names.contains_key(**p)) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a directory", file.display()),
+            ));
+        }
+        for p in new {
+            self.dirs.insert(p.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// The inode named `path`, created (empty) if missing. The parent must exist.
+    fn create_file(&mut self, path: &Path) -> u64 {
+        if let Some(&ino) = self.names.get(path) {
+            return ino;
+        }
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        self.inodes.insert(
+            ino,
+            Inode {
+                linked: true,
+                ..Inode::default()
+            },
+        );
+        self.names.insert(path.to_path_buf(), ino);
+        ino
+    }
+
+    /// The inode lost its name: forget it unless a handle still has it open.
+    fn unlinked(&mut self, ino: u64) {
+        let inode = self.inodes.get_mut(&ino).expect("named inode exists");
+        if inode.open_handles == 0 {
+            self.inodes.remove(&ino);
+        } else {
+            inode.linked = false;
+        }
+    }
+
+    fn inode_at(&mut self, path: &Path) -> Option<&mut Inode> {
+        let ino = *self.names.get(path)?;
+        self.inodes.get_mut(&ino)
+    }
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: no such file or directory", path.display()),
+    )
+}
+
+fn is_a_directory() -> io::Error {
+    io::Error::from_raw_os_error(libc::EISDIR)
+}
+
+fn not_a_directory() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOTDIR)
+}
+
+/// Checks that a write or truncation keeps the file within [`MAX_FILE_LEN`].
+fn check_end(offset: u64, len: usize) -> io::Result<()> {
+    match offset.checked_add(len as u64) {
+        Some(end) if end <= MAX_FILE_LEN => Ok(()),
+        _ => Err(io::Error::from_raw_os_error(libc::EFBIG)),
+    }
+}
+
+impl FaultyStorage {
+    /// An empty file system (only the root, `/` or the empty path, exists).
+    pub fn new() -> Self {
+        FaultyStorage {
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    /// Makes the operation with 0-based index `n`, counted from this call, fail with `kind` (and
+    /// do nothing: a failing `write_at` writes nothing, a failing `sync` syncs nothing). If
+    /// `sticky`, every operation after it fails too, until [`clear_faults`](Self::clear_faults).
+    /// Replaces any fault set before.
+    pub fn fail_op(&self, n: u64, kind: FaultKind, sticky: bool) {
+        let mut st = self.state.lock();
+        let at = st.ops.saturating_add(n);
+        st.fault = Some(Fault { at, kind, sticky });
+    }
+
+    /// Removes any fault set by [`fail_op`](Self::fail_op).
+    pub fn clear_faults(&self) {
+        self.state.lock().fault = None;
+    }
+
+    /// The number of operations since this file system was created (failed ones included).
+    pub fn op_count(&self) -> u64 {
+        self.state.lock().ops
+    }
+
+    /// Simulates a power cut (see [`PowerLoss`]): each file's unsynced operations are applied onto
+    /// its durable content as `mode` says, the result becomes its durable and current content, and
+    /// removed files still open vanish. Every handle and lock guard opened before this call becomes
+    /// stale: operations through a stale handle fail with `EIO` and do nothing, and stale guards no
+    /// longer hold their locks. Faults set by [`fail_op`](Self::fail_op) stay in force.
+    pub fn power_loss(&self, mode: PowerLoss) {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let mut rng = SplitMix64(match mode {
+            PowerLoss::Random { seed } => seed,
+            _ => 0,
+        });
+        st.inodes.retain(|_, inode| inode.linked);
+        // Files in path order, so that `Random` is deterministic.
+        for ino in st.names.values() {
+            let inode = st.inodes.get_mut(ino).expect("named inode exists");
+            let pending = mem::take(&mut inode.pending);
+            let mut content = mem::take(&mut inode.durable);
+            match mode {
+                PowerLoss::KeepAll => pending.iter().for_each(|op| op.apply(&mut content)),
+                PowerLoss::DropAll => {}
+                PowerLoss::Random { .. } => apply_random(&mut content, pending, &mut rng),
+            }
+            inode.current.clone_from(&content);
+            inode.durable = content;
+            inode.open_handles = 0;
+        }
+        st.epoch += 1;
+        st.locks.clear();
+    }
+
+    /// The current content of the file at `path` (what a read would see), or `None` if there is
+    /// no such file.
+    pub fn read_file(&self, path: impl AsRef<Path>) -> Option<Vec<u8>> {
+        let mut st = self.state.lock();
+        st.inode_at(path.as_ref())
+            .map(|inode| inode.current.clone())
+    }
+
+    /// Makes `data` the durable (and current) content of the file at `path`, creating the file and
+    /// its parent directories if missing.
+    ///
+    /// # Panics
+    ///
+    /// If `path` is a directory, or an ancestor is a file.
+    pub fn write_file(&self, path: impl AsRef<Path>, data: &[u8]) {
+        let path = path.as_ref();
+        let mut st = self.state.lock();
+        assert!(!st.dir_exists(path), "{} is a directory", path.display());
+        if let Some(dir) = path.parent() {
+            st.create_dirs(dir).expect("parent directories");
+        }
+        let ino = st.create_file(path);
+        let inode = st.inodes.get_mut(&ino).expect("inode exists");
+        inode.durable = data.to_vec();
+        inode.current = data.to_vec();
+        inode.pending.clear();
+    }
+
+    /// Flips (xor 0xFF) the byte at `offset` of the file at `path`, in both its current and its
+    /// durable content (where that content is long enough); unsynced operations are untouched.
+    ///
+    /// # Panics
+    ///
+    /// If there is no such file or `offset` is past the end of its current content.
+    pub fn flip_byte(&self, path: impl AsRef<Path>, offset: u64) {
+        let path = path.as_ref();
+        let mut st = self.state.lock();
+        let inode = st
+            .inode_at(path)
+            .unwrap_or_else(|| panic!("flip_byte: no file {}", path.display()));
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        assert!(
+            at < inode.current.len(),
+            "flip_byte: offset {offset} past the end of {} ({} bytes)",
+            path.display(),
+            inode.current.len()
+        );
+        inode.current[at] ^= 0xFF;
+        if let Some(byte) = inode.durable.get_mut(at) {
+            *byte ^= 0xFF;
+        }
+    }
+
+    /// The names of the files (not directories) directly inside `dir`, sorted.
+    pub fn file_names(&self, dir: impl AsRef<Path>) -> Vec<String> {
+        let dir = dir.as_ref();
+        let st = self.state.lock();
+        st.names
+            .keys()
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+impl Default for FaultyStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for FaultyStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
+        f.debug_struct("FaultyStorage")
+            .field("dirs", &st.dirs.len())
+            .field("files", &st.names.len())
+            .field("ops", &st.ops)
+            .field("fault", &st.fault)
+            .field("epoch", &st.epoch)
+            .finish()
+    }
+}
+
+/// Applies `ops` onto `content` as [`PowerLoss::Random`] describes.
+fn apply_random(content: &mut Vec<u8>, mut ops: Vec<Pending>, rng: &mut SplitMix64) {
+    if ops.is_empty() {
+        return;
+    }
+    match rng.below(8) {
+        0 => ops.iter().for_each(|op| op.apply(content)),
+        1 => {}
+        _ => {
+            if rng.below(3) == 0 {
+                // Fisher–Yates.
+                for i in (1..ops.len()).rev() {
+                    let j = rng.below(i as u64 + 1) as usize;
+                    ops.swap(i, j);
+                }
+            }
+            for op in &ops {
+                match op {
+                    Pending::Write { offset, data } => match rng.below(4) {
+                        0 | 1 => apply_write(content, *offset, data),
+                        2 => {}
+                        _ if rng.below(2) == 0 => {
+                            let keep = rng.below(data.len() as u64) as usize;
+                            apply_write(content, *offset, &data[..keep]);
+                        }
+                        _ => {
+                            let end = offset + data.len() as u64;
+                            let mut start = *offset;
+                            while start < end {
+                                let sector_end = ((start / SECTOR + 1) * SECTOR).min(end);
+                                if rng.below(2) == 0 {
+                                    let from = (start - offset) as usize;
+                                    let to = (sector_end - offset) as usize;
+                                    apply_write(content, start, &data[from..to]);
+                                }
+                                start = sector_end;
+                            }
+                        }
+                    },
+                    Pending::SetLen(_) => {
+                        if rng.below(3) != 0 {
+                            op.apply(content);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// splitmix64: a tiny, deterministic pseudo-random generator.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`0` if `n` is 0).
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+}
+
+impl Storage for FaultyStorage {
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        st.create_dirs(dir)
+    }
+
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn StorageFile>> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if st.dir_exists(path) {
+            return Err(is_a_directory());
+        }
+        let ino = match st.names.get(path) {
+            Some(&ino) => ino,
+            None if mode == OpenMode::Create && st.parent_exists(path) => st.create_file(path),
+            None => return Err(not_found(path)),
+        };
+        st.inodes.get_mut(&ino).expect("inode exists").open_handles += 1;
+        Ok(Arc::new(FaultyFile {
+            state: Arc::clone(&self.state),
+            ino,
+            epoch: st.epoch,
+        }))
+    }
+
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        Ok(st.dir_exists(path) || st.names.contains_key(path))
+    }
+
+    fn is_dir(&self, path: &Path) -> io::Result<bool> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        Ok(st.dir_exists(path))
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if !st.dir_exists(dir) {
+            return Err(if st.names.contains_key(dir) {
+                not_a_directory()
+            } else {
+                not_found(dir)
+            });
+        }
+        let files = st.names.keys();
+        let dirs = st.dirs.iter();
+        Ok(files
+            .chain(dirs)
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect())
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        match st.names.remove(path) {
+            Some(ino) => {
+                st.unlinked(ino);
+                Ok(())
+            }
+            None if st.dir_exists(path) => Err(is_a_directory()),
+            None => Err(not_found(path)),
+        }
+    }
+
+    /// Renames files only; renaming a directory fails with `Unsupported`.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if !st.names.contains_key(from) {
+            if st.dir_exists(from) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "FaultyStorage cannot rename directories",
+                ));
+            }
+            return Err(not_found(from));
+        }
+        if st.dir_exists(to) {
+            return Err(is_a_directory());
+        }
+        if !st.parent_exists(to) {
+            return Err(not_found(to));
+        }
+        if from == to {
+            return Ok(());
+        }
+        let ino = st.names.remove(from).expect("checked above");
+        if let Some(replaced) = st.names.insert(to.to_path_buf(), ino) {
+            st.unlinked(replaced);
+        }
+        Ok(())
+    }
+
+    /// Directory operations are durable at once, so this only checks that `dir` exists.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if st.dir_exists(dir) || st.names.contains_key(dir) {
+            Ok(())
+        } else {
+            Err(not_found(dir))
+        }
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn FileLock>> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if st.dir_exists(path) {
+            return Err(is_a_directory());
+        }
+        if !st.names.contains_key(path) && !st.parent_exists(path) {
+            return Err(not_found(path));
+        }
+        if st.locks.contains_key(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("{} is locked by another holder", path.display()),
+            ));
+        }
+        st.create_file(path);
+        let token = st.next_lock_token;
+        st.next_lock_token += 1;
+        st.locks.insert(path.to_path_buf(), token);
+        Ok(Box::new(FaultyLock {
+            state: Arc::clone(&self.state),
+            path: path.to_path_buf(),
+            token,
+        }))
+    }
+}
+
+/// An open file of [`FaultyStorage`]: an inode plus the epoch it was opened in.
+struct FaultyFile {
+    state: Arc<Mutex<State>>,
+    ino: u64,
+    epoch: u64,
+}
+
+impl FaultyFile {
+    /// Runs one operation on the inode: counts it, applies faults, rejects stale handles.
+    fn op<T>(&self, f: impl FnOnce(&mut Inode) -> io::Result<T>) -> io::Result<T> {
+        let mut st = self.state.lock();
+        st.begin_op()?;
+        if st.epoch != self.epoch {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        f(st.inodes.get_mut(&self.ino).expect("open inode exists"))
+    }
+}
+
+impl StorageFile for FaultyFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.op(|inode| {
+            let len = inode.current.len() as u64;
+            match offset.checked_add(buf.len() as u64) {
+                Some(end) if end <= len => {
+                    let start = offset as usize;
+                    buf.copy_from_slice(&inode.current[start..start + buf.len()]);
+                    Ok(())
+                }
+                _ => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "failed to fill whole buffer",
+                )),
+            }
+        })
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.op(|inode| {
+            check_end(offset, buf.len())?;
+            if !buf.is_empty() {
+                apply_write(&mut inode.current, offset, buf);
+                inode.pending.push(Pending::Write {
+                    offset,
+                    data: buf.to_vec(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        self.op(|inode| {
+            let Inode {
+                durable, pending, ..
+            } = inode;
+            pending.drain(..).for_each(|op| op.apply(durable));
+            Ok(())
+        })
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        self.op(|inode| Ok(inode.current.len() as u64))
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.op(|inode| {
+            check_end(len, 0)?;
+            inode.current.resize(len as usize, 0);
+            inode.pending.push(Pending::SetLen(len));
+            Ok(())
+        })
+    }
+
+    /// Always `Ok(None)`: this storage cannot map. Not an operation (never counted, never fails).
+    fn map(&self, _len: u64) -> io::Result<Option<memmap2::Mmap>> {
+        Ok(None)
+    }
+}
+
+impl Drop for FaultyFile {
+    fn drop(&mut self) {
+        let mut st = self.state.lock();
+        if st.epoch != self.epoch {
+            return;
+        }
+        let inode = st.inodes.get_mut(&self.ino).expect("open inode exists");
+        inode.open_handles -= 1;
+        if inode.open_handles == 0 && !inode.linked {
+            st.inodes.remove(&self.ino);
+        }
+    }
+}
+
+/// An in-memory exclusive lock on a path; dropping it releases the lock unless a power loss has
+/// already done so.
+struct FaultyLock {
+    state: Arc<Mutex<State>>,
+    path: PathBuf,
+    token: u64,
+}
+
+impl FileLock for FaultyLock {}
+
+impl Drop for FaultyLock {
+    fn drop(&mut self) {
+        let mut st = self.state.lock();
+        if st.locks.get(&self.path) == Some(&self.token) {
+            st.locks.remove(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> &Path {
+        Path::new(s)
+    }
+
+    fn read_all(f: &dyn StorageFile) -> Vec<u8> {
+        let mut buf = vec![0; f.len().unwrap() as usize];
+        f.read_at(&mut buf, 0).unwrap();
+        buf
+    }
+
+    fn raw(err: io::Error) -> Option<i32> {
+        err.raw_os_error()
+    }
+
+    /// A file system with `/db` and an open file `/db/f`.
+    fn setup() -> (FaultyStorage, Arc<dyn StorageFile>) {
+        let s = FaultyStorage::new();
+        s.create_dir_all(p("/db")).unwrap();
+        let f = s.open(p("/db/f"), OpenMode::Create).unwrap();
+        (s, f)
+    }
+
+    #[test]
+    fn read_write_len_set_len_sync() {
+        let (s, f) = setup();
+        assert_eq!(f.len().unwrap(), 0);
+        f.write_at(b"hello", 0).unwrap();
+        f.write_at(b"world", 10).unwrap();
+        f.write_at(b"", 100).unwrap();
+        assert_eq!(f.len().unwrap(), 15);
+        assert_eq!(read_all(&*f), b"hello\0\0\0\0\0world");
+        let mut buf = [0u8; 4];
+        f.read_at(&mut buf, 11).unwrap();
+        assert_eq!(&buf, b"orld");
+        let err = f.read_at(&mut buf, 12).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let err = f.read_at(&mut buf, u64::MAX).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+
+        f.sync().unwrap();
+        f.set_len(3).unwrap();
+        assert_eq!(read_all(&*f), b"hel");
+        f.set_len(5).unwrap();
+        assert_eq!(read_all(&*f), b"hel\0\0");
+        assert_eq!(s.read_file("/db/f").unwrap(), b"hel\0\0");
+
+        let g = s.open(p("/db/f"), OpenMode::Existing).unwrap();
+        assert_eq!(read_all(&*g), b"hel\0\0");
+        assert_eq!(
+            raw(f.write_at(b"x", MAX_FILE_LEN).unwrap_err()),
+            Some(libc::EFBIG)
+        );
+        assert_eq!(
+            raw(f.set_len(MAX_FILE_LEN + 1).unwrap_err()),
+            Some(libc::EFBIG)
+        );
+    }
+
+    #[test]
+    fn map_is_none() {
+        let (s, f) = setup();
+        f.write_at(b"abc", 0).unwrap();
+        let before = s.op_count();
+        assert!(f.map(3).unwrap().is_none());
+        assert_eq!(s.op_count(), before, "map is not an operation");
+    }
+
+    #[test]
+    fn paths_directories_and_listing() {
+        let s = FaultyStorage::new();
+        assert!(s.is_dir(p("/")).unwrap());
+        assert!(s.exists(p("")).unwrap());
+        let err = s.open(p("/db/f"), OpenMode::Create).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = s.lock(p("/db/LOCK")).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+
+        s.create_dir_all(p("/db/sub")).unwrap();
+        s.create_dir_all(p("/db//sub/")).unwrap();
+        assert!(s.is_dir(p("/db")).unwrap());
+        assert!(s.exists(p("/db/sub")).unwrap());
+        let err = s.open(p("/db/f"), OpenMode::Existing).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        s.open(p("/db/f"), OpenMode::Create).unwrap();
+        assert!(s.exists(p("/db/f")).unwrap());
+        assert!(!s.is_dir(p("/db/f")).unwrap());
+        assert!(!s.exists(p("/db/g")).unwrap());
+        assert_eq!(
+            raw(s.open(p("/db"), OpenMode::Create).err().unwrap()),
+            Some(libc::EISDIR)
+        );
+        assert!(s.create_dir_all(p("/db/f/x")).is_err());
+
+        let mut names = s.list(p("/db")).unwrap();
+        names.sort();
+        assert_eq!(names, ["f", "sub"]);
+        assert_eq!(s.file_names("/db"), ["f"]);
+        assert!(s.list(p("/db/sub")).unwrap().is_empty());
+        assert_eq!(
+            s.list(p("/nope")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(raw(s.list(p("/db/f")).unwrap_err()), Some(libc::ENOTDIR));
+        s.sync_dir(p("/db")).unwrap();
+        assert_eq!(
+            s.sync_dir(p("/nope")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+
+        // Relative paths live under the empty root.
+        s.create_dir_all(p("rel")).unwrap();
+        s.open(p("rel/x"), OpenMode::Create).unwrap();
+        assert_eq!(s.list(p("rel")).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn rename_and_remove_follow_inodes() {
+        let (s, f) = setup();
+        f.write_at(b"one", 0).unwrap();
+        s.write_file("/db/g", b"old");
+        s.rename(p("/db/f"), p("/db/g")).unwrap();
+        assert_eq!(s.file_names("/db"), ["g"]);
+        assert_eq!(s.read_file("/db/g").unwrap(), b"one");
+        // The handle follows the inode.
+        f.write_at(b"two", 3).unwrap();
+        assert_eq!(s.read_file("/db/g").unwrap(), b"onetwo");
+        assert_eq!(
+            s.rename(p("/db/f"), p("/db/h")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            s.rename(p("/db/g"), p("/nodir/h")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        s.rename(p("/db/g"), p("/db/g")).unwrap();
+
+        // A removed file stays usable through open handles.
+        s.remove(p("/db/g")).unwrap();
+        assert!(!s.exists(p("/db/g")).unwrap());
+        assert!(s.read_file("/db/g").is_none());
+        f.write_at(b"!", 6).unwrap();
+        assert_eq!(read_all(&*f), b"onetwo!");
+        assert_eq!(
+            s.remove(p("/db/g")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(raw(s.remove(p("/db")).unwrap_err()), Some(libc::EISDIR));
+        drop(f);
+        assert!(
+            s.state.lock().inodes.is_empty(),
+            "unlinked inode freed on last close"
+        );
+    }
+
+    #[test]
+    fn helpers_write_read_flip() {
+        let s = FaultyStorage::new();
+        s.write_file("/a/b/c", b"\x00\x01\x02");
+        assert!(s.is_dir(p("/a/b")).unwrap());
+        assert_eq!(s.read_file("/a/b/c").unwrap(), [0, 1, 2]);
+        s.flip_byte("/a/b/c", 1);
+        assert_eq!(s.read_file("/a/b/c").unwrap(), [0, 0xFE, 2]);
+        // The flip is durable.
+        s.power_loss(PowerLoss::DropAll);
+        assert_eq!(s.read_file("/a/b/c").unwrap(), [0, 0xFE, 2]);
+        assert!(s.read_file("/a/b/missing").is_none());
+        assert_eq!(s.op_count(), 1, "only the is_dir call counts");
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_released_on_drop() {
+        let (s, _f) = setup();
+        let guard = s.lock(p("/db/LOCK")).unwrap();
+        assert!(s.exists(p("/db/LOCK")).unwrap());
+        let err = s.lock(p("/db/LOCK")).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        // A clone shares the lock table.
+        let err = s.clone().lock(p("/db/LOCK")).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        // Another path is another lock.
+        let _other = s.lock(p("/db/LOCK2")).unwrap();
+        drop(guard);
+        let again = s.lock(p("/db/LOCK")).unwrap();
+
+        // After a power loss the old guard no longer holds the lock, and dropping it late does
+        // not release the new holder's lock.
+        s.power_loss(PowerLoss::KeepAll);
+        let fresh = s.lock(p("/db/LOCK")).unwrap();
+        drop(again);
+        let err = s.lock(p("/db/LOCK")).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        drop(fresh);
+        s.lock(p("/db/LOCK")).unwrap();
+    }
+
+    #[test]
+    fn every_operation_is_counted() {
+        let s = FaultyStorage::new();
+        assert_eq!(s.op_count(), 0);
+        s.create_dir_all(p("/d")).unwrap(); // 1
+        let f = s.open(p("/d/f"), OpenMode::Create).unwrap(); // 2
+        f.write_at(b"abc", 0).unwrap(); // 3
+        f.read_at(&mut [0; 3], 0).unwrap(); // 4
+        f.sync().unwrap(); // 5
+        f.len().unwrap(); // 6
+        f.set_len(1).unwrap(); // 7
+        s.list(p("/d")).unwrap(); // 8
+        s.exists(p("/d/f")).unwrap(); // 9
+        s.is_dir(p("/d")).unwrap(); // 10
+        s.rename(p("/d/f"), p("/d/g")).unwrap(); // 11
+        s.sync_dir(p("/d")).unwrap(); // 12
+        let l = s.lock(p("/d/LOCK")).unwrap(); // 13
+        s.remove(p("/d/g")).unwrap(); // 14
+        assert!(s.open(p("/d/g"), OpenMode::Existing).is_err()); // 15 (failures count too)
+        f.map(1).unwrap();
+        drop((f, l));
+        assert_eq!(s.op_count(), 15);
+    }
+
+    #[test]
+    fn fail_op_eio_once() {
+        let (s, f) = setup();
+        f.write_at(b"aaaa", 0).unwrap();
+        s.fail_op(1, FaultKind::Eio, false);
+        f.len().unwrap(); // op 0
+        let err = f.write_at(b"bb", 0).unwrap_err(); // op 1
+        assert_eq!(err.raw_os_error(), Some(libc::EIO));
+        assert_eq!(read_all(&*f), b"aaaa", "a failing write writes nothing");
+        f.write_at(b"cc", 0).unwrap();
+        s.sync_dir(p("/db")).unwrap();
+        assert_eq!(read_all(&*f), b"ccaa");
+    }
+
+    #[test]
+    fn fail_op_enospc_sticky_until_cleared() {
+        let (s, f) = setup();
+        s.fail_op(0, FaultKind::Enospc, true);
+        for _ in 0..3 {
+            let err = f.write_at(b"x", 0).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+            let err = s.open(p("/db/new"), OpenMode::Create).err().unwrap();
+            assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+            assert!(s.exists(p("/db")).is_err());
+        }
+        assert!(
+            s.read_file("/db/new").is_none(),
+            "a failing open creates nothing"
+        );
+        s.clear_faults();
+        f.write_at(b"x", 0).unwrap();
+        assert_eq!(read_all(&*f), b"x");
+    }
+
+    #[test]
+    fn fail_op_can_target_each_operation_of_a_scenario() {
+        // The usual test pattern: count the scenario's operations, then fail each one in turn.
+        fn scenario(s: &FaultyStorage) -> io::Result<()> {
+            s.create_dir_all(p("/x"))?;
+            let f = s.open(p("/x/f"), OpenMode::Create)?;
+            f.write_at(b"data", 0)?;
+            f.sync()?;
+            s.rename(p("/x/f"), p("/x/g"))?;
+            s.sync_dir(p("/x"))
+        }
+        let clean = FaultyStorage::new();
+        let start = clean.op_count();
+        scenario(&clean).unwrap();
+        let n = clean.op_count() - start;
+        assert_eq!(n, 6);
+        for i in 0..n {
+            let s = FaultyStorage::new();
+            s.fail_op(i, FaultKind::Eio, false);
+            assert_eq!(raw(scenario(&s).unwrap_err()), Some(libc::EIO), "op {i}");
+        }
+        let s = FaultyStorage::new();
+        s.fail_op(n, FaultKind::Eio, false);
+        scenario(&s).unwrap();
+    }
+
+    #[test]
+    fn power_loss_keep_all_and_drop_all() {
+        for mode in [PowerLoss::KeepAll, PowerLoss::DropAll] {
+            let (s, f) = setup();
+            f.write_at(b"synced", 0).unwrap();
+            f.sync().unwrap();
+            f.write_at(b"SY", 0).unwrap();
+            f.write_at(b"+unsynced", 6).unwrap();
+            f.set_len(10).unwrap();
+            let g = s.open(p("/db/never-synced"), OpenMode::Create).unwrap();
+            g.write_at(b"zzz", 0).unwrap();
+            s.power_loss(mode);
+            match mode {
+                PowerLoss::KeepAll => {
+                    assert_eq!(s.read_file("/db/f").unwrap(), b"SYnced+uns");
+                    assert_eq!(s.read_file("/db/never-synced").unwrap(), b"zzz");
+                }
+                _ => {
+                    assert_eq!(s.read_file("/db/f").unwrap(), b"synced");
+                    // The file's creation was durable at once; its content was not.
+                    assert_eq!(s.read_file("/db/never-synced").unwrap(), b"");
+                }
+            }
+            // Stale handles fail with EIO and do nothing.
+            assert_eq!(raw(f.write_at(b"X", 0).unwrap_err()), Some(libc::EIO));
+            assert_eq!(raw(f.read_at(&mut [0; 1], 0).unwrap_err()), Some(libc::EIO));
+            assert_eq!(raw(f.sync().unwrap_err()), Some(libc::EIO));
+            assert_eq!(raw(f.len().unwrap_err()), Some(libc::EIO));
+            assert_eq!(raw(g.set_len(0).unwrap_err()), Some(libc::EIO));
+            // A fresh handle works, and a second power loss keeps what is now durable.
+            let h = s.open(p("/db/f"), OpenMode::Existing).unwrap();
+            let before = read_all(&*h);
+            drop((f, g));
+            s.power_loss(PowerLoss::DropAll);
+            assert_eq!(s.read_file("/db/f").unwrap(), before);
+            assert!(h.len().is_err());
+        }
+    }
+
+    #[test]
+    fn power_loss_forgets_removed_open_files_and_keeps_renames() {
+        let (s, f) = setup();
+        f.write_at(b"abc", 0).unwrap();
+        f.sync().unwrap();
+        s.rename(p("/db/f"), p("/db/g")).unwrap();
+        let t = s.open(p("/db/tmp"), OpenMode::Create).unwrap();
+        s.remove(p("/db/tmp")).unwrap();
+        s.power_loss(PowerLoss::DropAll);
+        assert_eq!(s.file_names("/db"), ["g"]);
+        assert_eq!(s.read_file("/db/g").unwrap(), b"abc");
+        assert_eq!(s.state.lock().inodes.len(), 1);
+        drop((f, t)); // Stale handles drop quietly.
+        assert_eq!(s.state.lock().inodes.len(), 1);
+    }
+
+    /// Builds a scenario with synced data in `[0, 4096)` of `/db/f` and unsynced writes after it,
+    /// plus an unsynced rewrite of a second file, then loses power with `seed`.
+    fn random_scenario(seed: u64) -> (Vec<u8>, Vec<u8>) {
+        let (s, f) = setup();
+        let synced: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
+        f.write_at(&synced, 0).unwrap();
+        f.sync().unwrap();
+        for i in 0..8u64 {
+            let chunk = vec![i as u8 + 1; 1000];
+            f.write_at(&chunk, 4096 + i * 1000).unwrap();
+        }
+        let g = s.open(p("/db/g"), OpenMode::Create).unwrap();
+        g.write_at(&[1; 2048], 0).unwrap();
+        g.sync().unwrap();
+        g.write_at(&[2; 2048], 0).unwrap();
+        g.set_len(1024).unwrap();
+        g.write_at(&[3; 100], 1500).unwrap();
+        s.power_loss(PowerLoss::Random { seed });
+        assert!(f.len().is_err() && g.len().is_err(), "stale handles");
+        let f_after = s.read_file("/db/f").unwrap();
+        assert!(f_after.len() >= 4096);
+        assert_eq!(
+            &f_after[..4096],
+            &synced[..],
+            "synced data survives (seed {seed})"
+        );
+        // What survives is what a fresh handle reads.
+        let h = s.open(p("/db/f"), OpenMode::Existing).unwrap();
+        assert_eq!(read_all(&*h), f_after);
+        (f_after, s.read_file("/db/g").unwrap())
+    }
+
+    #[test]
+    fn power_loss_random_is_deterministic_and_varied() {
+        let mut outcomes = Vec::new();
+        let mut torn = false;
+        for seed in 0..64 {
+            let a = random_scenario(seed);
+            assert_eq!(
+                a,
+                random_scenario(seed),
+                "seed {seed} must be deterministic"
+            );
+            // Each unsynced 1000-byte write to f is whole, absent, or torn.
+            let tail = &a.0[4096..];
+            for (i, chunk) in tail.chunks(1000).enumerate() {
+                let v = i as u8 + 1;
+                assert!(chunk.iter().all(|&b| b == v || b == 0), "seed {seed}");
+                if chunk.len() == 1000 && chunk.contains(&0) && chunk.contains(&v) {
+                    torn = true;
+                }
+            }
+            outcomes.push(a);
+        }
+        outcomes.sort();
+        outcomes.dedup();
+        assert!(
+            outcomes.len() > 10,
+            "only {} distinct outcomes",
+            outcomes.len()
+        );
+        assert!(torn, "some seed tears a write");
+        let full: Vec<u8> = (0..8u8).flat_map(|i| vec![i + 1; 1000]).collect();
+        assert!(
+            outcomes.iter().any(|o| o.0[4096..] == full[..]),
+            "some seed keeps all"
+        );
+        assert!(
+            outcomes.iter().any(|o| o.0.len() == 4096),
+            "some seed drops all"
+        );
+    }
+
+    #[test]
+    fn shared_between_threads() {
+        let (s, f) = setup();
+        std::thread::scope(|scope| {
+            for t in 0..4u8 {
+                let f = Arc::clone(&f);
+                scope.spawn(move || {
+                    for i in 0..100u64 {
+                        f.write_at(&[t; 8], (u64::from(t) * 100 + i) * 8).unwrap();
+                    }
+                    f.sync().unwrap();
+                });
+            }
+        });
+        assert_eq!(s.op_count(), 2 + 4 * 101);
+        s.power_loss(PowerLoss::DropAll);
+        let data = s.read_file("/db/f").unwrap();
+        assert_eq!(data.len(), 3200);
+        for (i, chunk) in data.chunks(800).enumerate() {
+            assert!(chunk.iter().all(|&b| b == i as u8));
+        }
+    }
+}

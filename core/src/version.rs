@@ -1,0 +1,44 @@
+//! [`Version`]: the memtables and tree a read sees, swapped atomically as a whole.
+
+use std::sync::Arc;
+
+use crate::btree::tree::Tree;
+use crate::memtable::Memtable;
+
+/// An immutable view of the database's state. A reader holds one plus a sequence number; that is
+/// all MVCC needs: newer memtable entries are filtered by sequence, and the tree it points at is
+/// never overwritten while the version is alive.
+pub(crate) struct Version {
+    /// Newest first; `memtables[0]` is the active one, the rest are frozen and wait for the merge.
+    pub memtables: Vec<Arc<Memtable>>,
+    pub tree: Arc<Tree>,
+}
+
+impl Version {
+    pub fn active(&self) -> &Arc<Memtable> {
+        &self.memtables[0]
+    }
+
+    pub fn frozen(&self) -> &[Arc<Memtable>] {
+        &self.memtables[1..]
+    }
+
+    /// Calls `f` with the newest value of `key` visible at `snapshot`; `Ok(None)` if absent.
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        snapshot: u64,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> crate::error::Result<Option<R>> {
+        let mut f = Some(f);
+        for table in &self.memtables {
+            let found = table.get_with(crate::batch::DEFAULT_KEYSPACE, key, snapshot, |v| {
+                v.map(|v| (f.take().unwrap())(v))
+            });
+            if let Some(result) = found {
+                return Ok(result);
+            }
+        }
+        self.tree.get_with(key, f.take().unwrap())
+    }
+}

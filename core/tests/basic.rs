@@ -1,0 +1,138 @@
+//! Basic behaviour through the public API: put/get/delete, batches, reopen, iteration.
+
+use lightning_db::{Database, Durability, ErrorCode, Options, Range, WriteBatch};
+
+fn small_options() -> Options {
+    let mut o = Options::default();
+    o.memtable_size = 64 << 10;
+    o
+}
+
+#[test]
+fn put_get_delete_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path(), small_options()).unwrap();
+        db.put(b"a", b"1").unwrap();
+        db.put_with(b"b", b"2", Durability::Buffered).unwrap();
+        db.delete(b"a").unwrap();
+        assert_eq!(db.get(b"a").unwrap(), None);
+        assert_eq!(db.get(b"b").unwrap(), Some(b"2".to_vec()));
+        db.close().unwrap();
+    }
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    assert_eq!(db.get(b"a").unwrap(), None);
+    assert_eq!(db.get(b"b").unwrap(), Some(b"2".to_vec()));
+}
+
+#[test]
+fn many_keys_through_merges_and_iteration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    let n = 20_000u32;
+    for i in 0..n {
+        let k = format!("key{:08}", (i * 7919) % n);
+        db.put_with(k.as_bytes(), &i.to_le_bytes(), Durability::Buffered)
+            .unwrap();
+    }
+    for i in (0..n).step_by(3) {
+        db.delete_with(format!("key{i:08}").as_bytes(), Durability::Buffered)
+            .unwrap();
+    }
+    let check = |db: &Database| {
+        let keys: Vec<Vec<u8>> = db
+            .iter(Range::all())
+            .unwrap()
+            .map(|r| r.unwrap().0)
+            .collect();
+        let expected: Vec<Vec<u8>> = (0..n)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("key{i:08}").into_bytes())
+            .collect();
+        assert_eq!(keys.len(), expected.len());
+        assert_eq!(keys, expected);
+        let rev: Vec<Vec<u8>> = db
+            .iter(Range::all().reverse())
+            .unwrap()
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(rev, expected.iter().rev().cloned().collect::<Vec<_>>());
+    };
+    check(&db);
+    db.flush().unwrap();
+    check(&db);
+    let report = db.verify().unwrap();
+    assert_eq!(
+        report.tree_keys,
+        (0..n).filter(|i| i % 3 != 0).count() as u64
+    );
+    drop(db);
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    check(&db);
+    db.verify().unwrap();
+}
+
+#[test]
+fn large_keys_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    let big_key = vec![7u8; 4096];
+    let big_value = vec![9u8; 1 << 20];
+    db.put(&big_key, &big_value).unwrap();
+    db.put(b"small", &big_value[..5000]).unwrap();
+    let mut long_keys = Vec::new();
+    for i in 0..300u32 {
+        let mut k = vec![b'x'; 2000];
+        k.extend_from_slice(&i.to_be_bytes());
+        db.put(&k, &i.to_le_bytes()).unwrap();
+        long_keys.push(k);
+    }
+    db.flush().unwrap();
+    db.verify().unwrap();
+    assert_eq!(db.get(&big_key).unwrap(), Some(big_value.clone()));
+    assert_eq!(
+        db.get(b"small").unwrap().unwrap(),
+        big_value[..5000].to_vec()
+    );
+    for (i, k) in long_keys.iter().enumerate() {
+        assert_eq!(db.get(k).unwrap(), Some((i as u32).to_le_bytes().to_vec()));
+    }
+    assert_eq!(
+        db.put(&vec![0u8; 4097], b"").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    for k in &long_keys[..150] {
+        db.delete(k).unwrap();
+    }
+    db.flush().unwrap();
+    db.verify().unwrap();
+    assert_eq!(db.iter(Range::prefix(b"xx")).unwrap().count(), 150);
+}
+
+#[test]
+fn batches_snapshots_and_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    let mut b = WriteBatch::new();
+    b.put(b"user:1", b"ann")
+        .put(b"user:2", b"bob")
+        .put(b"zzz", b"z");
+    db.write(&b).unwrap();
+    let snap = db.snapshot().unwrap();
+    db.put(b"user:3", b"cy").unwrap();
+    db.delete(b"user:1").unwrap();
+    let now: Vec<_> = db
+        .iter(Range::prefix(b"user:"))
+        .unwrap()
+        .map(|r| r.unwrap().0)
+        .collect();
+    assert_eq!(now, vec![b"user:2".to_vec(), b"user:3".to_vec()]);
+    let then: Vec<_> = snap
+        .iter(Range::prefix(b"user:"))
+        .map(|r| r.unwrap().0)
+        .collect();
+    assert_eq!(then, vec![b"user:1".to_vec(), b"user:2".to_vec()]);
+    db.flush().unwrap();
+    assert_eq!(snap.get(b"user:1").unwrap(), Some(b"ann".to_vec()));
+    assert_eq!(snap.get(b"user:3").unwrap(), None);
+}
