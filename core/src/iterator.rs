@@ -217,6 +217,8 @@ impl Cursor {
     }
 
     /// Moves to the next key. Does nothing if not `valid()`.
+    // A cursor move, named as in every ordered-store cursor API; `Iter` is the std iterator.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<()> {
         self.step(true)
     }
@@ -297,9 +299,9 @@ impl Cursor {
                 return Ok(());
             };
             let in_range = if self.forward {
-                self.range.end.as_deref().map_or(true, |e| key < e)
+                self.range.end.as_deref().is_none_or(|e| key < e)
             } else {
-                self.range.start.as_deref().map_or(true, |s| key >= s)
+                self.range.start.as_deref().is_none_or(|s| key >= s)
             };
             if !in_range {
                 self.winner = None;

@@ -204,7 +204,7 @@ fn newest_versions(frozen: &[Arc<Memtable>]) -> Vec<(Vec<u8>, MemValue)> {
         let mut best: Option<usize> = None;
         for (i, run) in runs.iter().enumerate() {
             if let Some((k, _)) = run.get(pos[i]) {
-                if best.map_or(true, |b| *k < runs[b][pos[b]].0) {
+                if best.is_none_or(|b| *k < runs[b][pos[b]].0) {
                     best = Some(i);
                 }
             }

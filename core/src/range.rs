@@ -62,8 +62,8 @@ impl Range {
 
     #[cfg(test)]
     pub(crate) fn contains(&self, key: &[u8]) -> bool {
-        self.start.as_deref().map_or(true, |s| key >= s)
-            && self.end.as_deref().map_or(true, |e| key < e)
+        self.start.as_deref().is_none_or(|s| key >= s)
+            && self.end.as_deref().is_none_or(|e| key < e)
     }
 }
 

@@ -3,9 +3,10 @@
 use lightning_db::{Database, Durability, ErrorCode, Options, Range, WriteBatch};
 
 fn small_options() -> Options {
-    let mut o = Options::default();
-    o.memtable_size = 64 << 10;
-    o
+    Options {
+        memtable_size: 64 << 10,
+        ..Options::default()
+    }
 }
 
 #[test]

@@ -206,7 +206,7 @@ impl Pager {
                 ));
                 continue;
             }
-            if best.map_or(true, |b| meta.generation > b.generation) {
+            if best.is_none_or(|b| meta.generation > b.generation) {
                 best = Some(meta);
             }
         }
