@@ -231,6 +231,13 @@ fn replay_wal(
             next_seq = seq;
             Ok(())
         })?;
+        if is_last && !end.torn {
+            // Recovery makes this segment a sealed one (a new segment follows it), and sealed
+            // segments must be fully synced: after a process crash its tail may still be in the
+            // page cache only.
+            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
+            file.sync().ctx("sync", &path)?;
+        }
         if end.torn {
             // Cut the torn tail so new records never follow garbage.
             let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;

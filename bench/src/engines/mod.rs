@@ -1,0 +1,142 @@
+//! The engines under test, behind one small trait.
+//!
+//! Every engine is opened fresh in its own directory, is shared by reference between the
+//! threads of a workload (`Engine: Send + Sync`), and is configured as its own documentation
+//! recommends for speed. Durability is chosen per write (`sync`), and every engine maps it to
+//! its own knob:
+//!
+//! | engine    | buffered write (`sync = false`)          | durable write (`sync = true`)      |
+//! |-----------|------------------------------------------|------------------------------------|
+//! | lightning | `Durability::Buffered`                   | `Durability::Sync` (group commit)  |
+//! | lmdb      | env flag `NO_SYNC` on                    | default flags (fdatasync on commit)|
+//! | redb      | `Durability::None`                       | `Durability::Immediate`            |
+//! | fjall     | journal default (flushed to the OS only) | then `persist(PersistMode::SyncData)` |
+
+use std::error::Error;
+use std::fmt;
+use std::path::Path;
+
+pub mod fjall;
+pub mod lightning;
+pub mod lmdb;
+pub mod redb;
+
+/// Errors of any engine, boxed.
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The result type of the benchmark.
+pub type Result<T, E = BoxError> = std::result::Result<T, E>;
+
+/// Bytes in every key.
+pub const KEY_LEN: usize = 16;
+
+/// Bytes in every value.
+pub const VALUE_LEN: usize = 100;
+
+/// A key.
+pub type Key = [u8; KEY_LEN];
+
+/// A value.
+pub type Value = [u8; VALUE_LEN];
+
+/// Cache given to every engine that has one of its own (LMDB uses the OS page cache). Large
+/// enough to hold the whole data set of a default run, so reads are warm for everyone.
+pub const CACHE_BYTES: u64 = 512 << 20;
+
+/// LMDB's map size: the largest the database may grow to.
+pub const LMDB_MAP_SIZE: usize = 16 << 30;
+
+/// An open database of one engine.
+pub trait Engine: Send + Sync {
+    /// Writes `pairs` in a single batch / transaction, buffered, and returns once they are in
+    /// the engine's read-optimised structure. `pairs` are sorted by key and the database is
+    /// empty, so an engine may use its bulk-load path for sorted input.
+    fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()>;
+
+    /// Writes one pair; with `sync`, returns only once it is durable (fsynced).
+    fn put(&self, key: &[u8], value: &[u8], sync: bool) -> Result<()>;
+
+    /// Writes `pairs` atomically as one batch / transaction, buffered (no fsync).
+    fn write_batch(&self, pairs: &[(Key, Value)]) -> Result<()>;
+
+    /// A point reader for the calling thread. It may hold a read transaction or snapshot, so
+    /// callers drop it and take a new one now and then.
+    fn reader(&self) -> Result<Box<dyn Reader + '_>>;
+
+    /// Scans every pair in key order, reading the key and value bytes; returns the count.
+    fn scan(&self) -> Result<u64>;
+
+    /// Closes the database, waiting for whatever the engine does on close.
+    fn close(self: Box<Self>) -> Result<()>;
+
+    /// One point read through a fresh reader.
+    fn get(&self, key: &[u8]) -> Result<bool> {
+        self.reader()?.get(key)
+    }
+}
+
+/// Point reads, from one thread.
+pub trait Reader {
+    /// Looks `key` up; reads the value's bytes when found.
+    fn get(&mut self, key: &[u8]) -> Result<bool>;
+}
+
+/// Reads every byte of `bytes` (so that lazily loaded or memory-mapped data is really read) and
+/// returns a checksum that callers pass to [`std::hint::black_box`].
+#[inline]
+pub fn touch(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(bytes.len() as u64, |acc, &b| acc.wrapping_add(u64::from(b)))
+}
+
+/// The engines, in the order of the table's columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    Lightning,
+    Lmdb,
+    Redb,
+    Fjall,
+}
+
+impl EngineKind {
+    /// Every engine.
+    pub const ALL: [EngineKind; 4] = [
+        EngineKind::Lightning,
+        EngineKind::Lmdb,
+        EngineKind::Redb,
+        EngineKind::Fjall,
+    ];
+
+    /// The engine's name on the command line and in the JSON lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Lightning => "lightning",
+            EngineKind::Lmdb => "lmdb",
+            EngineKind::Redb => "redb",
+            EngineKind::Fjall => "fjall",
+        }
+    }
+
+    /// The engine named `name`.
+    pub fn from_name(name: &str) -> Option<EngineKind> {
+        EngineKind::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// Creates a fresh database in the directory `dir`, which must not exist yet.
+    pub fn open(self, dir: &Path) -> Result<Box<dyn Engine>> {
+        std::fs::create_dir_all(dir)?;
+        Ok(match self {
+            EngineKind::Lightning => Box::new(lightning::LightningEngine::open(dir)?),
+            EngineKind::Lmdb => Box::new(lmdb::LmdbEngine::open(dir)?),
+            EngineKind::Redb => Box::new(redb::RedbEngine::open(dir)?),
+            EngineKind::Fjall => Box::new(fjall::FjallEngine::open(dir)?),
+        })
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

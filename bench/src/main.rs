@@ -1,0 +1,353 @@
+//! Lightning DB against LMDB (heed), redb and fjall: the same workloads, on one machine, in one
+//! run. See README.md.
+//!
+//! Prints the machine, then a table of operations per second (workload rows, engine columns)
+//! and, on stdout, one JSON line per (engine, workload):
+//! `{"engine": "lmdb", "workload": "read_random", "ops_per_sec": 123456.7}`.
+//! Progress goes to stderr.
+
+mod engines;
+mod workloads;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use engines::EngineKind;
+use workloads::{format_rate, Workload};
+
+const USAGE: &str = "\
+usage: lightning-bench [--n N] [--engines E,...] [--workloads W,...] [--dir PATH]
+
+  --n N            keys in the bulk-loaded database, and the op budget of the long write and
+                   read loops (default 1000000; underscores allowed: 1_000_000)
+  --engines LIST   comma-separated, from: lightning,lmdb,redb,fjall (default: all)
+  --workloads LIST comma-separated, from: bulk_load,write_buffered,write_sync,
+                   write_sync_4threads,write_batch_1000,read_random,read_random_2threads,
+                   scan,read_while_writing (default: all)
+  --dir PATH       where to create the run's scratch directory, removed at the end
+                   (default: ./target if it exists, else the system temp directory)";
+
+struct Args {
+    n: u64,
+    engines: Vec<EngineKind>,
+    workloads: Vec<Workload>,
+    dir: Option<PathBuf>,
+}
+
+fn parse_list<T: Copy + PartialEq>(
+    flag: &str,
+    value: &str,
+    all: &[T],
+    from_name: fn(&str) -> Option<T>,
+) -> Result<Vec<T>, String> {
+    let mut wanted = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let item = from_name(name).ok_or_else(|| format!("{flag}: unknown name {name:?}"))?;
+        if !wanted.contains(&item) {
+            wanted.push(item);
+        }
+    }
+    if wanted.is_empty() {
+        return Err(format!("{flag}: empty list"));
+    }
+    // Keep the canonical order, whatever the order on the command line.
+    Ok(all.iter().copied().filter(|x| wanted.contains(x)).collect())
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args {
+        n: 1_000_000,
+        engines: EngineKind::ALL.to_vec(),
+        workloads: Workload::ALL.to_vec(),
+        dir: None,
+    };
+    while let Some(arg) = argv.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ => (arg.clone(), None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Err(String::new());
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => argv.next().ok_or_else(|| format!("{flag} needs a value"))?,
+        };
+        match flag.as_str() {
+            "--n" => {
+                args.n = value
+                    .replace('_', "")
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| {
+                        format!("--n: expected a positive whole number, got {value:?}")
+                    })?;
+            }
+            "--engines" => {
+                args.engines = parse_list(&flag, &value, &EngineKind::ALL, EngineKind::from_name)?
+            }
+            "--workloads" => {
+                args.workloads = parse_list(&flag, &value, &Workload::ALL, Workload::from_name)?
+            }
+            "--dir" => args.dir = Some(PathBuf::from(value)),
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    Ok(args)
+}
+
+/// The first value of `field` in a `name : value` file such as /proc/cpuinfo.
+fn proc_field(path: &str, field: &str) -> Option<String> {
+    fs::read_to_string(path).ok()?.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        (name.trim() == field).then(|| value.trim().to_string())
+    })
+}
+
+/// The file system type and device of the mount that holds `path`.
+fn file_system_of(path: &Path) -> Option<String> {
+    let path = fs::canonicalize(path).ok()?;
+    let mounts = fs::read_to_string("/proc/mounts").ok()?;
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (device, mount_point, fs_type) = (fields.next()?, fields.next()?, fields.next()?);
+            path.starts_with(mount_point)
+                .then(|| (mount_point.len(), format!("{fs_type} on {device}")))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, description)| description)
+}
+
+fn print_machine(run_dir: &Path) {
+    let cpu = proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let ram = proc_field("/proc/meminfo", "MemTotal")
+        .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or_else(
+            || "unknown".into(),
+            |kib| format!("{:.1} GiB", kib as f64 / (1u64 << 20) as f64),
+        );
+    let fs_type = file_system_of(run_dir).unwrap_or_else(|| "unknown file system".into());
+    println!("machine: {cpu}, {cores} cores, {ram} RAM");
+    println!("data:    {} ({fs_type})", run_dir.display());
+}
+
+fn run_dir(parent: Option<PathBuf>) -> std::io::Result<PathBuf> {
+    let parent = parent.unwrap_or_else(|| {
+        let target = PathBuf::from("target");
+        if target.is_dir() {
+            target
+        } else {
+            std::env::temp_dir()
+        }
+    });
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir = parent.join(format!("lightning-bench-{}-{nanos}", std::process::id()));
+    fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn print_table(args: &Args, results: &HashMap<(EngineKind, Workload), Option<f64>>) {
+    let with_ratio = args.engines.contains(&EngineKind::Lightning) && args.engines.len() > 1;
+    let mut header = vec!["ops/sec".to_string()];
+    header.extend(args.engines.iter().map(|e| e.name().to_string()));
+    if with_ratio {
+        header.push("lightning/best peer".into());
+    }
+    let mut rows = vec![header];
+    for &w in &args.workloads {
+        let mut row = vec![w.name().to_string()];
+        for &e in &args.engines {
+            row.push(match results.get(&(e, w)).copied().flatten() {
+                Some(rate) => format_rate(rate),
+                None => "failed".into(),
+            });
+        }
+        if with_ratio {
+            let ours = results.get(&(EngineKind::Lightning, w)).copied().flatten();
+            let best_peer = args
+                .engines
+                .iter()
+                .filter(|&&e| e != EngineKind::Lightning)
+                .filter_map(|&e| results.get(&(e, w)).copied().flatten())
+                .reduce(f64::max);
+            row.push(match (ours, best_peer) {
+                (Some(ours), Some(peer)) if peer > 0.0 => format!("{:.2}x", ours / peer),
+                _ => "-".into(),
+            });
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, &w))| {
+                if c == 0 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        println!("{}", cells.join("  "));
+        if i == 0 {
+            let total = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            println!("{}", "-".repeat(total));
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            if message.is_empty() {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = match run_dir(args.dir.clone()) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: cannot create the scratch directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_machine(&dir);
+    println!(
+        "n = {} keys of 16 bytes, values of 100 bytes; engines: {}",
+        args.n,
+        args.engines
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!();
+
+    let mut results = HashMap::new();
+    let started = Instant::now();
+    for &engine in &args.engines {
+        let engine_started = Instant::now();
+        eprintln!("[{engine}] starting");
+        workloads::run_engine(
+            engine,
+            &args.workloads,
+            args.n,
+            &dir.join(engine.name()),
+            &mut |w, outcome| {
+                let rate = match outcome {
+                    Ok(m) => {
+                        let rate = m.ops_per_sec();
+                        eprintln!(
+                            "[{engine}] {}: {} ops in {:.2} s = {} ops/s{}",
+                            w.name(),
+                            m.ops,
+                            m.elapsed.as_secs_f64(),
+                            format_rate(rate),
+                            m.note.map(|n| format!(" ({n})")).unwrap_or_default()
+                        );
+                        println!(
+                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": {rate:.1}}}",
+                            engine.name(),
+                            w.name()
+                        );
+                        Some(rate)
+                    }
+                    Err(e) => {
+                        eprintln!("[{engine}] {}: FAILED: {e}", w.name());
+                        println!(
+                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": null, \"error\": {}}}",
+                            engine.name(),
+                            w.name(),
+                            json_string(&e.to_string())
+                        );
+                        None
+                    }
+                };
+                results.insert((engine, w), rate);
+            },
+        );
+        let _ = fs::remove_dir_all(dir.join(engine.name()));
+        eprintln!(
+            "[{engine}] done in {:.1} s",
+            engine_started.elapsed().as_secs_f64()
+        );
+    }
+    if let Err(e) = fs::remove_dir_all(&dir) {
+        eprintln!("could not remove {}: {e}", dir.display());
+    }
+
+    println!();
+    print_table(&args, &results);
+    println!();
+    println!("total time {:.1} s", started.elapsed().as_secs_f64());
+    if results.values().any(Option::is_none) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<Args, String> {
+        parse_args(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn parses_flags_and_filters() {
+        let a = args("--n 1_000 --engines fjall,lmdb --workloads=scan,bulk_load --dir /x").unwrap();
+        assert_eq!(a.n, 1000);
+        assert_eq!(a.engines, vec![EngineKind::Lmdb, EngineKind::Fjall]);
+        assert_eq!(a.workloads, vec![Workload::BulkLoad, Workload::Scan]);
+        assert_eq!(a.dir, Some(PathBuf::from("/x")));
+        let a = args("").unwrap();
+        assert_eq!(a.n, 1_000_000);
+        assert_eq!(a.engines.len(), 4);
+        assert_eq!(a.workloads.len(), 9);
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(args("--n 0").is_err());
+        assert!(args("--n").is_err());
+        assert!(args("--engines rocksdb").is_err());
+        assert!(args("--workloads ,").is_err());
+        assert!(args("--frobnicate 1").is_err());
+    }
+}
