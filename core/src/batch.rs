@@ -8,7 +8,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::limits::{check_key, check_value};
+use crate::limits::{check_key_len, check_value_len};
 
 pub(crate) const OP_PUT: u8 = 1;
 pub(crate) const OP_DELETE: u8 = 2;
@@ -23,6 +23,9 @@ pub struct WriteBatch {
     /// Encoded ops, without the leading count.
     ops: Vec<u8>,
     count: u32,
+    /// The longest key and value added, so checking the limits costs nothing at write time.
+    longest_key: usize,
+    longest_value: usize,
 }
 
 /// One operation decoded from a batch.
@@ -47,6 +50,8 @@ impl WriteBatch {
         put_bytes(&mut self.ops, key);
         put_bytes(&mut self.ops, value);
         self.count += 1;
+        self.longest_key = self.longest_key.max(key.len());
+        self.longest_value = self.longest_value.max(value.len());
         self
     }
 
@@ -56,6 +61,7 @@ impl WriteBatch {
         put_varint(&mut self.ops, DEFAULT_KEYSPACE as u64);
         put_bytes(&mut self.ops, key);
         self.count += 1;
+        self.longest_key = self.longest_key.max(key.len());
         self
     }
 
@@ -71,8 +77,11 @@ impl WriteBatch {
 
     /// Removes every operation.
     pub fn clear(&mut self) {
+        *self = WriteBatch {
+            ops: std::mem::take(&mut self.ops),
+            ..WriteBatch::default()
+        };
         self.ops.clear();
-        self.count = 0;
     }
 
     /// Bytes of encoded operations, a measure of the batch's size.
@@ -82,27 +91,22 @@ impl WriteBatch {
 
     /// Checks every key and value against the documented limits.
     pub(crate) fn validate(&self) -> Result<()> {
-        for op in self.iter() {
-            let op = op?;
-            check_key(op.key)?;
-            if let Some(v) = op.value {
-                check_value(v)?;
-            }
+        check_key_len(self.longest_key)?;
+        check_value_len(self.longest_value)
+    }
+
+    /// The operations, in order.
+    pub(crate) fn ops(&self) -> PayloadIter<'_> {
+        PayloadIter {
+            rest: &self.ops,
+            left: self.count,
         }
-        Ok(())
     }
 
     /// Appends the WAL payload (count + ops) to `out`.
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.count.to_le_bytes());
         out.extend_from_slice(&self.ops);
-    }
-
-    pub(crate) fn iter(&self) -> PayloadIter<'_> {
-        PayloadIter {
-            rest: &self.ops,
-            left: self.count,
-        }
     }
 }
 

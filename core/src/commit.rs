@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::batch::{decode_payload, WriteBatch};
+use crate::btree::merge::Mutation;
 use crate::checksum::masked_crc;
 use crate::db::{Durability, Shared};
 use crate::error::{Error, Result};
@@ -27,6 +28,8 @@ pub(crate) struct Waiter {
     payload_crc: u32,
     ops: u64,
     sync: bool,
+    /// A batch too large for the memtable: written straight into the tree (see `commit_direct`).
+    direct: bool,
     result: Mutex<Option<Result<()>>>,
 }
 
@@ -64,14 +67,20 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
         return Ok(());
     }
     batch.validate()?;
-    // Encode and checksum outside any lock; the leader only stamps the header.
-    let mut payload = Vec::with_capacity(batch.encoded_len());
-    batch.encode_into(&mut payload);
+    let direct = batch.encoded_len() as u64 >= shared.options.memtable_size / 2;
+    // Encode and checksum outside any lock; the leader only stamps the header. A direct batch
+    // needs no WAL payload: its own thread commits it from `batch`.
+    let mut payload = Vec::new();
+    if !direct {
+        payload.reserve_exact(batch.encoded_len());
+        batch.encode_into(&mut payload);
+    }
     let waiter = Arc::new(Waiter {
         payload_crc: masked_crc(&payload),
         payload,
         ops: batch.len() as u64,
         sync: durability == Durability::Sync,
+        direct,
         result: Mutex::new(None),
     });
 
@@ -93,10 +102,12 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
 
     // This writer leads: take a group from the front of the queue.
     queue.leader_busy = true;
-    let mut group = Vec::new();
+    let mut group: Vec<Arc<Waiter>> = Vec::new();
     let mut bytes = 0;
     while let Some(w) = queue.waiters.front() {
-        if !group.is_empty() && bytes + w.payload.len() > MAX_GROUP_BYTES {
+        if !group.is_empty()
+            && (w.direct || group[0].direct || bytes + w.payload.len() > MAX_GROUP_BYTES)
+        {
             break;
         }
         bytes += w.payload.len();
@@ -104,7 +115,13 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
     }
     drop(queue);
 
-    let result = commit_group(shared, &group);
+    // A direct waiter is never taken into another leader's group, so it is committed here, by
+    // the thread that owns `batch`.
+    let result = if direct {
+        commit_direct(shared, batch)
+    } else {
+        commit_group(shared, &group)
+    };
 
     let mut queue = shared.queue.lock();
     for w in &group {
@@ -172,6 +189,46 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     Counters::add(&shared.counters.puts, puts);
     Counters::add(&shared.counters.deletes, deletes);
     Counters::add(&shared.counters.batches, group.len() as u64);
+    Ok(())
+}
+
+/// Commits a batch at least half a memtable large without the WAL or the memtable: it is sorted
+/// and merged into the tree along with every frozen memtable, and the meta page flip makes it
+/// durable and atomic (like LMDB's commit). This writes the data once instead of twice, and a
+/// sorted run into an empty or append-only range is built bottom-up, page after page.
+fn commit_direct(shared: &Shared, batch: &WriteBatch) -> Result<()> {
+    let mut writer = shared.writer.lock();
+    shared.check_writable()?;
+    // Everything committed before this batch goes into the tree with it, under it.
+    if !shared.version.load().active().is_empty() {
+        freeze(shared, &mut writer)?;
+    }
+    let mut ops: Vec<(usize, Mutation<'_>)> = Vec::with_capacity(batch.len());
+    for (i, op) in batch.ops().enumerate() {
+        let op = op?;
+        debug_assert_eq!(op.keyspace, crate::batch::DEFAULT_KEYSPACE);
+        ops.push((
+            i,
+            Mutation {
+                key: op.key,
+                value: op.value,
+            },
+        ));
+    }
+    let puts = ops.iter().filter(|(_, m)| m.value.is_some()).count() as u64;
+    // Newest op of each key first, then keep only it (bulk loads often arrive sorted already).
+    if !ops.windows(2).all(|w| w[0].1.key < w[1].1.key) {
+        ops.sort_unstable_by(|a, b| a.1.key.cmp(b.1.key).then(b.0.cmp(&a.0)));
+        ops.dedup_by(|later, kept| later.1.key == kept.1.key);
+    }
+    let run: Vec<Mutation<'_>> = ops.into_iter().map(|(_, m)| m).collect();
+    let last_seq = writer.next_seq + batch.len() as u64 - 1;
+    crate::merger::merge_batch(shared, &run, last_seq)?;
+    writer.next_seq = last_seq + 1;
+    shared.visible_seq.store(last_seq, Ordering::Release);
+    Counters::add(&shared.counters.puts, puts);
+    Counters::add(&shared.counters.deletes, batch.len() as u64 - puts);
+    Counters::add(&shared.counters.batches, 1);
     Ok(())
 }
 

@@ -9,20 +9,22 @@ pub const MAX_KEY_SIZE: usize = 4096;
 pub const MAX_VALUE_SIZE: usize = 64 << 20;
 
 pub(crate) fn check_key(key: &[u8]) -> Result<()> {
-    if key.len() > MAX_KEY_SIZE {
+    check_key_len(key.len())
+}
+
+pub(crate) fn check_key_len(len: usize) -> Result<()> {
+    if len > MAX_KEY_SIZE {
         return Err(Error::invalid_argument(format!(
-            "key of {} bytes is longer than the limit of {MAX_KEY_SIZE} bytes",
-            key.len()
+            "key of {len} bytes is longer than the limit of {MAX_KEY_SIZE} bytes"
         )));
     }
     Ok(())
 }
 
-pub(crate) fn check_value(value: &[u8]) -> Result<()> {
-    if value.len() > MAX_VALUE_SIZE {
+pub(crate) fn check_value_len(len: usize) -> Result<()> {
+    if len > MAX_VALUE_SIZE {
         return Err(Error::invalid_argument(format!(
-            "value of {} bytes is longer than the limit of {MAX_VALUE_SIZE} bytes (64 MiB)",
-            value.len()
+            "value of {len} bytes is longer than the limit of {MAX_VALUE_SIZE} bytes (64 MiB)"
         )));
     }
     Ok(())

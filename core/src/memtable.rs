@@ -9,13 +9,14 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
+use crossbeam_skiplist::map::Entry;
 use crossbeam_skiplist::SkipMap;
 
 /// A key in the memtable.
 #[derive(Debug)]
 pub(crate) struct MemKey {
     keyspace: u32,
-    key: Box<[u8]>,
+    pub key: Box<[u8]>,
     seq: u64,
 }
 
@@ -131,10 +132,6 @@ impl Memtable {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
     }
 
     /// Inserts a version. Only the group-commit leader calls this.
@@ -293,20 +290,19 @@ impl Memtable {
         }
     }
 
-    /// Calls `f` for every entry's newest version, in key order (the merge reads frozen memtables,
-    /// whose entries are all visible).
-    pub fn for_each_newest(&self, mut f: impl FnMut(u32, &[u8], &MemValue)) {
-        let mut last_keyspace = None;
-        let mut last_key: Vec<u8> = Vec::new();
+    /// The newest version of every key, in key order (the merge reads frozen memtables, whose
+    /// entries are all visible). The entries keep their nodes alive while borrowed from.
+    pub fn newest_entries(&self) -> Vec<Entry<'_, MemKey, MemValue>> {
+        let mut out: Vec<Entry<'_, MemKey, MemValue>> = Vec::with_capacity(self.map.len());
         for entry in self.map.iter() {
-            let k = entry.key();
-            if last_keyspace == Some(k.keyspace) && last_key[..] == k.key[..] {
-                continue;
+            if let Some(last) = out.last() {
+                let (a, b) = (last.key(), entry.key());
+                if a.keyspace == b.keyspace && a.key == b.key {
+                    continue;
+                }
             }
-            f(k.keyspace, &k.key, entry.value());
-            last_keyspace = Some(k.keyspace);
-            last_key.clear();
-            last_key.extend_from_slice(&k.key);
+            out.push(entry);
         }
+        out
     }
 }

@@ -1,6 +1,7 @@
 //! The background merge: writes frozen memtables into the tree copy-on-write, flips the meta page,
 //! publishes the new version, retires WAL segments, and recycles pages no reader can reach.
 
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
@@ -82,12 +83,18 @@ pub(crate) fn merge_all(shared: &Shared) -> Result<()> {
 /// Merges every frozen memtable of the current version; returns whether there were any.
 fn merge_once(shared: &Shared) -> Result<bool> {
     let mut state = shared.merge.lock();
+    // Check again under the lock: a merge on another thread (the merge thread, or `flush`/`close`)
+    // may have failed while this one waited, leaving the allocator out of step with the file.
+    // Merging on from that state would double-free or leak pages.
+    if let Some(e) = shared.failure.lock().clone() {
+        return Err(e);
+    }
     let version = shared.version.load_full();
     let frozen: Vec<Arc<Memtable>> = version.frozen().to_vec();
     if frozen.is_empty() {
         return Ok(false);
     }
-    let result = merge_frozen(shared, &mut state, &version, &frozen);
+    let result = merge_frozen(shared, &mut state, &version, &frozen, None);
     if let Err(e) = &result {
         // The allocator may now disagree with the file: stop writing until reopened.
         shared.fail(e);
@@ -95,11 +102,29 @@ fn merge_once(shared: &Shared) -> Result<bool> {
     result.map(|_| true)
 }
 
+/// Writes a large batch straight into the tree, together with (and newer than) every frozen
+/// memtable; the meta page flip commits it. The caller has frozen the active memtable and holds
+/// the commit leader's lock. `run` is sorted, one mutation per key; its last sequence is `last_seq`.
+pub(crate) fn merge_batch(shared: &Shared, run: &[Mutation<'_>], last_seq: u64) -> Result<()> {
+    let mut state = shared.merge.lock();
+    if let Some(e) = shared.failure.lock().clone() {
+        return Err(e);
+    }
+    let version = shared.version.load_full();
+    let frozen: Vec<Arc<Memtable>> = version.frozen().to_vec();
+    let result = merge_frozen(shared, &mut state, &version, &frozen, Some((run, last_seq)));
+    if let Err(e) = &result {
+        shared.fail(e);
+    }
+    result
+}
+
 fn merge_frozen(
     shared: &Shared,
     state: &mut MergeState,
     version: &Version,
     frozen: &[Arc<Memtable>],
+    newest: Option<(&[Mutation<'_>], u64)>,
 ) -> Result<()> {
     let pager = &shared.pager;
     // Pages freed by older merges may be reusable now that their readers are gone.
@@ -113,17 +138,32 @@ fn merge_frozen(
         .unwrap_or(state.meta.generation);
     state.alloc.release(oldest_live);
 
-    let mutations = newest_versions(frozen);
-    let muts: Vec<Mutation<'_>> = mutations
+    // Borrow every key and value straight from the memtables: no copies.
+    let holders: Vec<_> = frozen.iter().map(|m| m.newest_entries()).collect();
+    let mut runs: Vec<Cow<'_, [Mutation<'_>]>> = Vec::with_capacity(holders.len() + 1);
+    if let Some((run, _)) = newest {
+        runs.push(Cow::Borrowed(run));
+    }
+    for entries in &holders {
+        runs.push(Cow::Owned(
+            entries
+                .iter()
+                .map(|e| Mutation {
+                    key: &e.key().key,
+                    value: match e.value() {
+                        MemValue::Put(v) => Some(&v[..]),
+                        MemValue::Delete => None,
+                    },
+                })
+                .collect(),
+        ));
+    }
+    let muts = merge_runs(runs);
+    let last_seq = frozen
         .iter()
-        .map(|(key, value)| Mutation {
-            key,
-            value: match value {
-                MemValue::Put(v) => Some(&v[..]),
-                MemValue::Delete => None,
-            },
-        })
-        .collect();
+        .map(|m| m.max_seq())
+        .chain(newest.map(|(_, seq)| seq))
+        .fold(state.meta.last_seq, u64::max);
 
     let generation = state.meta.generation + 1;
     let mut writer = TreeWriter::new(&version.tree, &mut state.alloc);
@@ -143,12 +183,7 @@ fn merge_frozen(
         page_count: state.alloc.page_count(),
         freelist_head,
         free_pages,
-        last_seq: frozen
-            .iter()
-            .map(|m| m.max_seq())
-            .max()
-            .unwrap_or(0)
-            .max(state.meta.last_seq),
+        last_seq,
         // Everything older than the oldest memtable not merged is in the tree now.
         wal_start_segment: version.active().first_segment(),
     };
@@ -184,48 +219,32 @@ fn merge_frozen(
     remove_old_segments(shared, meta.wal_start_segment)
 }
 
-/// The newest version of every key across `frozen` (newest memtable first), in key order.
-fn newest_versions(frozen: &[Arc<Memtable>]) -> Vec<(Vec<u8>, MemValue)> {
-    let mut runs: Vec<Vec<(Vec<u8>, MemValue)>> = frozen
-        .iter()
-        .map(|m| {
-            let mut run = Vec::with_capacity(m.len());
-            m.for_each_newest(|_, key, value| run.push((key.to_vec(), value.clone())));
-            run
-        })
-        .collect();
-    if runs.len() == 1 {
-        return runs.pop().unwrap();
+/// Merges sorted runs (newest first) into one, keeping the newest mutation of each key.
+fn merge_runs<'a>(mut runs: Vec<Cow<'a, [Mutation<'a>]>>) -> Cow<'a, [Mutation<'a>]> {
+    if runs.len() <= 1 {
+        return runs.pop().unwrap_or_default();
     }
-    // k-way merge; on equal keys the newest run (lowest index) wins.
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).max().unwrap_or(0));
     let mut pos = vec![0usize; runs.len()];
     loop {
         let mut best: Option<usize> = None;
         for (i, run) in runs.iter().enumerate() {
-            if let Some((k, _)) = run.get(pos[i]) {
-                if best.is_none_or(|b| *k < runs[b][pos[b]].0) {
+            if let Some(m) = run.get(pos[i]) {
+                if best.is_none_or(|b| m.key < runs[b][pos[b]].key) {
                     best = Some(i);
                 }
             }
         }
         let Some(b) = best else { break };
-        for i in 0..runs.len() {
-            if i != b
-                && runs[i]
-                    .get(pos[i])
-                    .is_some_and(|(k, _)| *k == runs[b][pos[b]].0)
-            {
+        let winner = runs[b][pos[b]];
+        for (i, run) in runs.iter().enumerate() {
+            if run.get(pos[i]).is_some_and(|m| m.key == winner.key) {
                 pos[i] += 1;
             }
         }
-        out.push(std::mem::replace(
-            &mut runs[b][pos[b]],
-            (Vec::new(), MemValue::Delete),
-        ));
-        pos[b] += 1;
+        out.push(winner);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Deletes WAL segments before `first_kept`: their records are all in the tree.

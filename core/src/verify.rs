@@ -53,7 +53,8 @@ pub(crate) fn verify(shared: &Shared) -> Result<VerifyReport> {
         .filter(|&s| s >= state.meta.wal_start_segment)
         .collect();
     segments.sort_unstable();
-    drop(state);
+    // Keep holding the merge lock: a merge finishing now would remove the segments it made
+    // obsolete between listing and reading them.
     for (i, &segment) in segments.iter().enumerate() {
         let end = read_segment(
             &*shared.storage,
@@ -65,5 +66,6 @@ pub(crate) fn verify(shared: &Shared) -> Result<VerifyReport> {
         report.wal_segments += 1;
         report.wal_records += end.records;
     }
+    drop(state);
     Ok(report)
 }

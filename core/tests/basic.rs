@@ -137,3 +137,46 @@ fn batches_snapshots_and_prefix() {
     assert_eq!(snap.get(b"user:1").unwrap(), Some(b"ann".to_vec()));
     assert_eq!(snap.get(b"user:3").unwrap(), None);
 }
+
+#[test]
+fn large_batch_goes_straight_to_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    db.put(b"k00001", b"old").unwrap();
+    db.put(b"zz-before", b"kept").unwrap();
+    let snap = db.snapshot().unwrap();
+    let mut b = WriteBatch::new();
+    for i in 0..5000u32 {
+        b.put(format!("k{i:05}").as_bytes(), &[1u8; 40]);
+    }
+    b.put(b"k00002", b"second write wins");
+    b.delete(b"zz-before");
+    b.delete(b"k00003");
+    assert!(b.encoded_len() as u64 >= small_options().memtable_size / 2);
+    db.write(&b).unwrap();
+    db.put(b"after", b"1").unwrap();
+    let check = |db: &Database| {
+        assert_eq!(db.get(b"k00001").unwrap(), Some(vec![1u8; 40]));
+        assert_eq!(
+            db.get(b"k00002").unwrap(),
+            Some(b"second write wins".to_vec())
+        );
+        assert_eq!(db.get(b"k00003").unwrap(), None);
+        assert_eq!(db.get(b"zz-before").unwrap(), None);
+        assert_eq!(db.get(b"after").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(db.iter(Range::prefix(b"k")).unwrap().count(), 4999);
+    };
+    check(&db);
+    // The snapshot taken before the batch does not see it.
+    assert_eq!(snap.get(b"k00001").unwrap(), Some(b"old".to_vec()));
+    assert_eq!(snap.get(b"zz-before").unwrap(), Some(b"kept".to_vec()));
+    assert_eq!(snap.iter(Range::all()).count(), 2);
+    drop(snap);
+    db.verify().unwrap();
+    drop(db);
+    let db = Database::open(dir.path(), small_options()).unwrap();
+    check(&db);
+    let stats = db.stats();
+    assert_eq!(stats.tree_keys, 5000 - 1 + 1);
+    db.verify().unwrap();
+}

@@ -52,6 +52,18 @@ enum KeySource<'a> {
     Chain(u64, u64),
 }
 
+/// Leaf entries encoded but not yet written to pages, in key order.
+struct StagedEntries<'a> {
+    out: Vec<u8>,
+    /// End offset in `out` of each entry.
+    ends: Vec<usize>,
+    /// Where each entry's full key is, for separators.
+    keys: Vec<KeySource<'a>>,
+}
+
+/// Staged leaf bytes that trigger writing out full pages.
+const STAGE_BYTES: usize = 256 << 10;
+
 /// Builds the next tree from the current one.
 pub(crate) struct TreeWriter<'a> {
     tree: &'a Tree,
@@ -61,7 +73,13 @@ pub(crate) struct TreeWriter<'a> {
     /// Change in the number of live keys.
     pub entry_delta: i64,
     page_size: usize,
+    /// Pages written but not yet handed to the file: a run of consecutive ids from `run_first`.
+    run: Vec<u8>,
+    run_first: u64,
 }
+
+/// Largest run of consecutive pages gathered into one write.
+const MAX_RUN_BYTES: usize = 1 << 20;
 
 const MAX_DEPTH: usize = 64;
 
@@ -73,6 +91,8 @@ impl<'a> TreeWriter<'a> {
             freed: Vec::new(),
             entry_delta: 0,
             page_size: tree.pager.page_size(),
+            run: Vec::new(),
+            run_first: 0,
         }
     }
 
@@ -87,16 +107,41 @@ impl<'a> TreeWriter<'a> {
         } else {
             self.rewrite(root, muts, 0)?
         };
-        let Rewrite::Replaced(mut list) = rewrite else {
-            return Ok(root);
+        let new_root = match rewrite {
+            Rewrite::Unchanged => root,
+            Rewrite::Replaced(mut list) => loop {
+                match list.len() {
+                    0 => break 0,
+                    1 => break list[0].page,
+                    _ => list = self.build_branches(list)?,
+                }
+            },
         };
-        loop {
-            match list.len() {
-                0 => return Ok(0),
-                1 => return Ok(list[0].page),
-                _ => list = self.build_branches(list)?,
-            }
+        self.flush_run()?;
+        Ok(new_root)
+    }
+
+    /// Queues a new page for writing; consecutive pages go to the file in one write.
+    fn emit(&mut self, id: u64, page: Vec<u8>) -> Result<()> {
+        let queued = (self.run.len() / self.page_size) as u64;
+        if !self.run.is_empty()
+            && (id != self.run_first + queued || self.run.len() >= MAX_RUN_BYTES)
+        {
+            self.flush_run()?;
         }
+        if self.run.is_empty() {
+            self.run_first = id;
+        }
+        self.run.extend_from_slice(&page);
+        Ok(())
+    }
+
+    fn flush_run(&mut self) -> Result<()> {
+        if !self.run.is_empty() {
+            self.tree.pager.write_run(self.run_first, &mut self.run)?;
+            self.run.clear();
+        }
+        Ok(())
     }
 
     fn rewrite(&mut self, id: u64, muts: &[Mutation<'_>], depth: usize) -> Result<Rewrite> {
@@ -138,9 +183,12 @@ impl<'a> TreeWriter<'a> {
         muts: &[Mutation<'_>],
     ) -> Result<Rewrite> {
         let old_len = old.map_or(0, |(_, v)| v.len());
-        let mut out: Vec<u8> = Vec::new();
-        let mut ends: Vec<usize> = Vec::new();
-        let mut keys: Vec<KeySource<'_>> = Vec::new();
+        let mut staged = StagedEntries {
+            out: Vec::with_capacity(STAGE_BYTES + self.page_size),
+            ends: Vec::new(),
+            keys: Vec::new(),
+        };
+        let mut children = Vec::new();
         let mut changed = false;
         let (mut i, mut j) = (0, 0);
         while i < old_len || j < muts.len() {
@@ -158,8 +206,8 @@ impl<'a> TreeWriter<'a> {
             match ord {
                 Ordering::Less => {
                     let e = old_entry.unwrap();
-                    out.extend_from_slice(e.raw);
-                    keys.push(key_source(e.key));
+                    staged.out.extend_from_slice(e.raw);
+                    staged.keys.push(key_source(e.key));
                     i += 1;
                 }
                 Ordering::Equal => {
@@ -175,8 +223,8 @@ impl<'a> TreeWriter<'a> {
                                     (KEY_OVERFLOW, overflow_ref(first_page, len).to_vec())
                                 }
                             };
-                            self.encode_leaf_entry(&mut out, key_flag, &key_bytes, value)?;
-                            keys.push(key_source(e.key));
+                            self.encode_leaf_entry(&mut staged.out, key_flag, &key_bytes, value)?;
+                            staged.keys.push(key_source(e.key));
                         }
                         None => {
                             self.free_stored(e.key)?;
@@ -190,16 +238,21 @@ impl<'a> TreeWriter<'a> {
                     let m = muts[j];
                     if let Some(value) = m.value {
                         let (key_flag, key_bytes) = self.store_key(m.key)?;
-                        self.encode_leaf_entry(&mut out, key_flag, &key_bytes, value)?;
-                        keys.push(KeySource::Bytes(m.key));
+                        self.encode_leaf_entry(&mut staged.out, key_flag, &key_bytes, value)?;
+                        staged.keys.push(KeySource::Bytes(m.key));
                         self.entry_delta += 1;
                         changed = true;
                     }
                     j += 1;
                 }
             }
-            if ends.len() < keys.len() {
-                ends.push(out.len());
+            if staged.ends.len() < staged.keys.len() {
+                staged.ends.push(staged.out.len());
+            }
+            // Write out full pages as we go once the leaf is known to change, so a large run
+            // never needs its whole encoding in memory.
+            if changed && staged.out.len() >= STAGE_BYTES {
+                self.emit_leaves(&mut staged, &mut children, false)?;
             }
         }
         if !changed {
@@ -208,34 +261,50 @@ impl<'a> TreeWriter<'a> {
         if let Some((id, _)) = old {
             self.freed.push(id);
         }
+        self.emit_leaves(&mut staged, &mut children, true)?;
+        Ok(Rewrite::Replaced(children))
+    }
+
+    /// Writes staged leaf entries into pages: all of them if `all`, else every page but the last
+    /// two (kept so the final pages can still be evened out). Drains what it wrote.
+    fn emit_leaves(
+        &mut self,
+        staged: &mut StagedEntries<'_>,
+        children: &mut Vec<Child>,
+        all: bool,
+    ) -> Result<()> {
+        let ends = &staged.ends;
         let mut sizes = Vec::with_capacity(ends.len());
         let mut start = 0;
-        for &end in &ends {
+        for &end in ends {
             sizes.push(end - start);
             start = end;
         }
-        let groups = pack(&sizes, capacity(self.page_size, PageType::Leaf));
-        let mut children = Vec::with_capacity(groups.len());
+        let mut groups = pack(&sizes, capacity(self.page_size, PageType::Leaf));
+        if !all {
+            if groups.len() <= 2 {
+                return Ok(());
+            }
+            groups.truncate(groups.len() - 2);
+        }
         let mut first = 0;
-        for (g, &group_end) in groups.iter().enumerate() {
+        for &group_end in &groups {
             if group_end == first {
                 continue;
             }
-            let begin = if first == 0 { 0 } else { ends[first - 1] };
             let entries: Vec<&[u8]> = (first..group_end)
                 .map(|k| {
                     let s = if k == 0 { 0 } else { ends[k - 1] };
-                    &out[s..ends[k]]
+                    &staged.out[s..ends[k]]
                 })
                 .collect();
-            debug_assert!(begin <= out.len());
             let id = self.alloc.alloc();
             let page = build_page(self.page_size, PageType::Leaf, id, 0, &entries);
-            self.tree.pager.write_page(id, page)?;
-            let sep = if g == 0 {
+            self.emit(id, page)?;
+            let sep = if children.is_empty() {
                 None
             } else {
-                Some(Sep::Fresh(match keys[first] {
+                Some(Sep::Fresh(match staged.keys[first] {
                     KeySource::Bytes(b) => b.to_vec(),
                     KeySource::Chain(p, len) => self.tree.read_overflow(p, len)?,
                 }))
@@ -243,7 +312,19 @@ impl<'a> TreeWriter<'a> {
             children.push(Child { sep, page: id });
             first = group_end;
         }
-        Ok(Rewrite::Replaced(children))
+        // Drop what was written.
+        let cut = if first == 0 {
+            0
+        } else {
+            staged.ends[first - 1]
+        };
+        staged.out.drain(..cut);
+        staged.ends.drain(..first);
+        for end in &mut staged.ends {
+            *end -= cut;
+        }
+        staged.keys.drain(..first);
+        Ok(())
     }
 
     fn rewrite_branch(
@@ -377,7 +458,7 @@ impl<'a> TreeWriter<'a> {
                 list[first].page,
                 &entries,
             );
-            self.tree.pager.write_page(id, page)?;
+            self.emit(id, page)?;
             out.push(Child {
                 sep: list[first].sep.take(),
                 page: id,
@@ -424,7 +505,7 @@ impl<'a> TreeWriter<'a> {
             let chunk = &data[chunk_start..(chunk_start + cap).min(data.len())];
             let next = ids.get(k + 1).copied().unwrap_or(0);
             let page = self.tree.pager.overflow_page(ids[k], next, chunk);
-            self.tree.pager.write_page(ids[k], page)?;
+            self.emit(ids[k], page)?;
         }
         Ok(ids[0])
     }

@@ -18,6 +18,41 @@ pub(crate) fn overflow_capacity(page_size: usize) -> usize {
     page_size - PAGE_HEADER_SIZE - 8
 }
 
+fn valid_page_size(page_size: usize) -> bool {
+    (4096..=65536).contains(&page_size) && page_size.is_power_of_two()
+}
+
+/// Whether the page at `slot` (0 or 1), for pages of `page_size` bytes, is an intact meta page that
+/// names that page size.
+fn is_meta_page(
+    file: &dyn StorageFile,
+    path: &Path,
+    len: u64,
+    slot: u64,
+    page_size: usize,
+) -> Result<bool> {
+    if !valid_page_size(page_size) || (slot + 1) * page_size as u64 > len {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; page_size];
+    file.read_at(&mut buf, slot * page_size as u64)
+        .ctx("read", path)?;
+    Ok(page::check(&buf, slot).is_ok()
+        && page::page_type(&buf) == Some(PageType::Meta)
+        && magic_ok(&buf)
+        && page_size_of(&buf) as usize == page_size)
+}
+
+/// The page size at which page 1 is an intact meta page, if any (for when page 0 is damaged).
+fn find_meta_page_1(file: &dyn StorageFile, path: &Path, len: u64) -> Result<Option<usize>> {
+    for size in (12..=16).map(|shift| 1usize << shift) {
+        if is_meta_page(file, path, len, 1, size)? {
+            return Ok(Some(size));
+        }
+    }
+    Ok(None)
+}
+
 /// A read-only map of the page file, and which of its pages passed their checksum check. A page
 /// is checked the first time it is read through the map; pages the merge writes are marked checked.
 pub(crate) struct MappedFile {
@@ -148,7 +183,18 @@ impl Pager {
         let len = file.len().ctx("stat", &path)?;
         let mut head = vec![0u8; 32.min(len as usize)];
         file.read_at(&mut head, 0).ctx("read", &path)?;
-        if !magic_ok(&head) {
+        let head_size = if magic_ok(&head) {
+            page_size_of(&head) as usize
+        } else {
+            0
+        };
+        // Page 0's header names the page size, but page 0 may be the damaged meta page: trust it
+        // only if page 0 checks out, else use the page size at which meta page 1 checks out.
+        let page_size = if is_meta_page(&*file, &path, len, 0, head_size)? {
+            head_size
+        } else if let Some(size) = find_meta_page_1(&*file, &path, len)? {
+            size
+        } else if !magic_ok(&head) {
             return Err(Error::new(
                 ErrorCode::NotADatabase,
                 format!(
@@ -156,24 +202,24 @@ impl Pager {
                     path.display()
                 ),
             ));
-        }
-        let version = format_version(&head);
-        if version > FORMAT_VERSION {
+        } else if format_version(&head) > FORMAT_VERSION {
             return Err(Error::new(
                 ErrorCode::UnsupportedVersion,
                 format!(
-                    "{}: format version {version} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB",
-                    path.display()
+                    "{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB",
+                    path.display(),
+                    format_version(&head)
                 ),
             ));
-        }
-        let page_size = page_size_of(&head) as usize;
-        if !(4096..=65536).contains(&page_size) || !page_size.is_power_of_two() {
+        } else if !valid_page_size(head_size) {
             return Err(Error::corruption(
                 &path,
-                format!("meta page names page size {page_size}"),
+                format!("meta page names page size {head_size}"),
             ));
-        }
+        } else {
+            // Neither meta page checks out; the loop below says why.
+            head_size
+        };
         let mut best: Option<Meta> = None;
         let mut problems = Vec::new();
         for slot in 0..2u64 {
@@ -343,6 +389,38 @@ impl Pager {
         } else {
             self.cache
                 .insert(id, Arc::new(page.into_boxed_slice()), self.page_size);
+        }
+        Ok(())
+    }
+
+    /// Seals and writes `count` consecutive pages starting at `first` in one write. Nobody may be
+    /// able to read them yet.
+    pub fn write_run(&self, first: u64, pages: &mut [u8]) -> Result<()> {
+        for page in pages.chunks_exact_mut(self.page_size) {
+            page::seal(page);
+        }
+        self.file
+            .write_at(pages, first * self.page_size as u64)
+            .ctx("write", &self.path)?;
+        let count = (pages.len() / self.page_size) as u64;
+        self.counters
+            .pages_written
+            .fetch_add(count, Ordering::Relaxed);
+        let mapping = self.mapping.lock();
+        for (i, page) in pages.chunks_exact(self.page_size).enumerate() {
+            let id = first + i as u64;
+            if let Some(m) = mapping.as_ref() {
+                m.mark_checked(id);
+            }
+            if self.use_mmap {
+                self.cache.remove(id);
+            } else {
+                self.cache.insert(
+                    id,
+                    Arc::new(page.to_vec().into_boxed_slice()),
+                    self.page_size,
+                );
+            }
         }
         Ok(())
     }

@@ -67,9 +67,11 @@ pub(crate) fn read_segment(
     file.read_at(&mut data, 0).ctx("read", path)?;
 
     if let Err(e) = check_segment_header(&data, segment, path) {
-        // A header that never made it to disk can only be the last segment's, created just before
-        // a crash; any other damage is corruption.
-        if is_last && data.iter().all(|&b| b == 0) {
+        // A header that never made it (wholly) to disk can only be the last segment's, created
+        // just before a crash: the header is synced before any record is appended, so a segment
+        // holding no more than a damaged header holds no record either. Any other damage is
+        // corruption.
+        if is_last && (len <= SEGMENT_HEADER_SIZE || data.iter().all(|&b| b == 0)) {
             return Ok(SegmentEnd {
                 valid_len: 0,
                 torn: true,
