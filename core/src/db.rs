@@ -198,7 +198,7 @@ impl Database {
             return Err(Error::closed());
         }
         check_key(key)?;
-        self.shared.counters.gets.fetch_add(1, Ordering::Relaxed);
+        self.shared.counters.gets.add(1);
         let seq = self.shared.visible_seq.load(Ordering::Acquire);
         let version = self.shared.version.load();
         version.get_with(key, seq, f)

@@ -115,7 +115,7 @@ pub struct Cursor {
     range: Range,
     winner: Option<usize>,
     forward: bool,
-    /// The current key, copied, so sources can move past it.
+    /// Scratch space for a key the sources are moving past.
     key: Vec<u8>,
 }
 
@@ -149,11 +149,9 @@ impl Cursor {
 
     /// The current key; empty if not `valid()`.
     pub fn key(&self) -> &[u8] {
-        if self.winner.is_some() {
-            &self.key
-        } else {
-            &[]
-        }
+        self.winner
+            .and_then(|w| self.sources[w].key())
+            .unwrap_or(&[])
     }
 
     /// The current value; empty if not `valid()`.
@@ -229,11 +227,19 @@ impl Cursor {
     }
 
     fn step(&mut self, forward: bool) -> Result<()> {
-        if self.winner.is_none() {
+        let Some(w) = self.winner else {
             return Ok(());
-        }
+        };
         let snapshot = self.snapshot;
-        let key = std::mem::take(&mut self.key);
+        if self.sources.len() == 1 && forward == self.forward {
+            // Only the tree (the memtables were empty): nothing to merge.
+            let r = self.sources[0].advance(forward, snapshot);
+            r.map_err(|e| self.fail(e))?;
+            return self.settle();
+        }
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.extend_from_slice(self.sources[w].key().unwrap_or(&[]));
         if forward != self.forward {
             // Re-aim every source just past the current key in the new direction.
             self.forward = forward;
@@ -307,13 +313,14 @@ impl Cursor {
                 self.winner = None;
                 return Ok(());
             }
-            self.key.clear();
-            self.key.extend_from_slice(key);
             if !self.sources[w].is_tombstone() {
                 self.winner = Some(w);
                 return Ok(());
             }
-            let key = std::mem::take(&mut self.key);
+            // A tombstone hides the key: move every source past it.
+            let mut key = std::mem::take(&mut self.key);
+            key.clear();
+            key.extend_from_slice(self.sources[w].key().unwrap_or(&[]));
             let forward = self.forward;
             let r = self.each(|s| {
                 if s.key() == Some(&key) {

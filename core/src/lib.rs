@@ -32,6 +32,7 @@ mod commit;
 mod db;
 mod error;
 mod iterator;
+mod keycmp;
 mod limits;
 mod memtable;
 mod merger;

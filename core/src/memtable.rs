@@ -10,6 +10,8 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use crossbeam_skiplist::map::Entry;
+
+use crate::keycmp::compare_keys;
 use crossbeam_skiplist::SkipMap;
 
 /// A key in the memtable.
@@ -53,7 +55,7 @@ impl KeyParts for Probe<'_> {
 
 fn compare(a: (u32, &[u8], u64), b: (u32, &[u8], u64)) -> Ordering {
     a.0.cmp(&b.0)
-        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| compare_keys(a.1, b.1))
         .then_with(|| b.2.cmp(&a.2))
 }
 

@@ -292,7 +292,7 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
     Stats {
         puts: load(&c.puts),
         deletes: load(&c.deletes),
-        gets: load(&c.gets),
+        gets: c.gets.get(),
         batches: load(&c.batches),
         commit_groups: load(&c.commit_groups),
         wal_syncs: load(&c.wal_syncs),

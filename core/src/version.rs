@@ -32,6 +32,9 @@ impl Version {
     ) -> crate::error::Result<Option<R>> {
         let mut f = Some(f);
         for table in &self.memtables {
+            if table.is_empty() {
+                continue;
+            }
             let found = table.get_with(crate::batch::DEFAULT_KEYSPACE, key, snapshot, |v| {
                 v.map(|v| (f.take().unwrap())(v))
             });

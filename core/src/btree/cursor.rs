@@ -17,6 +17,10 @@ pub(crate) struct TreeCursor {
     /// it is the entry.
     stack: Vec<(OwnedPage, u64, usize)>,
     valid: bool,
+    /// Where the current entry's key and value sit in the leaf page, found when positioned.
+    key_range: std::ops::Range<usize>,
+    value_range: std::ops::Range<usize>,
+    value_overflow: bool,
     /// The current key when it lives in an overflow chain.
     key_buf: Option<Vec<u8>>,
     /// The current value when it lives in an overflow chain (loaded on demand).
@@ -29,6 +33,9 @@ impl TreeCursor {
             tree,
             stack: Vec::new(),
             valid: false,
+            key_range: 0..0,
+            value_range: 0..0,
+            value_overflow: false,
             key_buf: None,
             value_buf: None,
         }
@@ -38,46 +45,30 @@ impl TreeCursor {
         self.valid
     }
 
-    fn leaf(&self) -> NodeView<'_> {
-        let (page, _, _) = self.stack.last().expect("valid cursor has a leaf");
-        NodeView::new(page).expect("leaf was checked when pushed")
-    }
-
-    fn entry(&self) -> super::node::Entry<'_> {
-        let (_, _, idx) = *self.stack.last().expect("valid cursor has a leaf");
-        self.leaf()
-            .entry(idx)
-            .expect("entry was checked when positioned")
+    fn leaf_page(&self) -> &[u8] {
+        &self.stack.last().expect("valid cursor has a leaf").0
     }
 
     /// The current key. Only call when `valid()`.
     pub fn key(&self) -> &[u8] {
-        if let Some(k) = &self.key_buf {
-            return k;
-        }
-        match self.entry().key {
-            Stored::Inline(k) => k,
-            Stored::Overflow { .. } => unreachable!("overflow keys are loaded when positioned"),
+        match &self.key_buf {
+            Some(k) => k,
+            None => &self.leaf_page()[self.key_range.clone()],
         }
     }
 
     /// The current value. Only call when `valid()`.
     pub fn value(&mut self) -> Result<&[u8]> {
-        match self.entry().value {
-            Stored::Inline(_) => {}
-            Stored::Overflow { first_page, len } => {
-                if self.value_buf.is_none() {
-                    self.value_buf = Some(self.tree.read_overflow(first_page, len)?);
-                }
-            }
+        if !self.value_overflow {
+            return Ok(&self.leaf_page()[self.value_range.clone()]);
         }
-        if let Some(v) = &self.value_buf {
-            return Ok(v);
+        if self.value_buf.is_none() {
+            let stored = &self.leaf_page()[self.value_range.clone()];
+            let first = u64::from_le_bytes(stored[0..8].try_into().unwrap());
+            let len = u64::from_le_bytes(stored[8..16].try_into().unwrap());
+            self.value_buf = Some(self.tree.read_overflow(first, len)?);
         }
-        match self.entry().value {
-            Stored::Inline(v) => Ok(v),
-            Stored::Overflow { .. } => unreachable!(),
-        }
+        Ok(self.value_buf.as_deref().unwrap_or(&[]))
     }
 
     fn push(&mut self, id: u64) -> Result<()> {
@@ -261,15 +252,28 @@ impl TreeCursor {
     /// Marks the cursor valid at the current leaf index, loading an overflow key.
     fn settle(&mut self) -> Result<()> {
         let (id, idx) = self.stack.last().map(|t| (t.1, t.2)).unwrap();
-        let entry = self.leaf().entry(idx).ok_or_else(|| {
+        let malformed = || {
             self.tree
                 .pager
                 .corrupt(format!("page {id}: malformed entry"))
-        })?;
-        self.key_buf = match entry.key {
-            Stored::Inline(_) => None,
-            Stored::Overflow { first_page, len } => Some(self.tree.read_overflow(first_page, len)?),
         };
+        let view = self.top_view();
+        let (key_range, value_range, flags) = view.layout(idx).ok_or_else(malformed)?;
+        let mut key_chain = None;
+        if flags & (super::node::KEY_OVERFLOW | super::node::VALUE_OVERFLOW) != 0 {
+            // Parsing the whole entry checks the overflow references' sizes.
+            let entry = view.entry(idx).ok_or_else(malformed)?;
+            if let Stored::Overflow { first_page, len } = entry.key {
+                key_chain = Some((first_page, len));
+            }
+        }
+        self.key_buf = match key_chain {
+            Some((first, len)) => Some(self.tree.read_overflow(first, len)?),
+            None => None,
+        };
+        self.key_range = key_range;
+        self.value_range = value_range;
+        self.value_overflow = flags & super::node::VALUE_OVERFLOW != 0;
         self.value_buf = None;
         self.valid = true;
         Ok(())

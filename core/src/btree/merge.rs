@@ -10,8 +10,9 @@ use std::cmp::Ordering;
 
 use super::alloc::Allocator;
 use super::node::{
-    build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_ref, pack,
-    NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW, OVERFLOW_REF_SIZE, VALUE_OVERFLOW,
+    build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
+    overflow_ref, pack, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW, OVERFLOW_REF_SIZE,
+    VALUE_OVERFLOW,
 };
 use super::page::PageType;
 use super::pager::overflow_capacity;
@@ -217,13 +218,11 @@ impl<'a> TreeWriter<'a> {
                     match muts[j].value {
                         Some(value) => {
                             // Keep the old key (and its overflow chain, if any) with the new value.
-                            let (key_flag, key_bytes) = match e.key {
-                                Stored::Inline(k) => (0, k.to_vec()),
-                                Stored::Overflow { first_page, len } => {
-                                    (KEY_OVERFLOW, overflow_ref(first_page, len).to_vec())
-                                }
+                            let key_flag = match e.key {
+                                Stored::Inline(_) => 0,
+                                Stored::Overflow { .. } => KEY_OVERFLOW,
                             };
-                            self.encode_leaf_entry(&mut staged.out, key_flag, &key_bytes, value)?;
+                            self.encode_leaf_entry(&mut staged.out, key_flag, e.stored_key, value)?;
                             staged.keys.push(key_source(e.key));
                         }
                         None => {
@@ -344,15 +343,9 @@ impl<'a> TreeWriter<'a> {
                 0 => None,
                 _ => {
                     let e = view.entry(c - 1).ok_or_else(|| self.malformed(id))?;
-                    Some(match e.key {
-                        Stored::Inline(k) => Sep::Stored {
-                            overflow: false,
-                            bytes: k.to_vec(),
-                        },
-                        Stored::Overflow { first_page, len } => Sep::Stored {
-                            overflow: true,
-                            bytes: overflow_ref(first_page, len).to_vec(),
-                        },
+                    Some(Sep::Stored {
+                        overflow: matches!(e.key, Stored::Overflow { .. }),
+                        bytes: e.stored_key.to_vec(),
                     })
                 }
             };
@@ -474,7 +467,7 @@ impl<'a> TreeWriter<'a> {
             Ok((0, key.to_vec()))
         } else {
             let first = self.write_chain(key)?;
-            Ok((KEY_OVERFLOW, overflow_ref(first, key.len() as u64).to_vec()))
+            Ok((KEY_OVERFLOW, overflow_key_ref(first, key).to_vec()))
         }
     }
 
