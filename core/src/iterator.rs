@@ -232,10 +232,17 @@ impl Cursor {
         };
         let snapshot = self.snapshot;
         if self.sources.len() == 1 && forward == self.forward {
-            // Only the tree (the memtables were empty): nothing to merge.
+            // Only the tree (the memtables were empty): nothing to merge, and the tree holds no
+            // tombstones.
             let r = self.sources[0].advance(forward, snapshot);
             r.map_err(|e| self.fail(e))?;
-            return self.settle();
+            let in_range = match self.sources[0].key() {
+                None => false,
+                Some(key) if forward => self.range.end.as_deref().is_none_or(|e| key < e),
+                Some(key) => self.range.start.as_deref().is_none_or(|s| key >= s),
+            };
+            self.winner = in_range.then_some(0);
+            return Ok(());
         }
         let mut key = std::mem::take(&mut self.key);
         key.clear();
