@@ -269,7 +269,10 @@ fn freeze(shared: &Shared, writer: &mut WriterState) -> Result<Arc<Version>> {
     let _install = shared.version_install.lock();
     let current = shared.version.load_full();
     let mut memtables = Vec::with_capacity(current.memtables.len() + 1);
-    memtables.push(Arc::new(Memtable::new(next_segment)));
+    memtables.push(Arc::new(Memtable::new(
+        next_segment,
+        shared.options.memtable_size,
+    )));
     memtables.extend(current.memtables.iter().cloned());
     let version = Arc::new(Version {
         memtables,

@@ -26,6 +26,7 @@
 //! ```
 
 mod batch;
+mod bloom;
 mod btree;
 mod checksum;
 mod commit;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use crossbeam_skiplist::map::Entry;
 
+use crate::bloom::{key_hash, Bloom};
 use crate::keycmp::compare_keys;
 use crossbeam_skiplist::SkipMap;
 
@@ -108,15 +109,21 @@ pub(crate) struct Memtable {
     first_segment: u64,
     /// The highest sequence number inserted.
     max_seq: AtomicU64,
+    /// Every key inserted, so a point read of a key that is not here skips the skiplist.
+    bloom: Bloom,
 }
 
 impl Memtable {
-    pub fn new(first_segment: u64) -> Memtable {
+    /// An empty memtable whose records start in WAL segment `first_segment`, sized for about
+    /// `capacity_bytes` of entries.
+    pub fn new(first_segment: u64, capacity_bytes: u64) -> Memtable {
+        let expected_keys = (capacity_bytes / ENTRY_OVERHEAD as u64).min(1 << 26) as usize;
         Memtable {
             map: SkipMap::new(),
             approximate_bytes: AtomicUsize::new(0),
             first_segment,
             max_seq: AtomicU64::new(0),
+            bloom: Bloom::new(expected_keys),
         }
     }
 
@@ -139,6 +146,7 @@ impl Memtable {
     /// Inserts a version. Only the group-commit leader calls this.
     pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>) {
         let charge = key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD;
+        self.bloom.insert(key_hash(keyspace, key));
         let value = match value {
             Some(v) => MemValue::Put(v.into()),
             None => MemValue::Delete,
@@ -164,6 +172,9 @@ impl Memtable {
         snapshot: u64,
         f: impl FnOnce(Option<&[u8]>) -> R,
     ) -> Option<R> {
+        if !self.bloom.may_contain(key_hash(keyspace, key)) {
+            return None;
+        }
         let probe = Probe {
             keyspace,
             key,

@@ -52,7 +52,7 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
     let (free, freelist_pages) = read_freelist(&pager, meta.freelist_head, meta.page_count)?;
     let alloc = Allocator::new(meta.page_count, free);
 
-    let recovered = Memtable::new(meta.wal_start_segment);
+    let recovered = Memtable::new(meta.wal_start_segment, options.memtable_size);
     let (last_segment, next_seq) = replay_wal(path, &*storage, &meta, &recovered)?;
     let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
     let wal = WalWriter::create(&*storage, path, new_segment)?;
@@ -60,7 +60,10 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
     let memtables = if recovered.is_empty() {
         vec![Arc::new(recovered)]
     } else {
-        vec![Arc::new(Memtable::new(new_segment)), Arc::new(recovered)]
+        vec![
+            Arc::new(Memtable::new(new_segment, options.memtable_size)),
+            Arc::new(recovered),
+        ]
     };
     let has_backlog = memtables.len() > 1;
     let tree = Arc::new(Tree {
