@@ -256,17 +256,9 @@ impl Cursor {
                 self.each(|s| s.seek_le(Some(&key), false, snapshot))
             };
             self.key = key;
-            r.map_err(|e| self.fail(e))?;
+            r?;
         } else {
-            let r = self.each(|s| {
-                if s.key() == Some(&key) {
-                    s.advance(forward, snapshot)
-                } else {
-                    Ok(())
-                }
-            });
-            self.key = key;
-            r.map_err(|e| self.fail(e))?;
+            self.advance_past(key, forward)?;
         }
         self.settle()
     }
@@ -276,6 +268,22 @@ impl Cursor {
         e
     }
 
+    /// Moves every source positioned at `key` one step on; `key` is the scratch buffer, returned
+    /// to `self.key` afterwards.
+    fn advance_past(&mut self, key: Vec<u8>, forward: bool) -> Result<()> {
+        let snapshot = self.snapshot;
+        let r = self.each(|s| {
+            if s.key() == Some(&key) {
+                s.advance(forward, snapshot)
+            } else {
+                Ok(())
+            }
+        });
+        self.key = key;
+        r
+    }
+
+    /// Applies `f` to every source; on an error the cursor becomes invalid.
     fn each(&mut self, mut f: impl FnMut(&mut Source) -> Result<()>) -> Result<()> {
         for s in &mut self.sources {
             if let Err(e) = f(s) {
@@ -288,7 +296,6 @@ impl Cursor {
 
     /// Picks the winning source at the sources' positions, skipping tombstones, within the range.
     fn settle(&mut self) -> Result<()> {
-        let snapshot = self.snapshot;
         loop {
             let mut best: Option<(usize, &[u8])> = None;
             for (i, s) in self.sources.iter().enumerate() {
@@ -328,16 +335,7 @@ impl Cursor {
             let mut key = std::mem::take(&mut self.key);
             key.clear();
             key.extend_from_slice(self.sources[w].key().unwrap_or(&[]));
-            let forward = self.forward;
-            let r = self.each(|s| {
-                if s.key() == Some(&key) {
-                    s.advance(forward, snapshot)
-                } else {
-                    Ok(())
-                }
-            });
-            self.key = key;
-            r?;
+            self.advance_past(key, self.forward)?;
         }
     }
 }

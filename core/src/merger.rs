@@ -82,6 +82,19 @@ pub(crate) fn merge_all(shared: &Shared) -> Result<()> {
 
 /// Merges every frozen memtable of the current version; returns whether there were any.
 fn merge_once(shared: &Shared) -> Result<bool> {
+    merge_locked(shared, None)
+}
+
+/// Writes a large batch straight into the tree, together with (and newer than) every frozen
+/// memtable; the meta page flip commits it. The caller has frozen the active memtable and holds
+/// the commit leader's lock. `run` is sorted, one mutation per key; its last sequence is `last_seq`.
+pub(crate) fn merge_batch(shared: &Shared, run: &[Mutation<'_>], last_seq: u64) -> Result<()> {
+    merge_locked(shared, Some((run, last_seq))).map(|_| ())
+}
+
+/// Takes the merge lock and merges the frozen memtables (and `newest`, if given); returns whether
+/// there was anything to merge.
+fn merge_locked(shared: &Shared, newest: Option<(&[Mutation<'_>], u64)>) -> Result<bool> {
     let mut state = shared.merge.lock();
     // Check again under the lock: a merge on another thread (the merge thread, or `flush`/`close`)
     // may have failed while this one waited, leaving the allocator out of step with the file.
@@ -91,32 +104,15 @@ fn merge_once(shared: &Shared) -> Result<bool> {
     }
     let version = shared.version.load_full();
     let frozen: Vec<Arc<Memtable>> = version.frozen().to_vec();
-    if frozen.is_empty() {
+    if frozen.is_empty() && newest.is_none() {
         return Ok(false);
     }
-    let result = merge_frozen(shared, &mut state, &version, &frozen, None);
+    let result = merge_frozen(shared, &mut state, &version, &frozen, newest);
     if let Err(e) = &result {
         // The allocator may now disagree with the file: stop writing until reopened.
         shared.fail(e);
     }
     result.map(|_| true)
-}
-
-/// Writes a large batch straight into the tree, together with (and newer than) every frozen
-/// memtable; the meta page flip commits it. The caller has frozen the active memtable and holds
-/// the commit leader's lock. `run` is sorted, one mutation per key; its last sequence is `last_seq`.
-pub(crate) fn merge_batch(shared: &Shared, run: &[Mutation<'_>], last_seq: u64) -> Result<()> {
-    let mut state = shared.merge.lock();
-    if let Some(e) = shared.failure.lock().clone() {
-        return Err(e);
-    }
-    let version = shared.version.load_full();
-    let frozen: Vec<Arc<Memtable>> = version.frozen().to_vec();
-    let result = merge_frozen(shared, &mut state, &version, &frozen, Some((run, last_seq)));
-    if let Err(e) = &result {
-        shared.fail(e);
-    }
-    result
 }
 
 fn merge_frozen(
