@@ -19,6 +19,12 @@ use crate::stats::Counters;
 use crate::version::Version;
 use crate::wal::{encode_record, WalWriter};
 
+/// Batches at least this large are written straight into the tree (see `commit_direct`): half a
+/// memtable, and at most 4 MiB, past which writing the data once beats the WAL + memtable path.
+fn direct_batch_bytes(memtable_size: u64) -> u64 {
+    (memtable_size / 2).min(4 << 20)
+}
+
 /// Upper bound of one group's WAL write, so one leader does not make others wait too long.
 const MAX_GROUP_BYTES: usize = 4 << 20;
 
@@ -28,7 +34,7 @@ pub(crate) struct Waiter {
     payload_crc: u32,
     ops: u64,
     sync: bool,
-    /// A batch too large for the memtable: written straight into the tree (see `commit_direct`).
+    /// A large batch, written straight into the tree (see `direct_batch_bytes`).
     direct: bool,
     result: Mutex<Option<Result<()>>>,
 }
@@ -67,7 +73,7 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
         return Ok(());
     }
     batch.validate()?;
-    let direct = batch.encoded_len() as u64 >= shared.options.memtable_size / 2;
+    let direct = batch.encoded_len() as u64 >= direct_batch_bytes(shared.options.memtable_size);
     // Encode and checksum outside any lock; the leader only stamps the header. A direct batch
     // needs no WAL payload: its own thread commits it from `batch`.
     let mut payload = Vec::new();
@@ -201,7 +207,7 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     Ok(())
 }
 
-/// Commits a batch at least half a memtable large without the WAL or the memtable: it is sorted
+/// Commits a large batch (see `direct_batch_bytes`) without the WAL or the memtable: it is sorted
 /// and merged into the tree along with every frozen memtable, and the meta page flip makes it
 /// durable and atomic (like LMDB's commit). This writes the data once instead of twice, and a
 /// sorted run into an empty or append-only range is built bottom-up, page after page.
