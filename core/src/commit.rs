@@ -2,20 +2,23 @@
 //!
 //! Writers queue up; the writer at the front becomes the leader, takes every queued batch, writes
 //! them to the WAL in one `write`, fsyncs once if any of them asked for `Sync`, inserts them into
-//! the memtable, publishes their sequence numbers, and wakes the others.
+//! the memtable, publishes their sequence numbers, and wakes the others. A transaction's batch
+//! carries a conflict check: the leader runs it just before handing out sequence numbers, and a
+//! batch that fails it is left out of the group with a `CONFLICT` error.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::batch::{decode_payload, WriteBatch};
+use crate::batch::{decode_payload, BatchOp, WriteBatch};
 use crate::btree::merge::Mutation;
 use crate::checksum::masked_crc;
 use crate::db::{Durability, Shared};
 use crate::error::{Error, Result};
 use crate::memtable::Memtable;
 use crate::stats::Counters;
+use crate::txn::conflicts::ConflictCheck;
 use crate::version::Version;
 use crate::wal::{encode_record, WalWriter};
 
@@ -36,6 +39,8 @@ pub(crate) struct Waiter {
     sync: bool,
     /// A large batch, written straight into the tree (see `direct_batch_bytes`).
     direct: bool,
+    /// A transaction's commit: what must not have changed since it began.
+    check: Option<ConflictCheck>,
     result: Mutex<Option<Result<()>>>,
 }
 
@@ -68,12 +73,24 @@ impl WriterState {
 
 /// Commits `batch` with `durability`, as part of a group.
 pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability) -> Result<()> {
+    write_checked(shared, batch, durability, None)
+}
+
+/// Commits `batch` if `check` (a transaction's) finds no conflict; `CONFLICT` otherwise.
+pub(crate) fn write_checked(
+    shared: &Shared,
+    batch: &WriteBatch,
+    durability: Durability,
+    check: Option<ConflictCheck>,
+) -> Result<()> {
     shared.check_writable()?;
     if batch.is_empty() {
         return Ok(());
     }
     batch.validate()?;
-    let direct = batch.encoded_len() as u64 >= direct_batch_bytes(shared.options.memtable_size);
+    // A transaction goes through the WAL, where the leader checks it in sequence order.
+    let direct = check.is_none()
+        && batch.encoded_len() as u64 >= direct_batch_bytes(shared.options.memtable_size);
     // Encode and checksum outside any lock; the leader only stamps the header. A direct batch
     // needs no WAL payload: its own thread commits it from `batch`.
     let mut payload = Vec::new();
@@ -87,6 +104,7 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
         ops: batch.len() as u64,
         sync: durability == Durability::Sync,
         direct,
+        check,
         result: Mutex::new(None),
     });
 
@@ -131,7 +149,8 @@ pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability)
 
     let mut queue = shared.queue.lock();
     for w in &group {
-        *w.result.lock() = Some(result.clone());
+        // A batch turned away for a conflict already has its result.
+        w.result.lock().get_or_insert_with(|| result.clone());
     }
     queue.leader_busy = false;
     drop(queue);
@@ -147,9 +166,14 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     throttle(shared, &version);
 
     let state = &mut *writer;
+    let first_seq = state.next_seq;
+    let (accepted, mut ops) = assign_sequences(shared, group, first_seq)?;
+    if accepted.is_empty() {
+        return Ok(());
+    }
     state.buf.clear();
-    let mut seq = state.next_seq;
-    for w in group {
+    let mut seq = first_seq;
+    for w in &accepted {
         encode_record(
             &mut state.buf,
             seq,
@@ -165,7 +189,7 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     }
     Counters::add(&shared.counters.wal_bytes, state.buf.len() as u64);
     Counters::add(&shared.counters.commit_groups, 1);
-    if group.iter().any(|w| w.sync) {
+    if accepted.iter().any(|w| w.sync) {
         if let Err(e) = state.wal.sync() {
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good sync can be trusted, so stop taking writes.
@@ -176,21 +200,8 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     }
 
     let active = version.active();
-    let mut seq = state.next_seq;
-    let (mut puts, mut deletes) = (0, 0);
-    let mut ops = Vec::new();
-    for w in group {
-        for op in decode_payload(&w.payload)? {
-            let op = op?;
-            ops.push((op, seq));
-            if op.value.is_some() {
-                puts += 1;
-            } else {
-                deletes += 1;
-            }
-            seq += 1;
-        }
-    }
+    let puts = ops.iter().filter(|(op, _)| op.value.is_some()).count() as u64;
+    let deletes = ops.len() as u64 - puts;
     // Inserting in key order keeps the skiplist's search paths warm in the CPU cache; every op
     // carries its own sequence number, so the order of insertion does not matter otherwise.
     if ops.len() > 16 {
@@ -203,8 +214,53 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
     shared.visible_seq.store(seq - 1, Ordering::Release);
     Counters::add(&shared.counters.puts, puts);
     Counters::add(&shared.counters.deletes, deletes);
-    Counters::add(&shared.counters.batches, group.len() as u64);
+    Counters::add(&shared.counters.batches, accepted.len() as u64);
     Ok(())
+}
+
+/// The batches of a group that passed their conflict checks, and their ops with sequence numbers.
+type Assigned<'g> = (Vec<&'g Waiter>, Vec<(BatchOp<'g>, u64)>);
+
+/// Checks each transaction in `group` for conflicts, in queue order, and gives every op of the
+/// batches that pass a sequence number from `first_seq` on. A batch that fails gets its
+/// `CONFLICT` result here and is left out. The written keys are recorded for later checks.
+fn assign_sequences<'g>(
+    shared: &Shared,
+    group: &'g [Arc<Waiter>],
+    first_seq: u64,
+) -> Result<Assigned<'g>> {
+    let mut accepted = Vec::with_capacity(group.len());
+    let mut ops = Vec::new();
+    let mut conflicts = shared.conflicts.lock();
+    let recording = conflicts.recording();
+    let mut seq = first_seq;
+    for w in group {
+        let batch_start = ops.len();
+        for op in decode_payload(&w.payload)? {
+            ops.push((op?, seq));
+            seq += 1;
+        }
+        if let Some(check) = &w.check {
+            let keys = ops[batch_start..].iter().map(|(op, _)| op.key);
+            if conflicts.conflicts(check, keys) {
+                ops.truncate(batch_start);
+                seq = first_seq + ops.len() as u64;
+                *w.result.lock() = Some(Err(Error::conflict()));
+                Counters::add(&shared.counters.transaction_conflicts, 1);
+                continue;
+            }
+        }
+        if recording {
+            for (op, seq) in &ops[batch_start..] {
+                conflicts.record(op.key, *seq);
+            }
+        }
+        accepted.push(&**w);
+    }
+    if seq > first_seq {
+        conflicts.assigned(seq - 1, recording);
+    }
+    Ok((accepted, ops))
 }
 
 /// Commits a large batch (see `direct_batch_bytes`) without the WAL or the memtable: it is sorted
@@ -238,6 +294,17 @@ fn commit_direct(shared: &Shared, batch: &WriteBatch) -> Result<()> {
     }
     let run: Vec<Mutation<'_>> = ops.into_iter().map(|(_, m)| m).collect();
     let last_seq = writer.next_seq + batch.len() as u64 - 1;
+    {
+        // Recorded before the tree install makes the batch readable; see `assign_sequences`.
+        let mut conflicts = shared.conflicts.lock();
+        let recording = conflicts.recording();
+        if recording {
+            for m in &run {
+                conflicts.record(m.key, last_seq);
+            }
+        }
+        conflicts.assigned(last_seq, recording);
+    }
     crate::merger::merge_batch(shared, &run, last_seq)?;
     writer.next_seq = last_seq + 1;
     shared.visible_seq.store(last_seq, Ordering::Release);

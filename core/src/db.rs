@@ -1,7 +1,7 @@
 //! [`Database`]: the public handle, and the state its parts share.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -20,6 +20,8 @@ use crate::range::Range;
 use crate::snapshot::Snapshot;
 use crate::stats::{Counters, Stats};
 use crate::storage::{FsStorage, Storage};
+use crate::txn::conflicts::ConflictTracker;
+use crate::txn::{Transaction, TransactionOptions};
 use crate::verify::VerifyReport;
 use crate::version::Version;
 
@@ -58,6 +60,10 @@ pub(crate) struct Shared {
     pub failed: AtomicBool,
     pub closed: AtomicBool,
     pub counters: Counters,
+    /// What transactions wrote and read, for optimistic conflict checks at commit.
+    pub conflicts: Mutex<ConflictTracker>,
+    /// Transactions open now (read-only ones included), bounded by `max_active_transactions`.
+    pub open_transactions: AtomicUsize,
 }
 
 impl Shared {
@@ -217,6 +223,35 @@ impl Database {
         }
         let (version, seq) = self.shared.read_view();
         Ok(Snapshot::new(version, seq))
+    }
+
+    /// Begins a read-write transaction with snapshot isolation and the default durability.
+    pub fn begin(&self) -> Result<Transaction> {
+        self.begin_with(&TransactionOptions::new())
+    }
+
+    /// Begins a transaction as `options` say. Fails with `BUSY` when `max_active_transactions`
+    /// are open already.
+    pub fn begin_with(&self, options: &TransactionOptions) -> Result<Transaction> {
+        Transaction::begin(&self.shared, options)
+    }
+
+    /// Runs `f` in a read-write transaction with snapshot isolation and commits it, running it
+    /// again (up to 16 times, after a short random pause) when the commit conflicts. Returns what
+    /// `f` returned, or its error (the transaction is then rolled back).
+    ///
+    /// `f` may run more than once: keep side effects other than the transaction's out of it.
+    pub fn transaction<R>(&self, f: impl FnMut(&Transaction) -> Result<R>) -> Result<R> {
+        self.transaction_with(&TransactionOptions::new(), f)
+    }
+
+    /// [`Database::transaction`] with the isolation, durability and retry count of `options`.
+    pub fn transaction_with<R>(
+        &self,
+        options: &TransactionOptions,
+        f: impl FnMut(&Transaction) -> Result<R>,
+    ) -> Result<R> {
+        crate::txn::run_with_retries(&self.shared, options, f)
     }
 
     /// A cursor over `range` as of now.

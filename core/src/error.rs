@@ -141,6 +141,14 @@ impl Error {
         Error::new(ErrorCode::Internal, message)
     }
 
+    pub(crate) fn conflict() -> Error {
+        Error::new(
+            ErrorCode::Conflict,
+            "transaction conflict: a key it wrote (or, if serializable, read) was changed by \
+             another commit after it began; retry the transaction",
+        )
+    }
+
     pub(crate) fn closed() -> Error {
         Error::new(ErrorCode::Closed, "the database is closed")
     }

@@ -5,6 +5,7 @@
 //! snapshot. The cursor merges them: the smallest (or, backwards, largest) key wins, a newer source
 //! wins a tie, and a tombstone hides the key.
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::batch::DEFAULT_KEYSPACE;
@@ -12,9 +13,17 @@ use crate::btree::cursor::TreeCursor;
 use crate::error::Result;
 use crate::memtable::{MemValue, Memtable};
 use crate::range::Range;
+use crate::txn::coverage::{self, SharedCoverage};
+use crate::txn::PendingWrites;
 use crate::version::Version;
 
 enum Source {
+    /// A transaction's uncommitted writes, newest of all; read live, so the cursor sees writes
+    /// the transaction makes while it moves.
+    Pending {
+        writes: PendingWrites,
+        current: Option<(Vec<u8>, Option<Vec<u8>>)>,
+    },
     Mem {
         table: Arc<Memtable>,
         current: Option<(Box<[u8]>, MemValue)>,
@@ -22,9 +31,33 @@ enum Source {
     Tree(TreeCursor),
 }
 
+/// The first pending write after (`forward`) or before `key` (`None`: from the very end).
+fn seek_pending(
+    writes: &PendingWrites,
+    key: Option<&[u8]>,
+    inclusive: bool,
+    forward: bool,
+) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let bound = match key {
+        None => Bound::Unbounded,
+        Some(k) if inclusive => Bound::Included(k),
+        Some(k) => Bound::Excluded(k),
+    };
+    let writes = writes.lock();
+    let entry = if forward {
+        writes.range::<[u8], _>((bound, Bound::Unbounded)).next()
+    } else {
+        writes
+            .range::<[u8], _>((Bound::Unbounded, bound))
+            .next_back()
+    };
+    entry.map(|(k, v)| (k.clone(), v.clone()))
+}
+
 impl Source {
     fn key(&self) -> Option<&[u8]> {
         match self {
+            Source::Pending { current, .. } => current.as_ref().map(|(k, _)| &**k),
             Source::Mem { current, .. } => current.as_ref().map(|(k, _)| &**k),
             Source::Tree(c) => c.valid().then(|| c.key()),
         }
@@ -36,12 +69,18 @@ impl Source {
             Source::Mem {
                 current: Some((_, MemValue::Delete)),
                 ..
+            } | Source::Pending {
+                current: Some((_, None)),
+                ..
             }
         )
     }
 
     fn seek_ge(&mut self, key: &[u8], inclusive: bool, snapshot: u64) -> Result<()> {
         match self {
+            Source::Pending { writes, current } => {
+                *current = seek_pending(writes, Some(key), inclusive, true);
+            }
             Source::Mem { table, current } => {
                 *current = table.seek_forward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
             }
@@ -57,6 +96,9 @@ impl Source {
 
     fn seek_le(&mut self, key: Option<&[u8]>, inclusive: bool, snapshot: u64) -> Result<()> {
         match self {
+            Source::Pending { writes, current } => {
+                *current = seek_pending(writes, key, inclusive, false);
+            }
             Source::Mem { table, current } => {
                 *current = table.seek_backward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
             }
@@ -99,6 +141,12 @@ impl Source {
                 }
                 Ok(())
             }
+            Source::Pending { writes, current } => {
+                if let Some((key, _)) = current.take() {
+                    *current = seek_pending(writes, Some(&key), false, forward);
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -117,20 +165,39 @@ pub struct Cursor {
     forward: bool,
     /// Scratch space for a key the sources are moving past.
     key: Vec<u8>,
+    /// Where a serializable transaction's cursor records the keys it has read.
+    coverage: Option<SharedCoverage>,
 }
 
 impl Cursor {
     pub(crate) fn new(version: Arc<Version>, snapshot: u64, range: Range) -> Cursor {
-        let mut sources: Vec<Source> = version
+        Cursor::in_transaction(version, snapshot, range, None, None)
+    }
+
+    /// A cursor that also sees `pending` writes (over everything else) and records the keys it
+    /// reads in `coverage`.
+    pub(crate) fn in_transaction(
+        version: Arc<Version>,
+        snapshot: u64,
+        range: Range,
+        pending: Option<PendingWrites>,
+        coverage: Option<SharedCoverage>,
+    ) -> Cursor {
+        let pending = pending.map(|writes| Source::Pending {
+            writes,
+            current: None,
+        });
+        let memtables = version
             .memtables
             .iter()
             .filter(|m| !m.is_empty())
             .map(|m| Source::Mem {
                 table: m.clone(),
                 current: None,
-            })
-            .collect();
-        sources.push(Source::Tree(TreeCursor::new(version.tree.clone())));
+            });
+        let tree = Source::Tree(TreeCursor::new(version.tree.clone()));
+        // Newest first: a source earlier in the list wins a tie.
+        let sources = pending.into_iter().chain(memtables).chain([tree]).collect();
         Cursor {
             _version: version,
             sources,
@@ -139,6 +206,7 @@ impl Cursor {
             winner: None,
             forward: true,
             key: Vec::new(),
+            coverage,
         }
     }
 
@@ -164,6 +232,10 @@ impl Cursor {
                 current: Some((_, MemValue::Put(v))),
                 ..
             } => Ok(v),
+            Source::Pending {
+                current: Some((_, Some(v))),
+                ..
+            } => Ok(v),
             Source::Tree(c) => c.value(),
             _ => Ok(&[]),
         }
@@ -171,8 +243,18 @@ impl Cursor {
 
     /// Positions at the first key of the range.
     pub fn seek_to_first(&mut self) -> Result<()> {
+        let from = self.coverage.as_ref().and(self.range.start.clone());
+        let r = self.seek_to_first_inner();
+        self.cover(
+            r,
+            from.as_deref().map_or(Bound::Unbounded, Bound::Included),
+            true,
+        )
+    }
+
+    fn seek_to_first_inner(&mut self) -> Result<()> {
         match self.range.start.clone() {
-            Some(start) => self.seek(&start),
+            Some(start) => self.seek_inner(&start),
             None => {
                 self.forward = true;
                 let snapshot = self.snapshot;
@@ -184,6 +266,16 @@ impl Cursor {
 
     /// Positions at the last key of the range.
     pub fn seek_to_last(&mut self) -> Result<()> {
+        let r = self.seek_to_last_inner();
+        let from = self.coverage.as_ref().and(self.range.end.clone());
+        self.cover(
+            r,
+            from.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+            false,
+        )
+    }
+
+    fn seek_to_last_inner(&mut self) -> Result<()> {
         self.forward = false;
         let snapshot = self.snapshot;
         let end = self.range.end.clone();
@@ -193,13 +285,18 @@ impl Cursor {
 
     /// Positions at the first key ≥ `key` in the range.
     pub fn seek(&mut self, key: &[u8]) -> Result<()> {
-        let key = match &self.range.start {
+        let from = match &self.range.start {
             Some(start) if start.as_slice() > key => start.clone(),
             _ => key.to_vec(),
         };
+        let r = self.seek_inner(&from);
+        self.cover(r, Bound::Included(&from), true)
+    }
+
+    fn seek_inner(&mut self, key: &[u8]) -> Result<()> {
         self.forward = true;
         let snapshot = self.snapshot;
-        self.each(|s| s.seek_ge(&key, true, snapshot))?;
+        self.each(|s| s.seek_ge(key, true, snapshot))?;
         self.settle()
     }
 
@@ -210,20 +307,58 @@ impl Cursor {
         }
         self.forward = false;
         let snapshot = self.snapshot;
-        self.each(|s| s.seek_le(Some(key), true, snapshot))?;
-        self.settle()
+        let r = self
+            .each(|s| s.seek_le(Some(key), true, snapshot))
+            .and_then(|_| self.settle());
+        self.cover(r, Bound::Included(key), false)
     }
 
     /// Moves to the next key. Does nothing if not `valid()`.
     // A cursor move, named as in every ordered-store cursor API; `Iter` is the std iterator.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<()> {
-        self.step(true)
+        self.step_covered(true)
     }
 
     /// Moves to the previous key. Does nothing if not `valid()`.
     pub fn prev(&mut self) -> Result<()> {
-        self.step(false)
+        self.step_covered(false)
+    }
+
+    fn step_covered(&mut self, forward: bool) -> Result<()> {
+        if self.coverage.is_none() {
+            return self.step(forward);
+        }
+        let from = self.valid().then(|| self.key().to_vec());
+        let r = self.step(forward);
+        match from {
+            Some(from) => self.cover(r, Bound::Included(&from), forward),
+            None => r,
+        }
+    }
+
+    /// After a move that started at `from` in direction `forward`, records in the coverage (if
+    /// any) every key from `from` to where the cursor stopped: its key, or the end of the range.
+    fn cover(&mut self, moved: Result<()>, from: Bound<&[u8]>, forward: bool) -> Result<()> {
+        let Some(shared) = &self.coverage else {
+            return moved;
+        };
+        moved?;
+        let to = match self.winner.and_then(|w| self.sources[w].key()) {
+            Some(key) => Bound::Included(key),
+            None if forward => self
+                .range
+                .end
+                .as_deref()
+                .map_or(Bound::Unbounded, Bound::Excluded),
+            None => self
+                .range
+                .start
+                .as_deref()
+                .map_or(Bound::Unbounded, Bound::Included),
+        };
+        coverage::extend(&mut shared.lock(), from, to, forward);
+        Ok(())
     }
 
     fn step(&mut self, forward: bool) -> Result<()> {

@@ -43,6 +43,7 @@ mod range;
 mod snapshot;
 mod stats;
 pub mod storage;
+mod txn;
 mod verify;
 mod version;
 mod wal;
@@ -56,6 +57,7 @@ pub use options::Options;
 pub use range::Range;
 pub use snapshot::Snapshot;
 pub use stats::Stats;
+pub use txn::{Isolation, Transaction, TransactionOptions};
 pub use verify::VerifyReport;
 
 /// The version of this library.

@@ -26,6 +26,8 @@ pub(crate) struct MergeState {
     pub freelist_pages: Vec<u64>,
     /// Every tree published, while someone may still hold it.
     pub trees: Vec<Weak<Tree>>,
+    /// Memtables merged into the tree, while someone may still hold them.
+    pub retired_memtables: Vec<Weak<Memtable>>,
 }
 
 #[derive(Default)]
@@ -199,6 +201,10 @@ fn merge_frozen(
         map: pager.mapping_for(meta.page_count)?,
     });
     state.trees.push(Arc::downgrade(&tree));
+    state.retired_memtables.retain(|m| m.strong_count() > 0);
+    state
+        .retired_memtables
+        .extend(frozen.iter().map(Arc::downgrade));
     {
         let _install = shared.version_install.lock();
         let current = shared.version.load_full();
@@ -266,10 +272,20 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let version = shared.version.load_full();
     let cache = shared.pager.cache_stats();
-    let (meta, live_trees, pinned) = {
+    let (meta, live_trees, pinned, pinned_memtables) = {
         let state = shared.merge.lock();
         let live = state.trees.iter().filter(|t| t.strong_count() > 0).count();
-        (state.meta, live, state.alloc.pending_count())
+        let memtables: Vec<Arc<Memtable>> = state
+            .retired_memtables
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        (state.meta, live, state.alloc.pending_count(), memtables)
+    };
+    let (conflict_keys, conflict_bytes, oldest_transaction) = {
+        let conflicts = shared.conflicts.lock();
+        let (keys, bytes) = conflicts.footprint();
+        (keys, bytes, conflicts.oldest_start())
     };
     let wal_file_bytes = shared
         .storage
@@ -317,6 +333,18 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
         pages_written: load(&shared.pager.counters.pages_written),
         live_tree_versions: live_trees as u64,
         pinned_pages: pinned as u64,
+        pinned_memtables: pinned_memtables.len() as u64,
+        pinned_memtable_bytes: pinned_memtables
+            .iter()
+            .map(|m| m.approximate_bytes() as u64)
+            .sum(),
+        open_transactions: shared.open_transactions.load(Ordering::Acquire) as u64,
+        oldest_transaction_sequence: oldest_transaction.unwrap_or(0),
+        conflict_keys,
+        conflict_bytes,
+        transactions_committed: load(&c.transactions_committed),
+        transactions_rolled_back: load(&c.transactions_rolled_back),
+        transaction_conflicts: load(&c.transaction_conflicts),
         last_sequence: shared.visible_seq.load(Ordering::Acquire),
         background_error: shared.failure.lock().as_ref().map(|e| e.to_string()),
     }

@@ -2,7 +2,7 @@
 //! locking it, picking the newest meta page, and replaying the WAL from where that page says.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -21,6 +21,7 @@ use crate::merger::{MergeSignal, MergeState};
 use crate::options::Options;
 use crate::stats::Counters;
 use crate::storage::{FileLock, OpenMode, Storage};
+use crate::txn::conflicts::ConflictTracker;
 use crate::version::Version;
 use crate::wal::{
     parse_segment_file_name, read_segment, segment_path, WalWriter, SEGMENT_HEADER_SIZE,
@@ -78,6 +79,7 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
         meta,
         freelist_pages,
         trees: vec![Arc::downgrade(&tree)],
+        retired_memtables: Vec::new(),
     };
     Ok(Shared {
         path: path.to_path_buf(),
@@ -101,6 +103,8 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
         failed: AtomicBool::new(false),
         closed: AtomicBool::new(false),
         counters: Counters::default(),
+        conflicts: Mutex::new(ConflictTracker::new(next_seq - 1)),
+        open_transactions: AtomicUsize::new(0),
     })
 }
 

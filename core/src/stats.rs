@@ -51,6 +51,9 @@ pub(crate) struct Counters {
     pub merged_entries: AtomicU64,
     pub write_stalls: AtomicU64,
     pub write_stall_micros: AtomicU64,
+    pub transactions_committed: AtomicU64,
+    pub transactions_rolled_back: AtomicU64,
+    pub transaction_conflicts: AtomicU64,
 }
 
 impl Counters {
@@ -109,6 +112,23 @@ pub struct Stats {
     pub live_tree_versions: u64,
     /// Pages freed by merges but still readable by an older snapshot or iterator.
     pub pinned_pages: u64,
+    /// Memtables already merged into the tree but still held by a snapshot, iterator or
+    /// transaction, and their bytes.
+    pub pinned_memtables: u64,
+    pub pinned_memtable_bytes: u64,
+    /// Transactions open now (read-only ones included).
+    pub open_transactions: u64,
+    /// Snapshot sequence of the oldest open read-write transaction (0 if none): every write
+    /// since it is remembered for conflict checks.
+    pub oldest_transaction_sequence: u64,
+    /// Keys remembered for conflict checks, and their approximate bytes.
+    pub conflict_keys: u64,
+    pub conflict_bytes: u64,
+    /// Transactions committed, rolled back (or dropped, or failed), and turned away at commit
+    /// with `CONFLICT`.
+    pub transactions_committed: u64,
+    pub transactions_rolled_back: u64,
+    pub transaction_conflicts: u64,
     /// The last committed sequence number.
     pub last_sequence: u64,
     /// Why the database stopped accepting writes, if a background error made it do so.
@@ -146,6 +166,18 @@ impl Stats {
             ("pages_written", self.pages_written),
             ("live_tree_versions", self.live_tree_versions),
             ("pinned_pages", self.pinned_pages),
+            ("pinned_memtables", self.pinned_memtables),
+            ("pinned_memtable_bytes", self.pinned_memtable_bytes),
+            ("open_transactions", self.open_transactions),
+            (
+                "oldest_transaction_sequence",
+                self.oldest_transaction_sequence,
+            ),
+            ("conflict_keys", self.conflict_keys),
+            ("conflict_bytes", self.conflict_bytes),
+            ("transactions_committed", self.transactions_committed),
+            ("transactions_rolled_back", self.transactions_rolled_back),
+            ("transaction_conflicts", self.transaction_conflicts),
             ("last_sequence", self.last_sequence),
         ]
     }
