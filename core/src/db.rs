@@ -241,6 +241,18 @@ impl Database {
     /// `f` returned, or its error (the transaction is then rolled back).
     ///
     /// `f` may run more than once: keep side effects other than the transaction's out of it.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = lightning_db::Database::open(dir.path(), Default::default())?;
+    /// let visits = db.transaction(|txn| {
+    ///     let n = txn.get(b"visits")?.map_or(0, |v| v[0]);
+    ///     txn.put(b"visits", &[n + 1])?;
+    ///     Ok(n + 1)
+    /// })?;
+    /// assert_eq!(visits, 1);
+    /// # Ok::<(), lightning_db::Error>(())
+    /// ```
     pub fn transaction<R>(&self, f: impl FnMut(&Transaction) -> Result<R>) -> Result<R> {
         self.transaction_with(&TransactionOptions::new(), f)
     }

@@ -404,15 +404,15 @@ impl Cursor {
     }
 
     /// Moves every source positioned at `key` one step on; `key` is the scratch buffer, returned
-    /// to `self.key` afterwards.
+    /// to `self.key` afterwards. Pending writes may have changed since the last move, so their
+    /// source looks again for the first entry past `key`.
     fn advance_past(&mut self, key: Vec<u8>, forward: bool) -> Result<()> {
         let snapshot = self.snapshot;
-        let r = self.each(|s| {
-            if s.key() == Some(&key) {
-                s.advance(forward, snapshot)
-            } else {
-                Ok(())
-            }
+        let r = self.each(|s| match s {
+            Source::Pending { .. } if forward => s.seek_ge(&key, false, snapshot),
+            Source::Pending { .. } => s.seek_le(Some(&key), false, snapshot),
+            _ if s.key() == Some(&key) => s.advance(forward, snapshot),
+            _ => Ok(()),
         });
         self.key = key;
         r
