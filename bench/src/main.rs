@@ -3,8 +3,9 @@
 //!
 //! Prints the machine, then a table of operations per second (workload rows, engine columns)
 //! and, on stdout, one JSON line per (engine, workload):
-//! `{"engine": "lmdb", "workload": "read_random", "ops_per_sec": 123456.7}`.
-//! Progress goes to stderr.
+//! `{"engine": "lmdb", "workload": "read_random", "ops_per_sec": 123456.7}`; the transaction
+//! workloads add `"conflicts"` (failed commits) and `"conflict_rate"` (failed / attempted
+//! commits), which a second table also shows. Progress goes to stderr.
 
 mod engines;
 mod workloads;
@@ -26,7 +27,12 @@ usage: lightning-bench [--n N] [--engines E,...] [--workloads W,...] [--dir PATH
   --engines LIST   comma-separated, from: lightning,lmdb,redb,fjall (default: all)
   --workloads LIST comma-separated, from: bulk_load,write_buffered,write_sync,
                    write_sync_4threads,write_batch_1000,read_random,read_random_2threads,
-                   scan,read_while_writing (default: all)
+                   scan,read_while_writing,txn_rmw,txn_rmw_2threads (default: all)
+                   txn_rmw, txn_rmw_2threads: read-modify-write transactions (read a random
+                   loaded key, bump a counter in its value, write it back, commit) on 1 or 2
+                   threads, with buffered commits (no fsync), like write_buffered; a commit
+                   that conflicts is counted and not retried; ops/sec counts commits, and the
+                   conflict rate (failed / attempted commits) is shown below the table
   --dir PATH       where to create the run's scratch directory, removed at the end
                    (default: ./target if it exists, else the system temp directory)";
 
@@ -157,6 +163,9 @@ fn run_dir(parent: Option<PathBuf>) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Transaction workloads: (failed commits, attempted commits) per (engine, workload).
+type Conflicts = HashMap<(EngineKind, Workload), (u64, u64)>;
+
 fn print_table(args: &Args, results: &HashMap<(EngineKind, Workload), Option<f64>>) {
     let with_ratio = args.engines.contains(&EngineKind::Lightning) && args.engines.len() > 1;
     let mut header = vec!["ops/sec".to_string()];
@@ -188,6 +197,48 @@ fn print_table(args: &Args, results: &HashMap<(EngineKind, Workload), Option<f64
         }
         rows.push(row);
     }
+    print_grid(&rows);
+}
+
+/// The conflict rates of the transaction workloads that ran, if any: failed commits over
+/// attempted commits, and the count of failed ones.
+fn print_conflicts(args: &Args, conflicts: &Conflicts) {
+    let workloads: Vec<Workload> = args
+        .workloads
+        .iter()
+        .copied()
+        .filter(|&w| {
+            args.engines
+                .iter()
+                .any(|&e| conflicts.contains_key(&(e, w)))
+        })
+        .collect();
+    if workloads.is_empty() {
+        return;
+    }
+    let mut header = vec!["conflicts (failed / attempted commits)".to_string()];
+    header.extend(args.engines.iter().map(|e| e.name().to_string()));
+    let mut rows = vec![header];
+    for w in workloads {
+        let mut row = vec![w.name().to_string()];
+        for &e in &args.engines {
+            row.push(match conflicts.get(&(e, w)) {
+                Some(&(0, _)) => "0".into(),
+                Some(&(failed, attempted)) => format!(
+                    "{:.3}% ({failed})",
+                    100.0 * failed as f64 / attempted.max(1) as f64
+                ),
+                None => "-".into(),
+            });
+        }
+        rows.push(row);
+    }
+    println!();
+    print_grid(&rows);
+}
+
+/// Prints `rows` as a table: the first row is the header, the first column left-aligned.
+fn print_grid(rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
         .collect();
@@ -258,6 +309,7 @@ fn main() -> ExitCode {
     println!();
 
     let mut results = HashMap::new();
+    let mut conflicts = Conflicts::new();
     let started = Instant::now();
     for &engine in &args.engines {
         let engine_started = Instant::now();
@@ -277,10 +329,20 @@ fn main() -> ExitCode {
                             m.ops,
                             m.elapsed.as_secs_f64(),
                             format_rate(rate),
-                            m.note.map(|n| format!(" ({n})")).unwrap_or_default()
+                            m.note
+                                .as_ref()
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
                         );
+                        let conflict_fields = match (m.conflicts, m.conflict_rate()) {
+                            (Some(failed), Some(rate)) => {
+                                conflicts.insert((engine, w), (failed, m.ops + failed));
+                                format!(", \"conflicts\": {failed}, \"conflict_rate\": {rate:.6}")
+                            }
+                            _ => String::new(),
+                        };
                         println!(
-                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": {rate:.1}}}",
+                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": {rate:.1}{conflict_fields}}}",
                             engine.name(),
                             w.name()
                         );
@@ -312,6 +374,7 @@ fn main() -> ExitCode {
 
     println!();
     print_table(&args, &results);
+    print_conflicts(&args, &conflicts);
     println!();
     println!("total time {:.1} s", started.elapsed().as_secs_f64());
     if results.values().any(Option::is_none) {
@@ -339,7 +402,16 @@ mod tests {
         let a = args("").unwrap();
         assert_eq!(a.n, 1_000_000);
         assert_eq!(a.engines.len(), 4);
-        assert_eq!(a.workloads.len(), 9);
+        assert_eq!(a.workloads.len(), 11);
+        let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();
+        assert_eq!(
+            a.workloads,
+            vec![
+                Workload::ReadRandom,
+                Workload::TxnRmw,
+                Workload::TxnRmw2Threads
+            ]
+        );
     }
 
     #[test]

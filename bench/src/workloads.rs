@@ -5,12 +5,13 @@
 //! and scan workloads run on the database built by a bulk load of `n` keys, whose keys they
 //! know, so every read hits. Data is generated before the clock starts; only the loop of
 //! database operations is timed, and every loop stops at its count or at its time budget,
-//! whichever comes first.
+//! whichever comes first. The transaction workloads also run on the bulk-loaded database,
+//! after the read workloads (they change values, never the set of keys).
 
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Barrier;
+use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,11 +29,13 @@ pub enum Workload {
     ReadRandom2Threads,
     Scan,
     ReadWhileWriting,
+    TxnRmw,
+    TxnRmw2Threads,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::BulkLoad,
         Workload::WriteBuffered,
         Workload::WriteSync,
@@ -42,6 +45,8 @@ impl Workload {
         Workload::ReadRandom2Threads,
         Workload::Scan,
         Workload::ReadWhileWriting,
+        Workload::TxnRmw,
+        Workload::TxnRmw2Threads,
     ];
 
     /// The workload's name on the command line and in the JSON lines.
@@ -56,6 +61,8 @@ impl Workload {
             Workload::ReadRandom2Threads => "read_random_2threads",
             Workload::Scan => "scan",
             Workload::ReadWhileWriting => "read_while_writing",
+            Workload::TxnRmw => "txn_rmw",
+            Workload::TxnRmw2Threads => "txn_rmw_2threads",
         }
     }
 
@@ -72,6 +79,8 @@ impl Workload {
                 | Workload::ReadRandom2Threads
                 | Workload::Scan
                 | Workload::ReadWhileWriting
+                | Workload::TxnRmw
+                | Workload::TxnRmw2Threads
         )
     }
 }
@@ -98,6 +107,10 @@ const SCAN_PASSES: u32 = 5;
 const SCAN_TIME: Duration = Duration::from_secs(2);
 /// `read_while_writing`: at most `n` reads or this long.
 const READ_WHILE_WRITING_TIME: Duration = Duration::from_secs(5);
+/// `txn_rmw` and `txn_rmw_2threads`: threads, and at most `n` transactions (attempted, in
+/// all) or this long.
+const TXN_THREADS: usize = 2;
+const TXN_TIME: Duration = Duration::from_secs(5);
 /// Point reads share a reader (read transaction) for this many lookups, then take a new one.
 const READS_PER_READER: usize = 1_000;
 /// Buffered write loops look at the clock once every this many operations.
@@ -207,6 +220,9 @@ pub struct Measurement {
     pub elapsed: Duration,
     /// More to say, for the log.
     pub note: Option<String>,
+    /// Transaction workloads: the attempts whose commit failed with a conflict (`ops` counts
+    /// the commits).
+    pub conflicts: Option<u64>,
 }
 
 impl Measurement {
@@ -215,7 +231,14 @@ impl Measurement {
             ops,
             elapsed,
             note: None,
+            conflicts: None,
         }
+    }
+
+    /// Transaction workloads: failed commits over attempted commits.
+    pub fn conflict_rate(&self) -> Option<f64> {
+        self.conflicts
+            .map(|c| c as f64 / (self.ops + c).max(1) as f64)
     }
 
     /// Operations per second.
@@ -413,6 +436,91 @@ fn read_while_writing(engine: &dyn Engine, loaded: u64) -> Result<Measurement> {
     })
 }
 
+/// What one thread of a transaction workload did: the (key, counter read) of every commit,
+/// and how many commits conflicted.
+struct RmwLog {
+    committed: Vec<(Key, u64)>,
+    conflicts: u64,
+}
+
+/// Read-modify-write transactions on random loaded keys, on `threads` threads: each begins a
+/// read-write transaction, reads a key, adds one to the counter in its value, writes it back
+/// and commits, buffered (no fsync). A commit that conflicts is counted and not retried: the
+/// thread goes on with its next key. Reports the commits; `conflicts` and the note say how many
+/// attempts conflicted. Afterwards (untimed) checks that no update was lost: the commits of
+/// each key read consecutive counters.
+fn txn_rmw(engine: &dyn Engine, loaded: u64, threads: usize) -> Result<Measurement> {
+    let per_thread = (loaded / threads as u64).max(1);
+    let keys: Vec<_> = (0..threads as u64)
+        .map(|t| {
+            random_loaded_keys(
+                0x5eed_2000 + (threads as u64) * 0x100 + t,
+                loaded,
+                per_thread,
+            )
+        })
+        .collect();
+    let logs: Vec<Mutex<RmwLog>> = keys
+        .iter()
+        .map(|k| {
+            Mutex::new(RmwLog {
+                committed: Vec::with_capacity(k.len()),
+                conflicts: 0,
+            })
+        })
+        .collect();
+    let mut m = timed_threads(threads, TXN_TIME, |t, deadline| {
+        let mut log = logs[t].lock().map_err(|_| "a log lock is poisoned")?;
+        for chunk in keys[t].chunks(CLOCK_EVERY) {
+            for key in chunk {
+                match engine.read_modify_write(key)? {
+                    Some(counter) => log.committed.push((*key, counter)),
+                    None => log.conflicts += 1,
+                }
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        Ok(log.committed.len() as u64)
+    })?;
+
+    let mut conflicts = 0u64;
+    let mut committed = Vec::new();
+    for log in logs {
+        let log = log.into_inner().map_err(|_| "a log lock is poisoned")?;
+        conflicts += log.conflicts;
+        committed.extend(log.committed);
+    }
+    check_no_lost_update(committed)?;
+    let attempts = m.ops + conflicts;
+    m.conflicts = Some(conflicts);
+    m.note = Some(format!(
+        "{conflicts} of {attempts} commits conflicted = {:.4}%",
+        100.0 * conflicts as f64 / attempts.max(1) as f64
+    ));
+    Ok(m)
+}
+
+/// Fails unless the commits of every key read consecutive counters, i.e. every commit saw the
+/// write of the one before it on that key. (A counter wrapping past `u64::MAX` would make a
+/// false alarm; counters start random, so that is a 1 in 2^64 / commits chance.)
+fn check_no_lost_update(mut committed: Vec<(Key, u64)>) -> Result<()> {
+    committed.sort_unstable();
+    for pair in committed.windows(2) {
+        let ((key, a), (next_key, b)) = (pair[0], pair[1]);
+        if key == next_key && b != a.wrapping_add(1) {
+            return Err(format!(
+                "lost update: commits of key {} read counters {a} then {b}, expected {}",
+                hex(&key),
+                a.wrapping_add(1)
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running all workloads of one engine.
 
@@ -477,7 +585,12 @@ pub fn run_engine(
                     Workload::ReadRandom => read_random(&*db, n, 1),
                     Workload::ReadRandom2Threads => read_random(&*db, n, READ_THREADS),
                     Workload::Scan => scan(&*db, n),
-                    _ => read_while_writing(&*db, n),
+                    Workload::ReadWhileWriting => read_while_writing(&*db, n),
+                    Workload::TxnRmw => txn_rmw(&*db, n, 1),
+                    Workload::TxnRmw2Threads => txn_rmw(&*db, n, TXN_THREADS),
+                    other => {
+                        Err(format!("{} does not use the loaded database", other.name()).into())
+                    }
                 };
                 report(w, outcome);
             }
@@ -587,6 +700,24 @@ mod tests {
         let mut rng = SplitMix64::new(1234567);
         assert_eq!(rng.next_u64(), 6457827717110365317);
         assert_eq!(rng.next_u64(), 3203168211198807973);
+    }
+
+    #[test]
+    fn counters_are_bumped_and_lost_updates_caught() {
+        let mut v = value(LOADED_STREAM, 1);
+        v[..8].copy_from_slice(&41u64.to_le_bytes());
+        let (new, old) = crate::engines::bump_counter(&v).unwrap();
+        assert_eq!(old, 41);
+        assert_eq!(new[..8], 42u64.to_le_bytes());
+        assert_eq!(new[8..], v[8..]);
+        assert!(crate::engines::bump_counter(&v[..99]).is_err());
+
+        let (a, b) = (key(LOADED_STREAM, 1), key(LOADED_STREAM, 2));
+        assert!(check_no_lost_update(vec![(a, 7), (b, 3), (a, 8), (a, 6)]).is_ok());
+        // Two commits that read the same counter: one overwrote the other's update.
+        assert!(check_no_lost_update(vec![(a, 7), (b, 3), (a, 7)]).is_err());
+        // A commit missing in between.
+        assert!(check_no_lost_update(vec![(a, 7), (a, 9)]).is_err());
     }
 
     #[test]

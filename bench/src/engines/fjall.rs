@@ -1,31 +1,59 @@
 //! fjall: an LSM-tree with a journal.
 //!
-//! The plain (non-transactional) `Database` with one keyspace, a block cache of
-//! [`CACHE_BYTES`] and otherwise defaults. By default every write is flushed to the OS but not
-//! fsynced (buffered); durable writes then call `Database::persist(PersistMode::SyncData)`,
-//! the fdatasync that fjall's documentation suggests for ACID commits (Lightning DB and LMDB
-//! fdatasync too). Bulk loads use the keyspace's ingestion, which fjall recommends for sorted
-//! input: it writes tables directly, bypassing journal and memtable.
+//! One keyspace, a block cache of [`CACHE_BYTES`] and otherwise defaults. The database is opened
+//! as an `OptimisticTxDatabase` (fjall's transactional database: optimistic concurrency,
+//! serializable snapshot isolation) for the read-modify-write transactions only; every other
+//! operation goes through the plain `Database` and `Keyspace` inside it, which it opens the
+//! same way as `Database::open` does, so those run exactly as on a plain database. By default
+//! every write is flushed to the OS but not fsynced (buffered); durable writes then call
+//! `Database::persist(PersistMode::SyncData)`, the fdatasync that fjall's documentation suggests
+//! for ACID commits (Lightning DB and LMDB fdatasync too). Bulk loads use the keyspace's
+//! ingestion, which fjall recommends for sorted input: it writes tables directly, bypassing
+//! journal and memtable. A read-modify-write is one `write_tx` (journal persist mode `Buffer`,
+//! as for plain writes): get, insert, commit; a commit that returns `Conflict` is reported as a
+//! conflict (not retried).
 
 use std::hint::black_box;
 use std::path::Path;
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{
+    Conflict, Database, Keyspace, KeyspaceCreateOptions, OptimisticTxDatabase, PersistMode,
+    Readable,
+};
 
-use super::{touch, Engine, Key, Reader, Result, Value, CACHE_BYTES};
+use super::{
+    bump_counter, rmw_key_not_found, touch, Engine, Key, Reader, Result, Value, CACHE_BYTES,
+};
 
 /// An open fjall database with its one keyspace.
 pub struct FjallEngine {
+    /// The transactional database, for read-modify-write transactions.
+    tx_db: OptimisticTxDatabase,
+    /// The plain database inside `tx_db`, for everything else.
     db: Database,
+    /// The keyspace's plain handle: non-transactional operations take it, and transactions
+    /// name the keyspace with it.
     keyspace: Keyspace,
 }
 
 impl FjallEngine {
     /// Creates a database in the (empty) directory `dir`.
     pub fn open(dir: &Path) -> Result<FjallEngine> {
-        let db = Database::builder(dir).cache_size(CACHE_BYTES).open()?;
-        let keyspace = db.keyspace("bench", KeyspaceCreateOptions::default)?;
-        Ok(FjallEngine { db, keyspace })
+        let tx_db = OptimisticTxDatabase::builder(dir)
+            .cache_size(CACHE_BYTES)
+            .open()?;
+        let keyspace = tx_db
+            .keyspace("bench", KeyspaceCreateOptions::default)?
+            .inner()
+            .clone();
+        // `inner()` is fjall's (doc-hidden) way out of the transactional wrapper, the one its own
+        // transaction tests use; the plain database has `batch()`, the transactional one has not.
+        let db = tx_db.inner().clone();
+        Ok(FjallEngine {
+            tx_db,
+            db,
+            keyspace,
+        })
     }
 }
 
@@ -54,6 +82,19 @@ impl Engine for FjallEngine {
         }
         batch.commit()?;
         Ok(())
+    }
+
+    fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>> {
+        let mut tx = self.tx_db.write_tx()?;
+        let current = tx
+            .get(&self.keyspace, key)?
+            .ok_or_else(|| rmw_key_not_found(key))?;
+        let (value, old) = bump_counter(&current)?;
+        tx.insert(&self.keyspace, key, value.as_slice());
+        match tx.commit()? {
+            Ok(()) => Ok(Some(old)),
+            Err(Conflict) => Ok(None),
+        }
     }
 
     fn reader(&self) -> Result<Box<dyn Reader + '_>> {

@@ -3,14 +3,20 @@
 //! Default options except the page cache, which gets [`CACHE_BYTES`] like the other engines'
 //! caches. Durability is chosen per write; `bulk_load` ends with `flush()`, which waits until
 //! the memtables are merged into the B+tree, so the data is read from its final structure.
-//! Point reads use `get_with`, which reads the value in place.
+//! Point reads use `get_with`, which reads the value in place. Read-modify-write transactions
+//! are `begin_with` snapshot isolation and `Durability::Buffered`, `get_with`, `put`, `commit`;
+//! a commit failing with `CONFLICT` is reported as a conflict (not retried).
 
 use std::hint::black_box;
 use std::path::Path;
 
-use lightning_db::{Database, Durability, Options, Range, WriteBatch};
+use lightning_db::{
+    Database, Durability, ErrorCode, Isolation, Options, Range, TransactionOptions, WriteBatch,
+};
 
-use super::{touch, Engine, Key, Reader, Result, Value, CACHE_BYTES};
+use super::{
+    bump_counter, rmw_key_not_found, touch, Engine, Key, Reader, Result, Value, CACHE_BYTES,
+};
 
 /// An open Lightning DB database.
 pub struct LightningEngine {
@@ -60,6 +66,22 @@ impl Engine for LightningEngine {
     fn write_batch(&self, pairs: &[(Key, Value)]) -> Result<()> {
         self.db.write_with(&batch_of(pairs), Durability::Buffered)?;
         Ok(())
+    }
+
+    fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>> {
+        let options = TransactionOptions::new()
+            .isolation(Isolation::Snapshot)
+            .durability(Durability::Buffered);
+        let txn = self.db.begin_with(&options)?;
+        let (value, old) = txn
+            .get_with(key, bump_counter)?
+            .ok_or_else(|| rmw_key_not_found(key))??;
+        txn.put(key, &value)?;
+        match txn.commit() {
+            Ok(()) => Ok(Some(old)),
+            Err(e) if e.code() == ErrorCode::Conflict => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn reader(&self) -> Result<Box<dyn Reader + '_>> {

@@ -5,7 +5,9 @@
 //! switch the environment flag `NO_SYNC` on (as redb's comparison benchmark does), and durable
 //! writes switch it off again. The flag is only changed while holding the write transaction,
 //! which serialises the changes as LMDB requires. Bulk loads use `APPEND` (input is sorted).
-//! Reads go through the OS page cache via the memory map.
+//! Reads go through the OS page cache via the memory map. A read-modify-write is one write
+//! transaction (get, put, commit, with `NO_SYNC`); LMDB has one writer at a time, so it never
+//! conflicts.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -16,7 +18,9 @@ use heed::{
     CommitOrAbort, Env, EnvFlags, EnvOpenOptions, FlagSetMode, PutFlags, RoTxn, RwTxn, WithTls,
 };
 
-use super::{touch, Engine, Key, Reader, Result, Value, LMDB_MAP_SIZE};
+use super::{
+    bump_counter, rmw_key_not_found, touch, Engine, Key, Reader, Result, Value, LMDB_MAP_SIZE,
+};
 
 type Table = heed::Database<'static, Bytes, Bytes>;
 
@@ -94,6 +98,18 @@ impl Engine for LmdbEngine {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>> {
+        let mut txn = self.write_txn(false)?;
+        let current = self
+            .db
+            .get(&txn, key)?
+            .ok_or_else(|| rmw_key_not_found(key))?;
+        let (value, old) = bump_counter(current)?;
+        self.db.put(&mut txn, key, &value)?;
+        txn.commit()?;
+        Ok(Some(old))
     }
 
     fn reader(&self) -> Result<Box<dyn Reader + '_>> {

@@ -11,6 +11,8 @@
 //! | lmdb      | env flag `NO_SYNC` on                    | default flags (fdatasync on commit)|
 //! | redb      | `Durability::None`                       | `Durability::Immediate`            |
 //! | fjall     | journal default (flushed to the OS only) | then `persist(PersistMode::SyncData)` |
+//!
+//! Read-modify-write transactions ([`Engine::read_modify_write`]) are always buffered, as above.
 
 use std::error::Error;
 use std::fmt;
@@ -69,6 +71,12 @@ pub trait Engine: Send + Sync {
     /// Closes the database, waiting for whatever the engine does on close.
     fn close(self: Box<Self>) -> Result<()>;
 
+    /// One read-modify-write transaction with the engine's own (read-write) transactions,
+    /// buffered like `put(.., sync = false)`: reads `key`, which must exist, adds one to the
+    /// counter in its value (see [`bump_counter`]), writes the value back and commits. Returns
+    /// the counter it read, or `None` if the commit failed with a conflict (nothing written).
+    fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>>;
+
     /// One point read through a fresh reader.
     fn get(&self, key: &[u8]) -> Result<bool> {
         self.reader()?.get(key)
@@ -88,6 +96,28 @@ pub fn touch(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(bytes.len() as u64, |acc, &b| acc.wrapping_add(u64::from(b)))
+}
+
+/// The value to write back in a read-modify-write: `value` (which must be [`VALUE_LEN`] bytes)
+/// with the little-endian counter in its first 8 bytes plus one (wrapping); and that counter as
+/// read.
+pub fn bump_counter(value: &[u8]) -> Result<(Value, u64)> {
+    let mut new: Value = value.try_into().map_err(|_| {
+        format!(
+            "read-modify-write read a value of {} bytes, expected {VALUE_LEN}",
+            value.len()
+        )
+    })?;
+    let (counter, _) = new.split_first_chunk_mut::<8>().expect("VALUE_LEN >= 8");
+    let old = u64::from_le_bytes(*counter);
+    *counter = old.wrapping_add(1).to_le_bytes();
+    Ok((new, old))
+}
+
+/// The error of a read-modify-write whose key is absent (every key it picks was loaded).
+pub fn rmw_key_not_found(key: &[u8]) -> BoxError {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    format!("read-modify-write: key {hex} not found").into()
 }
 
 /// The engines, in the order of the table's columns.

@@ -3,7 +3,9 @@
 //! A cache of [`CACHE_BYTES`] (redb's default is 1 GiB; every engine gets the same) and
 //! otherwise defaults. Every write is its own write transaction with `Durability::None`
 //! (buffered; redb keeps such commits in memory until a durable one) or
-//! `Durability::Immediate` (fsync on commit).
+//! `Durability::Immediate` (fsync on commit). A read-modify-write is one `Durability::None`
+//! write transaction (get, insert, commit); redb has one writer at a time, so it never
+//! conflicts.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -13,7 +15,9 @@ use redb::{
     TableDefinition, WriteTransaction,
 };
 
-use super::{touch, Engine, Key, Reader, Result, Value, CACHE_BYTES};
+use super::{
+    bump_counter, rmw_key_not_found, touch, Engine, Key, Reader, Result, Value, CACHE_BYTES,
+};
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bench");
 
@@ -75,6 +79,21 @@ impl Engine for RedbEngine {
 
     fn write_batch(&self, pairs: &[(Key, Value)]) -> Result<()> {
         self.write_pairs(pairs)
+    }
+
+    fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>> {
+        let txn = self.write_txn(false)?;
+        let old = {
+            let mut table = txn.open_table(TABLE)?;
+            let (value, old) = {
+                let current = table.get(key)?.ok_or_else(|| rmw_key_not_found(key))?;
+                bump_counter(current.value())?
+            };
+            table.insert(key, value.as_slice())?;
+            old
+        };
+        txn.commit()?;
+        Ok(Some(old))
     }
 
     fn reader(&self) -> Result<Box<dyn Reader + '_>> {
