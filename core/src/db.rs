@@ -16,6 +16,7 @@ use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
 use crate::merger::{MergeSignal, MergeState};
 use crate::options::Options;
+use crate::pinned::PinnedValue;
 use crate::range::Range;
 use crate::snapshot::Snapshot;
 use crate::stats::{Counters, Stats};
@@ -208,6 +209,18 @@ impl Database {
         let seq = self.shared.visible_seq.load(Ordering::Acquire);
         let version = self.shared.version.load();
         version.get_with(key, seq, f)
+    }
+
+    /// The value of `key`, or `None`, without copying it where it lies in one piece (see
+    /// [`PinnedValue`]). Holding it keeps the memory it lies in alive, like a snapshot.
+    pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        check_key(key)?;
+        self.shared.counters.gets.add(1);
+        let (version, seq) = self.shared.read_view();
+        version.get_pinned(key, seq)
     }
 
     /// Whether `key` is present.

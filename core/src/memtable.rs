@@ -8,6 +8,7 @@ use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use crossbeam_skiplist::map::Entry;
 
@@ -26,7 +27,7 @@ pub(crate) struct MemKey {
 /// A value in the memtable: the bytes of a put, or a tombstone for a delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MemValue {
-    Put(Box<[u8]>),
+    Put(Arc<[u8]>),
     Delete,
 }
 
@@ -172,6 +173,26 @@ impl Memtable {
         snapshot: u64,
         f: impl FnOnce(Option<&[u8]>) -> R,
     ) -> Option<R> {
+        let entry = self.newest_visible(keyspace, key, snapshot)?;
+        Some(match entry.value() {
+            MemValue::Put(v) => f(Some(v)),
+            MemValue::Delete => f(None),
+        })
+    }
+
+    /// The newest version of `key` with sequence ≤ `snapshot`, if this table has one: a put
+    /// shares the table's copy of the value.
+    pub fn get_version(&self, keyspace: u32, key: &[u8], snapshot: u64) -> Option<MemValue> {
+        self.newest_visible(keyspace, key, snapshot)
+            .map(|entry| entry.value().clone())
+    }
+
+    fn newest_visible(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        snapshot: u64,
+    ) -> Option<Entry<'_, MemKey, MemValue>> {
         if !self.bloom.may_contain(key_hash(keyspace, key)) {
             return None;
         }
@@ -186,10 +207,7 @@ impl Memtable {
         if entry.key().keyspace != keyspace || &*entry.key().key != key {
             return None;
         }
-        Some(match entry.value() {
-            MemValue::Put(v) => f(Some(v)),
-            MemValue::Delete => f(None),
-        })
+        Some(entry)
     }
 
     /// The first user key ≥ `key` (or > `key` if `!inclusive`) that has a version visible at

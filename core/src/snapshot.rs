@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
+use crate::pinned::PinnedValue;
 use crate::range::Range;
 use crate::version::Version;
 
@@ -34,6 +35,12 @@ impl Snapshot {
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         check_key(key)?;
         self.version.get_with(key, self.seq, f)
+    }
+
+    /// The value of `key` in this snapshot without copying it where it lies in one piece.
+    pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
+        check_key(key)?;
+        self.version.get_pinned(key, self.seq)
     }
 
     /// A cursor over `range` in this snapshot.

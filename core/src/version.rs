@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::btree::tree::Tree;
-use crate::memtable::Memtable;
+use crate::error::Result;
+use crate::memtable::{MemValue, Memtable};
+use crate::pinned::PinnedValue;
 
 /// An immutable view of the database's state. A reader holds one plus a sequence number; that is
 /// all MVCC needs: newer memtable entries are filtered by sequence, and the tree it points at is
@@ -29,7 +31,7 @@ impl Version {
         key: &[u8],
         snapshot: u64,
         f: impl FnOnce(&[u8]) -> R,
-    ) -> crate::error::Result<Option<R>> {
+    ) -> Result<Option<R>> {
         let mut f = Some(f);
         for table in &self.memtables {
             if table.is_empty() {
@@ -43,5 +45,21 @@ impl Version {
             }
         }
         self.tree.get_with(key, f.take().unwrap())
+    }
+
+    /// The newest value of `key` visible at `snapshot`, without copying it where it lies in one
+    /// piece.
+    pub fn get_pinned(&self, key: &[u8], snapshot: u64) -> Result<Option<PinnedValue>> {
+        for table in &self.memtables {
+            if table.is_empty() {
+                continue;
+            }
+            match table.get_version(crate::batch::DEFAULT_KEYSPACE, key, snapshot) {
+                Some(MemValue::Put(value)) => return Ok(Some(PinnedValue::shared(value))),
+                Some(MemValue::Delete) => return Ok(None),
+                None => {}
+            }
+        }
+        self.tree.get_pinned(key)
     }
 }

@@ -180,3 +180,40 @@ fn large_batch_goes_straight_to_the_tree() {
     assert_eq!(stats.tree_keys, 5000 - 1 + 1);
     db.verify().unwrap();
 }
+
+#[test]
+fn pinned_values_stay_valid_while_the_database_changes_under_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = Options::default();
+    options.set("memtable_size", "64KiB").unwrap();
+    options.set("sync", "false").unwrap();
+    let db = Database::open(dir.path(), options).unwrap();
+    let small = b"small value".to_vec();
+    let large = vec![0xabu8; 100_000]; // overflow pages
+    db.put(b"small", &small).unwrap();
+    db.put(b"large", &large).unwrap();
+    let from_memtable = db.get_pinned(b"small").unwrap().unwrap();
+    db.flush().unwrap();
+    let from_tree = db.get_pinned(b"small").unwrap().unwrap();
+    let from_overflow = db.get_pinned(b"large").unwrap().unwrap();
+    assert_eq!(db.get_pinned(b"absent").unwrap().map(|v| v.to_vec()), None);
+    // Overwrite and delete everything, and merge again and again so pages get reused.
+    for round in 0..20u32 {
+        for i in 0..200u32 {
+            db.put(format!("k{i}").as_bytes(), &round.to_le_bytes().repeat(50))
+                .unwrap();
+        }
+        db.put(b"small", b"overwritten").unwrap();
+        db.delete(b"large").unwrap();
+        db.flush().unwrap();
+    }
+    assert_eq!(&*from_memtable, &small[..]);
+    assert_eq!(&*from_tree, &small[..]);
+    assert_eq!(&*from_overflow, &large[..]);
+    assert!(
+        db.stats().live_tree_versions >= 2,
+        "the pinned value holds its tree"
+    );
+    drop((from_memtable, from_tree, from_overflow));
+    assert_eq!(db.get_pinned(b"large").unwrap().map(|v| v.to_vec()), None);
+}

@@ -791,12 +791,21 @@ impl Harness {
                 let (what, got, want) = match self.snapshot(*target) {
                     Some((i, snap, model)) => (
                         self.what(&format!("get {} in snapshot {i}", show(&k.0))),
-                        snap.get(&k.0),
+                        // Alternate the copying and the pinned read.
+                        if k.0.len() % 2 == 0 {
+                            snap.get(&k.0)
+                        } else {
+                            snap.get_pinned(&k.0).map(|v| v.map(|v| v.to_vec()))
+                        },
                         model.get(&k.0),
                     ),
                     None => {
                         let db = self.db();
-                        let got = db.get(&k.0);
+                        let got = if k.0.len() % 2 == 0 {
+                            db.get(&k.0)
+                        } else {
+                            db.get_pinned(&k.0).map(|v| v.map(|v| v.to_vec()))
+                        };
                         let contains = db.contains_key(&k.0).ctx(|| self.what("contains_key"))?;
                         ensure!(
                             contains == self.model.contains_key(&k.0),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::node::{NodeView, Stored};
 use super::pager::{MappedFile, OwnedPage, PageRef, Pager};
 use crate::error::Result;
+use crate::pinned::PinnedValue;
 
 /// A tree as of one merge generation. Its pages are never overwritten while a `Tree` that reaches
 /// them is alive, so readers need no locks.
@@ -75,8 +76,13 @@ impl Tree {
         Ok((child, pos))
     }
 
-    /// Calls `f` with the value stored for `key`, if any.
-    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+    /// Calls `f` with the leaf whose range holds `key` (its id and view); `None` if the tree is
+    /// empty.
+    fn with_leaf<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(u64, &NodeView<'_>) -> Result<R>,
+    ) -> Result<Option<R>> {
         if self.root == 0 {
             return Ok(None);
         }
@@ -84,26 +90,67 @@ impl Tree {
         for _ in 0..MAX_DEPTH {
             let page = self.page(id)?;
             let view = self.view(&page, id)?;
-            if !view.is_leaf() {
-                id = self.child_for(&view, id, key)?.0;
-                continue;
+            if view.is_leaf() {
+                return f(id, &view).map(Some);
             }
-            let (idx, exact) = view.lower_bound(
-                key,
-                |first, len| self.cmp_overflow_key(key, first, len),
-                || self.pager.corrupt(format!("page {id}: malformed entry")),
-            )?;
-            if !exact {
-                return Ok(None);
-            }
-            let entry = view
-                .entry(idx)
-                .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
-            return Ok(Some(match entry.value {
-                Stored::Inline(v) => f(v),
-                Stored::Overflow { first_page, len } => f(&self.read_overflow(first_page, len)?),
-            }));
+            id = self.child_for(&view, id, key)?.0;
         }
         Err(self.pager.corrupt("tree deeper than 64 levels (a cycle?)"))
+    }
+
+    /// The stored form of `key`'s value in leaf `view` (page `id`), if the leaf holds `key`.
+    fn find_in_leaf<'p>(
+        &self,
+        view: &NodeView<'p>,
+        id: u64,
+        key: &[u8],
+    ) -> Result<Option<Stored<'p>>> {
+        let (idx, exact) = view.lower_bound(
+            key,
+            |first, len| self.cmp_overflow_key(key, first, len),
+            || self.pager.corrupt(format!("page {id}: malformed entry")),
+        )?;
+        if !exact {
+            return Ok(None);
+        }
+        let entry = view
+            .entry(idx)
+            .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
+        Ok(Some(entry.value))
+    }
+
+    /// Calls `f` with the value stored for `key`, if any.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        let found = self.with_leaf(key, |id, view| {
+            Ok(match self.find_in_leaf(view, id, key)? {
+                None => None,
+                Some(Stored::Inline(v)) => Some(f(v)),
+                Some(Stored::Overflow { first_page, len }) => {
+                    Some(f(&self.read_overflow(first_page, len)?))
+                }
+            })
+        })?;
+        Ok(found.flatten())
+    }
+
+    /// The value stored for `key`, if any, left in its page when it is stored inline.
+    pub fn get_pinned(self: &Arc<Self>, key: &[u8]) -> Result<Option<PinnedValue>> {
+        let Some(id) = self.with_leaf(key, |id, _| Ok(id))? else {
+            return Ok(None);
+        };
+        // Fetched again as a page the value can keep.
+        let page = self.owned_page(id)?;
+        let view = self.view(&page, id)?;
+        Ok(match self.find_in_leaf(&view, id, key)? {
+            None => None,
+            Some(Stored::Inline(v)) => {
+                let start = v.as_ptr() as usize - page.as_ptr() as usize;
+                let len = v.len();
+                Some(PinnedValue::in_page(self.clone(), page.clone(), start, len))
+            }
+            Some(Stored::Overflow { first_page, len }) => {
+                Some(PinnedValue::owned(self.read_overflow(first_page, len)?))
+            }
+        })
     }
 }

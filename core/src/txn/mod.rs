@@ -16,6 +16,7 @@ use crate::db::{Durability, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::iterator::{Cursor, Iter};
 use crate::limits::{check_key, check_value_len};
+use crate::pinned::PinnedValue;
 use crate::range::Range;
 use crate::stats::Counters;
 use crate::version::Version;
@@ -222,10 +223,26 @@ impl Transaction {
             // Its own write: no other commit can change what this read returns.
             return Ok(pending.as_deref().map(f));
         }
+        self.note_read(key);
+        self.version.get_with(key, self.start, f)
+    }
+
+    /// The value of `key` as this transaction sees it, without copying it where it lies in one
+    /// piece (its own writes are copied).
+    pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
+        check_key(key)?;
+        if let Some(pending) = self.writes.lock().get(key) {
+            return Ok(pending.clone().map(PinnedValue::owned));
+        }
+        self.note_read(key);
+        self.version.get_pinned(key, self.start)
+    }
+
+    /// Remembers a read of `key` from the snapshot, for the serializable check.
+    fn note_read(&self, key: &[u8]) {
         if self.isolation == Isolation::Serializable && !self.read_only {
             self.reads.lock().keys.push(key.to_vec());
         }
-        self.version.get_with(key, self.start, f)
     }
 
     /// Whether `key` is present, as this transaction sees it.
