@@ -1,0 +1,121 @@
+//! Checking what C hands in (pointers, lengths, strings, enum values) and handing memory out.
+
+use std::ffi::{c_char, CStr};
+
+use lightning_db::{Durability, Error, ErrorCode};
+
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, message)
+}
+
+/// The bytes at `ptr .. ptr + len`. A zero length needs no pointer; NULL with a length is an error.
+///
+/// # Safety
+/// If `ptr` is not NULL and `len` > 0, it must point to `len` readable bytes that stay unchanged
+/// for `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], Error> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(invalid(format!("{what} is NULL but its length is {len}")));
+    }
+    // SAFETY: the caller promises `len` readable bytes at `ptr`, unchanged for 'a.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The NUL-terminated UTF-8 string at `ptr`.
+///
+/// # Safety
+/// If not NULL, `ptr` must point to a NUL-terminated string that stays unchanged for `'a`.
+pub(crate) unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return Err(invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: the caller promises a NUL-terminated string at `ptr`.
+    let s = unsafe { CStr::from_ptr(ptr) };
+    s.to_str()
+        .map_err(|_| invalid(format!("{what} is not valid UTF-8")))
+}
+
+/// `&mut *out`, or an error if `out` is NULL.
+///
+/// # Safety
+/// If not NULL, `out` must be valid for writes.
+pub(crate) unsafe fn out<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T, Error> {
+    // SAFETY: the caller promises `out` is NULL or valid for writes.
+    unsafe { out.as_mut() }.ok_or_else(|| invalid(format!("{what} is NULL")))
+}
+
+/// The shared reference behind a handle, or an error if it is NULL.
+///
+/// # Safety
+/// If not NULL, `handle` must come from this library and not have been freed.
+pub(crate) unsafe fn handle<'a, T>(handle: *const T, what: &str) -> Result<&'a T, Error> {
+    // SAFETY: the caller promises a live handle or NULL.
+    unsafe { handle.as_ref() }.ok_or_else(|| invalid(format!("{what} is NULL")))
+}
+
+/// The exclusive reference behind a handle, or an error if it is NULL.
+///
+/// # Safety
+/// As [`handle`], and no other thread may use the handle meanwhile.
+pub(crate) unsafe fn handle_mut<'a, T>(handle: *mut T, what: &str) -> Result<&'a mut T, Error> {
+    // SAFETY: the caller promises a live handle or NULL, used by one thread at a time.
+    unsafe { handle.as_mut() }.ok_or_else(|| invalid(format!("{what} is NULL")))
+}
+
+/// `ldb_durability` values.
+pub(crate) fn durability(value: i32) -> Result<Option<Durability>, Error> {
+    match value {
+        crate::LDB_DURABILITY_DEFAULT => Ok(None),
+        crate::LDB_DURABILITY_SYNC => Ok(Some(Durability::Sync)),
+        crate::LDB_DURABILITY_BUFFERED => Ok(Some(Durability::Buffered)),
+        other => Err(invalid(format!(
+            "durability {other} is not LDB_DURABILITY_DEFAULT (0), LDB_DURABILITY_SYNC (1) or \
+             LDB_DURABILITY_BUFFERED (2)"
+        ))),
+    }
+}
+
+/// A copy of `data` in memory from `malloc`, for the caller to release with `ldb_free`. Never
+/// NULL on success, even for empty data, so NULL can mean "absent".
+pub(crate) fn malloc_copy(data: &[u8]) -> Result<*mut u8, Error> {
+    // SAFETY: malloc with a non-zero size; the result is checked for NULL below.
+    let ptr = unsafe { libc::malloc(data.len().max(1)) } as *mut u8;
+    if ptr.is_null() {
+        return Err(Error::new(
+            ErrorCode::NoSpace,
+            format!("out of memory allocating {} bytes", data.len()),
+        ));
+    }
+    // SAFETY: `ptr` has room for `data.len()` bytes and does not overlap `data`.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), ptr, data.len()) };
+    Ok(ptr)
+}
+
+/// A NUL-terminated copy of `text` from `malloc`, for `ldb_free`.
+pub(crate) fn malloc_text(text: &str) -> Result<*mut c_char, Error> {
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(0);
+    Ok(malloc_copy(&bytes)? as *mut c_char)
+}
+
+/// For `get_with`: a `malloc` copy of the value and its length.
+pub(crate) fn copy_out(value: &[u8]) -> Result<(*mut u8, usize), Error> {
+    Ok((malloc_copy(value)?, value.len()))
+}
+
+/// Stores what a `get_with(key, copy_out)` found in `*value_out` / `*len_out`: the copy, or NULL
+/// and 0 if the key is absent.
+pub(crate) fn store_value(
+    found: Option<Result<(*mut u8, usize), Error>>,
+    value_out: &mut *mut u8,
+    len_out: &mut usize,
+) -> Result<(), Error> {
+    let (ptr, len) = found.transpose()?.unwrap_or((std::ptr::null_mut(), 0));
+    *value_out = ptr;
+    *len_out = len;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! A safe Rust wrapper over the C ABI, for the language bindings (filled in next).
