@@ -247,6 +247,8 @@ void ldb_batch_free(ldb_batch *batch);
 // `options` may be NULL for the defaults; they are copied, so the caller may free them at once.
 // On success `*db_out` is a handle to release with `ldb_db_free` (which closes it if needed).
 //
+// `path` may hold any bytes the OS accepts (it need not be UTF-8).
+//
 // # Safety
 // `path` must be a NUL-terminated string; `options` NULL or a live handle; `db_out` writable.
 ldb_status ldb_open(const char *path, const ldb_options *options, ldb_db **db_out);

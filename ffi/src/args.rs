@@ -38,6 +38,23 @@ pub(crate) unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str,
         .map_err(|_| invalid(format!("{what} is not valid UTF-8")))
 }
 
+/// The NUL-terminated path at `ptr`: any bytes but NUL, as the OS allows.
+///
+/// # Safety
+/// If not NULL, `ptr` must point to a NUL-terminated string that stays unchanged for `'a`.
+pub(crate) unsafe fn path<'a>(
+    ptr: *const c_char,
+    what: &str,
+) -> Result<&'a std::path::Path, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    if ptr.is_null() {
+        return Err(invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: the caller promises a NUL-terminated string at `ptr`.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)))
+}
+
 /// `&mut *out`, or an error if `out` is NULL.
 ///
 /// # Safety

@@ -42,6 +42,8 @@ impl ldb_db {
 /// `options` may be NULL for the defaults; they are copied, so the caller may free them at once.
 /// On success `*db_out` is a handle to release with `ldb_db_free` (which closes it if needed).
 ///
+/// `path` may hold any bytes the OS accepts (it need not be UTF-8).
+///
 /// # Safety
 /// `path` must be a NUL-terminated string; `options` NULL or a live handle; `db_out` writable.
 #[no_mangle]
@@ -52,7 +54,7 @@ pub unsafe extern "C" fn ldb_open(
 ) -> ldb_status {
     guard(|| {
         // SAFETY: per this function's contract.
-        let (path, db_out) = unsafe { (text(path, "path")?, out(db_out, "db_out")?) };
+        let (path, db_out) = unsafe { (crate::args::path(path, "path")?, out(db_out, "db_out")?) };
         // SAFETY: per this function's contract.
         let options = match unsafe { options.as_ref() } {
             Some(o) => o.inner.clone(),
