@@ -16,5 +16,8 @@ echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
 
+echo "== C ABI: example, C and C++ tests under valgrind, static and pkg-config builds"
+ci/c-test.sh
+
 echo "== bench builds"
 cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings
