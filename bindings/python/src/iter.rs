@@ -1,0 +1,147 @@
+//! The lazy iterators of `items()`, `keys()` and `values()`.
+//!
+//! Entries are read in chunks with the GIL released (reading may touch the disk), copied into
+//! one buffer per chunk, and handed out one by one as `bytes`. Chunks start small, so taking the
+//! first entry of a big range stays cheap, and grow for scans.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use lightning::safe::Iter;
+use parking_lot::Mutex;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+
+use crate::state::{DbState, Slot};
+
+/// What each step yields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Items,
+    Keys,
+    Values,
+}
+
+const FIRST_CHUNK: usize = 4;
+const MAX_CHUNK: usize = 256;
+
+/// The C iterator and the chunk read from it.
+pub struct Cursor {
+    iter: Iter,
+    started: bool,
+    done: bool,
+    chunk_size: usize,
+    /// The current chunk: keys and values back to back, and each entry's key and value lengths,
+    /// in order.
+    data: Vec<u8>,
+    entries: VecDeque<(usize, usize)>,
+    offset: usize,
+}
+
+impl Cursor {
+    /// Reads the next chunk (the caller has released the GIL).
+    fn fill(&mut self, kind: Kind) -> Result<(), lightning::safe::Error> {
+        self.data.clear();
+        self.entries.clear();
+        self.offset = 0;
+        while self.entries.len() < self.chunk_size {
+            if self.started {
+                self.iter.next()?;
+            } else {
+                self.iter.first()?;
+                self.started = true;
+            }
+            if !self.iter.valid() {
+                self.done = true;
+                break;
+            }
+            let key_len = match kind {
+                Kind::Values => 0,
+                _ => {
+                    let key = self.iter.key().unwrap_or_default();
+                    self.data.extend_from_slice(key);
+                    key.len()
+                }
+            };
+            let value_len = match kind {
+                Kind::Keys => 0,
+                _ => {
+                    let value = self.iter.value()?.unwrap_or_default();
+                    self.data.extend_from_slice(value);
+                    value.len()
+                }
+            };
+            self.entries.push_back((key_len, value_len));
+        }
+        self.chunk_size = (self.chunk_size * 2).min(MAX_CHUNK);
+        Ok(())
+    }
+}
+
+/// An iterator over a range of a database, snapshot or transaction, seeing one point in time.
+#[pyclass(frozen, module = "lightning_db")]
+pub struct Items {
+    state: Arc<DbState>,
+    kind: Kind,
+    cursor: Arc<Slot<Mutex<Cursor>>>,
+}
+
+impl Items {
+    pub fn new(state: Arc<DbState>, iter: Iter, kind: Kind) -> Items {
+        let cursor = state.adopt(Mutex::new(Cursor {
+            iter,
+            started: false,
+            done: false,
+            chunk_size: FIRST_CHUNK,
+            data: Vec::new(),
+            entries: VecDeque::new(),
+            offset: 0,
+        }));
+        Items {
+            state,
+            kind,
+            cursor,
+        }
+    }
+}
+
+#[pymethods]
+impl Items {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let kind = self.kind;
+        let slot = self
+            .cursor
+            .get()
+            .ok_or_else(|| crate::errors::closed("the database is closed"))?;
+        // As with a generator, two threads may not advance one iterator at once.
+        let mut cursor = slot.try_lock().ok_or_else(|| {
+            PyValueError::new_err("the iterator is already running in another thread")
+        })?;
+        if cursor.entries.is_empty() {
+            if cursor.done {
+                return Ok(None);
+            }
+            let cursor = &mut *cursor;
+            self.state.with(py, |_| cursor.fill(kind))?;
+        }
+        let Some((key_len, value_len)) = cursor.entries.pop_front() else {
+            return Ok(None);
+        };
+        let start = cursor.offset;
+        cursor.offset += key_len + value_len;
+        let key = &cursor.data[start..start + key_len];
+        let value = &cursor.data[start + key_len..start + key_len + value_len];
+        Ok(Some(match kind {
+            Kind::Keys => PyBytes::new(py, key).into_any(),
+            Kind::Values => PyBytes::new(py, value).into_any(),
+            Kind::Items => {
+                PyTuple::new(py, [PyBytes::new(py, key), PyBytes::new(py, value)])?.into_any()
+            }
+        }))
+    }
+}

@@ -1,0 +1,242 @@
+//! What every object of one open database shares: the handle, whether it is still open, and in
+//! which process it was opened.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use std::sync::{Arc, Weak};
+
+use lightning::safe::Db;
+use parking_lot::{Mutex, RwLock};
+use pyo3::prelude::*;
+
+use crate::errors;
+
+/// Bumped in the child after every `fork()`: handles opened before it belong to the parent.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn after_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Registers the fork hook; called once when the module loads.
+pub fn install_fork_hook() {
+    // SAFETY: registers a handler that only bumps an atomic, which is async-signal-safe.
+    unsafe {
+        libc::pthread_atfork(None, None, Some(after_fork_in_child));
+    }
+}
+
+/// The database handle and its guards. The handle sits behind a lock that calls take *with the
+/// GIL released*: `close` takes it for writing, so it waits for calls in flight, and nobody waits
+/// for the lock while holding the GIL (which would deadlock with a call waiting for the GIL).
+///
+/// Snapshots, iterators and transactions are registered as children: closing the database
+/// releases their C handles too, so the directory's lock is free once `close()` returns and any
+/// later use of them raises `ClosedError`.
+pub struct DbState {
+    db: RwLock<Option<Db>>,
+    generation: u64,
+    children: Mutex<Children>,
+}
+
+#[derive(Default)]
+struct Children {
+    slots: Vec<Weak<dyn Release>>,
+    /// Live children after the last cleanup: cleaning again once this doubles keeps it cheap.
+    after_cleanup: usize,
+}
+
+/// A child's way to drop its C handle when the database closes.
+trait Release: Send + Sync {
+    fn release(&self);
+}
+
+/// Where a child keeps its C handle: taken away when the database (or the child) closes.
+pub struct Slot<T> {
+    handle: Mutex<Option<ForkSafe<Arc<T>>>>,
+}
+
+impl<T: Send + Sync + 'static> Slot<T> {
+    /// The handle, if neither the child nor the database was closed.
+    pub fn get(&self) -> Option<Arc<T>> {
+        self.handle.lock().as_ref().map(|h| Arc::clone(h))
+    }
+
+    /// Drops the handle (callers that are using it keep their own reference until done).
+    pub fn clear(&self) {
+        let handle = self.handle.lock().take();
+        drop(handle);
+    }
+}
+
+impl<T: Send + Sync + 'static> Release for Slot<T> {
+    fn release(&self) {
+        self.clear();
+    }
+}
+
+impl DbState {
+    pub fn new(db: Db) -> DbState {
+        DbState {
+            db: RwLock::new(Some(db)),
+            generation: FORK_GENERATION.load(Ordering::SeqCst),
+            children: Mutex::new(Children::default()),
+        }
+    }
+
+    /// Makes a slot for a child's handle, released when the database closes.
+    pub fn adopt<T: Send + Sync + 'static>(&self, handle: T) -> Arc<Slot<T>> {
+        let slot = Arc::new(Slot {
+            handle: Mutex::new(Some(ForkSafe::new(Arc::new(handle)))),
+        });
+        let mut children = self.children.lock();
+        if children.slots.len() > 2 * children.after_cleanup + 64 {
+            children.slots.retain(|c| c.strong_count() > 0);
+            children.after_cleanup = children.slots.len();
+        }
+        let weak: Weak<dyn Release> = Arc::downgrade(&slot) as Weak<dyn Release>;
+        children.slots.push(weak);
+        slot
+    }
+
+    /// `ClosedError` if the database was closed, or opened in the parent of a fork.
+    pub fn check(&self) -> PyResult<()> {
+        if self.forked() {
+            return Err(errors::closed(
+                "this database was opened before fork(); open it again in this process",
+            ));
+        }
+        Ok(())
+    }
+
+    fn forked(&self) -> bool {
+        current_generation() != self.generation
+    }
+
+    /// Runs `f` with the open database, with the GIL released.
+    pub fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Db) -> Result<T, lightning::safe::Error> + Send,
+    ) -> PyResult<T> {
+        self.check()?;
+        let result = py.detach(|| {
+            let guard = self.db.read();
+            guard.as_ref().map(f)
+        });
+        match result {
+            None => Err(errors::closed("the database is closed")),
+            Some(r) => r.map_err(errors::to_py),
+        }
+    }
+
+    /// Runs `f` with a child's handle while the database is open, with the GIL released;
+    /// `ClosedError` saying `what` is closed if the child was closed.
+    pub fn with_child<H: Send + Sync + 'static, T: Send>(
+        &self,
+        py: Python<'_>,
+        slot: &Slot<H>,
+        what: &str,
+        f: impl FnOnce(&H) -> Result<T, lightning::safe::Error> + Send,
+    ) -> PyResult<T> {
+        let handle = slot
+            .get()
+            .ok_or_else(|| errors::closed(&format!("the {what} is closed")))?;
+        self.with(py, |_| f(&handle))
+    }
+
+    /// `ClosedError` unless the database is still open here.
+    pub fn check_open(&self, py: Python<'_>) -> PyResult<()> {
+        self.check()?;
+        if self.is_open(py) {
+            Ok(())
+        } else {
+            Err(errors::closed("the database is closed"))
+        }
+    }
+
+    /// Whether the database is still open here.
+    pub fn is_open(&self, py: Python<'_>) -> bool {
+        !self.forked() && py.detach(|| self.db.read().is_some())
+    }
+
+    /// Closes the database; closing twice is fine. Waits for calls in flight.
+    pub fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.check()?;
+        let db = py.detach(|| self.db.write().take());
+        let Some(mut db) = db else {
+            return Ok(());
+        };
+        // No call is using a child's handle now (calls hold the lock just released, and see the
+        // database gone): release them all, then close.
+        let children = std::mem::take(&mut self.children.lock().slots);
+        py.detach(|| {
+            for child in children.iter().filter_map(Weak::upgrade) {
+                child.release();
+            }
+            db.close()
+        })
+        .map_err(errors::to_py)
+    }
+}
+
+impl Drop for DbState {
+    fn drop(&mut self) {
+        if self.forked() {
+            // The parent owns the files and the background thread is not here: closing from the
+            // child would write to the parent's database. Leave the handle alone.
+            if let Some(db) = self.db.get_mut().take() {
+                std::mem::forget(db);
+            }
+        }
+    }
+}
+
+fn current_generation() -> u64 {
+    FORK_GENERATION.load(Ordering::Relaxed)
+}
+
+/// A C ABI handle that is released on drop only in the process that made it. In the child of a
+/// `fork()`, releasing could wait forever on a lock some parent thread held at the fork, or write
+/// to the parent's files; the handle is leaked instead.
+pub struct ForkSafe<T> {
+    value: Option<T>,
+    generation: u64,
+}
+
+impl<T> ForkSafe<T> {
+    pub fn new(value: T) -> ForkSafe<T> {
+        ForkSafe {
+            value: Some(value),
+            generation: current_generation(),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for ForkSafe<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.value
+            .as_ref()
+            .expect("a ForkSafe holds its value until dropped")
+    }
+}
+
+impl<T> std::ops::DerefMut for ForkSafe<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value
+            .as_mut()
+            .expect("a ForkSafe holds its value until dropped")
+    }
+}
+
+impl<T> Drop for ForkSafe<T> {
+    fn drop(&mut self) {
+        if self.generation != current_generation() {
+            if let Some(value) = self.value.take() {
+                std::mem::forget(value);
+            }
+        }
+    }
+}
