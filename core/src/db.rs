@@ -147,6 +147,11 @@ impl Database {
         &self.shared.path
     }
 
+    /// Whether the database was closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
     /// The options it was opened with.
     pub fn options(&self) -> &Options {
         &self.shared.options
@@ -317,6 +322,15 @@ impl Database {
         crate::verify::verify(&self.shared)
     }
 
+    /// Closes the database like [`Database::close`], through a shared reference: for handles that
+    /// outlive their close, as the C ABI's do. Later calls fail with `CLOSED`; closing again is a
+    /// no-op. The directory's lock is released at once if no snapshot, iterator, transaction or
+    /// pinned value is left, else when the last of them is dropped. Must not run while another
+    /// thread is starting a read on this handle.
+    pub fn close_in_place(&self) -> Result<()> {
+        self.close_inner()
+    }
+
     /// Closes the database: merges everything into the tree so nothing is left to recover, stops
     /// the merge thread and releases the directory's lock once no snapshot or cursor is left.
     /// Calls made afterwards (through other references) fail with `CLOSED`.
@@ -332,7 +346,21 @@ impl Database {
         self.shared.closed.store(true, Ordering::Release);
         crate::merger::stop(&self.shared);
         let _ = thread.join();
+        // The handle itself may outlive the close (`close_in_place`): the lock should not, unless
+        // a reader still needs the file.
+        if self.nothing_reads_the_file() {
+            self.shared.pager.release_lock();
+        }
         result
+    }
+
+    /// Whether no snapshot, cursor, transaction or pinned value holds a tree: the only
+    /// references left are the database's own (the current version, its tree, the pager).
+    fn nothing_reads_the_file(&self) -> bool {
+        let version = self.shared.version.load_full();
+        Arc::strong_count(&version) == 2
+            && Arc::strong_count(&version.tree) == 1
+            && Arc::strong_count(&self.shared.pager) == 2
     }
 }
 

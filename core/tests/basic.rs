@@ -217,3 +217,30 @@ fn pinned_values_stay_valid_while_the_database_changes_under_them() {
     drop((from_memtable, from_tree, from_overflow));
     assert_eq!(db.get_pinned(b"large").unwrap().map(|v| v.to_vec()), None);
 }
+
+#[test]
+fn close_in_place_releases_the_lock_once_no_reader_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), Options::default()).unwrap();
+    db.put(b"k", b"v").unwrap();
+    db.close_in_place().unwrap();
+    assert!(db.is_closed());
+    assert_eq!(db.get(b"k").unwrap_err().code(), ErrorCode::Closed);
+    db.close_in_place().unwrap(); // again: a no-op
+                                  // Nothing reads the file any more: the directory can be opened while `db` still exists.
+    let reopened = Database::open(dir.path(), Options::default()).unwrap();
+    let snapshot = reopened.snapshot().unwrap();
+    reopened.close_in_place().unwrap();
+    assert_eq!(
+        Database::open(dir.path(), Options::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::Locked,
+        "a live snapshot keeps the lock"
+    );
+    assert_eq!(snapshot.get(b"k").unwrap(), Some(b"v".to_vec()));
+    drop(snapshot);
+    drop(reopened);
+    drop(db);
+    Database::open(dir.path(), Options::default()).unwrap();
+}

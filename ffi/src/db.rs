@@ -1,9 +1,7 @@
 //! `ldb_db`: open, close, point reads and writes, sync, flush, stats, verify.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
 use lightning_db::{Database, Error, Options};
 
 use crate::args::{bytes, copy_out, handle, malloc_text, out, store_value, text};
@@ -17,8 +15,9 @@ use crate::status::{guard, guard_value, ldb_status};
 /// `ldb_close` and `ldb_db_free`, which must not run while another call on it does.
 #[allow(non_camel_case_types)]
 pub struct ldb_db {
-    /// `None` once closed: later calls return `LDB_CLOSED` instead of touching freed memory.
-    inner: ArcSwapOption<Database>,
+    /// Stays allocated after `ldb_close` (the engine then answers every call with `CLOSED`), so a
+    /// closed handle is never freed memory.
+    inner: Database,
 }
 
 impl ldb_db {
@@ -27,14 +26,13 @@ impl ldb_db {
         &self,
         f: impl FnOnce(&Database) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let guard = self.inner.load();
-        match guard.as_deref() {
-            Some(db) => f(db),
-            None => Err(Error::new(
+        if self.inner.is_closed() {
+            return Err(Error::new(
                 lightning_db::ErrorCode::Closed,
                 "the database handle was closed",
-            )),
+            ));
         }
+        f(&self.inner)
     }
 }
 
@@ -61,9 +59,7 @@ pub unsafe extern "C" fn ldb_open(
             None => Options::default(),
         };
         let db = Database::open(path, options)?;
-        *db_out = Box::into_raw(Box::new(ldb_db {
-            inner: ArcSwapOption::new(Some(Arc::new(db))),
-        }));
+        *db_out = Box::into_raw(Box::new(ldb_db { inner: db }));
         Ok(())
     })
 }
@@ -79,25 +75,8 @@ pub unsafe extern "C" fn ldb_open(
 pub unsafe extern "C" fn ldb_close(db: *mut ldb_db) -> ldb_status {
     guard(|| {
         // SAFETY: per this function's contract.
-        let db = unsafe { handle(db, "db") }?;
-        close(db)
+        unsafe { handle(db, "db") }?.inner.close_in_place()
     })
-}
-
-fn close(db: &ldb_db) -> Result<(), Error> {
-    let Some(mut database) = db.inner.swap(None) else {
-        return Ok(());
-    };
-    // A call racing with close (against the contract) may still hold the database for a moment.
-    loop {
-        match Arc::try_unwrap(database) {
-            Ok(database) => return database.close(),
-            Err(shared) => {
-                database = shared;
-                std::thread::yield_now();
-            }
-        }
-    }
 }
 
 /// Closes the database if still open (ignoring errors; call `ldb_close` first to see them) and
@@ -112,8 +91,7 @@ pub unsafe extern "C" fn ldb_db_free(db: *mut ldb_db) {
     }
     guard_value((), || {
         // SAFETY: a handle from `Box::into_raw` in `ldb_open`, freed once.
-        let db = unsafe { Box::from_raw(db) };
-        let _ = close(&db);
+        drop(unsafe { Box::from_raw(db) });
     });
 }
 

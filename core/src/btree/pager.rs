@@ -140,8 +140,9 @@ pub(crate) struct Pager {
     mapping: Mutex<Option<Arc<MappedFile>>>,
     pub counters: PagerCounters,
     /// The database directory's LOCK, held for as long as anything (a snapshot, a cursor) can still
-    /// read this file, so another opener cannot reuse pages under a live reader.
-    _lock: Box<dyn FileLock>,
+    /// read this file, so another opener cannot reuse pages under a live reader. `None` once
+    /// released early (see `release_lock`).
+    lock: Mutex<Option<Box<dyn FileLock>>>,
 }
 
 /// What opening the page file found.
@@ -280,7 +281,7 @@ impl Pager {
             use_mmap,
             mapping: Mutex::new(None),
             counters: PagerCounters::default(),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         };
         Ok(Opened { pager, meta })
     }
@@ -346,6 +347,12 @@ impl Pager {
             }
             _ => Ok(OwnedPage::Cached(self.cached_page(id)?)),
         }
+    }
+
+    /// Releases the directory's lock before the pager goes, once its database is closed and
+    /// nothing can read the file any more.
+    pub fn release_lock(&self) {
+        drop(self.lock.lock().take());
     }
 
     fn cached_page(&self, id: u64) -> Result<Arc<Box<[u8]>>> {
