@@ -1,11 +1,14 @@
 //! Lightning DB against LMDB (heed), redb and fjall: the same workloads, on one machine, in one
-//! run. See README.md.
+//! run. See README.md. The engine `lightning-c` is Lightning DB again, driven through its C ABI,
+//! to measure what the ABI costs over the Rust API.
 //!
 //! Prints the machine, then a table of operations per second (workload rows, engine columns)
 //! and, on stdout, one JSON line per (engine, workload):
 //! `{"engine": "lmdb", "workload": "read_random", "ops_per_sec": 123456.7}`; the transaction
 //! workloads add `"conflicts"` (failed commits) and `"conflict_rate"` (failed / attempted
-//! commits), which a second table also shows. Progress goes to stderr.
+//! commits), which a second table also shows. When both `lightning` and `lightning-c` ran, lines
+//! after the tables give the C ABI's overhead on the reads and single puts. Progress goes to
+//! stderr.
 
 mod engines;
 mod workloads;
@@ -24,7 +27,9 @@ usage: lightning-bench [--n N] [--engines E,...] [--workloads W,...] [--dir PATH
 
   --n N            keys in the bulk-loaded database, and the op budget of the long write and
                    read loops (default 1000000; underscores allowed: 1_000_000)
-  --engines LIST   comma-separated, from: lightning,lmdb,redb,fjall (default: all)
+  --engines LIST   comma-separated, from: lightning,lightning-c,lmdb,redb,fjall (default: all)
+                   lightning-c: Lightning DB through its C ABI (lightning-ffi), same options;
+                   with lightning also run, the C ABI's overhead is printed after the tables
   --workloads LIST comma-separated, from: bulk_load,write_buffered,write_sync,
                    write_sync_4threads,write_batch_1000,read_random,read_random_2threads,
                    scan,read_while_writing,txn_rmw,txn_rmw_2threads (default: all)
@@ -166,8 +171,16 @@ fn run_dir(parent: Option<PathBuf>) -> std::io::Result<PathBuf> {
 /// Transaction workloads: (failed commits, attempted commits) per (engine, workload).
 type Conflicts = HashMap<(EngineKind, Workload), (u64, u64)>;
 
-fn print_table(args: &Args, results: &HashMap<(EngineKind, Workload), Option<f64>>) {
-    let with_ratio = args.engines.contains(&EngineKind::Lightning) && args.engines.len() > 1;
+/// Whether `engine` is another engine than Lightning DB (`lightning-c` is Lightning DB too).
+fn is_peer(engine: EngineKind) -> bool {
+    !matches!(engine, EngineKind::Lightning | EngineKind::LightningC)
+}
+
+type Results = HashMap<(EngineKind, Workload), Option<f64>>;
+
+fn print_table(args: &Args, results: &Results) {
+    let with_ratio =
+        args.engines.contains(&EngineKind::Lightning) && args.engines.iter().any(|&e| is_peer(e));
     let mut header = vec!["ops/sec".to_string()];
     header.extend(args.engines.iter().map(|e| e.name().to_string()));
     if with_ratio {
@@ -187,7 +200,7 @@ fn print_table(args: &Args, results: &HashMap<(EngineKind, Workload), Option<f64
             let best_peer = args
                 .engines
                 .iter()
-                .filter(|&&e| e != EngineKind::Lightning)
+                .filter(|&&e| is_peer(e))
                 .filter_map(|&e| results.get(&(e, w)).copied().flatten())
                 .reduce(f64::max);
             row.push(match (ours, best_peer) {
@@ -235,6 +248,52 @@ fn print_conflicts(args: &Args, conflicts: &Conflicts) {
     }
     println!();
     print_grid(&rows);
+}
+
+/// The workloads whose C ABI overhead is reported: point reads and single puts.
+const C_ABI_WORKLOADS: [Workload; 4] = [
+    Workload::ReadRandom,
+    Workload::ReadRandom2Threads,
+    Workload::WriteBuffered,
+    Workload::WriteSync,
+];
+
+/// `lightning-c / lightning` for the reads and single puts, when both engines ran: the ratio of
+/// their rates, and the extra time per operation through the C ABI (the inverse ratio minus
+/// one), e.g. `C ABI overhead: read_random 1.2% slower (lightning-c / lightning = 0.988)`.
+fn print_c_abi_overhead(args: &Args, results: &Results) {
+    if !args.engines.contains(&EngineKind::Lightning)
+        || !args.engines.contains(&EngineKind::LightningC)
+    {
+        return;
+    }
+    let workloads: Vec<Workload> = C_ABI_WORKLOADS
+        .into_iter()
+        .filter(|w| args.workloads.contains(w))
+        .collect();
+    if workloads.is_empty() {
+        return;
+    }
+    println!();
+    let width = workloads.iter().map(|w| w.name().len()).max().unwrap_or(0);
+    for w in workloads {
+        let rust = results.get(&(EngineKind::Lightning, w)).copied().flatten();
+        let c = results.get(&(EngineKind::LightningC, w)).copied().flatten();
+        let text = match (c, rust) {
+            (Some(c), Some(rust)) if c > 0.0 && rust > 0.0 => {
+                let ratio = c / rust;
+                let extra = 100.0 * (1.0 / ratio - 1.0);
+                let verdict = if extra >= 0.0 {
+                    format!("{extra:.1}% slower")
+                } else {
+                    format!("{:.1}% faster", -extra)
+                };
+                format!("{verdict} (lightning-c / lightning = {ratio:.3})")
+            }
+            _ => "- (a run failed)".into(),
+        };
+        println!("C ABI overhead: {:<width$} {text}", w.name());
+    }
 }
 
 /// Prints `rows` as a table: the first row is the header, the first column left-aligned.
@@ -375,6 +434,7 @@ fn main() -> ExitCode {
     println!();
     print_table(&args, &results);
     print_conflicts(&args, &conflicts);
+    print_c_abi_overhead(&args, &results);
     println!();
     println!("total time {:.1} s", started.elapsed().as_secs_f64());
     if results.values().any(Option::is_none) {
@@ -401,7 +461,16 @@ mod tests {
         assert_eq!(a.dir, Some(PathBuf::from("/x")));
         let a = args("").unwrap();
         assert_eq!(a.n, 1_000_000);
-        assert_eq!(a.engines.len(), 4);
+        assert_eq!(a.engines.len(), 5);
+        let a = args("--engines lmdb,lightning-c,lightning").unwrap();
+        assert_eq!(
+            a.engines,
+            vec![
+                EngineKind::Lightning,
+                EngineKind::LightningC,
+                EngineKind::Lmdb
+            ]
+        );
         assert_eq!(a.workloads.len(), 11);
         let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();
         assert_eq!(

@@ -4,6 +4,7 @@ use std::ffi::{c_char, CStr};
 
 use lightning_db::{Durability, Error, ErrorCode};
 
+#[cold]
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, message)
 }

@@ -5,12 +5,13 @@
 //! recommends for speed. Durability is chosen per write (`sync`), and every engine maps it to
 //! its own knob:
 //!
-//! | engine    | buffered write (`sync = false`)          | durable write (`sync = true`)      |
-//! |-----------|------------------------------------------|------------------------------------|
-//! | lightning | `Durability::Buffered`                   | `Durability::Sync` (group commit)  |
-//! | lmdb      | env flag `NO_SYNC` on                    | default flags (fdatasync on commit)|
-//! | redb      | `Durability::None`                       | `Durability::Immediate`            |
-//! | fjall     | journal default (flushed to the OS only) | then `persist(PersistMode::SyncData)` |
+//! | engine      | buffered write (`sync = false`)          | durable write (`sync = true`)         |
+//! |-------------|------------------------------------------|---------------------------------------|
+//! | lightning   | `Durability::Buffered`                   | `Durability::Sync` (group commit)     |
+//! | lightning-c | `LDB_DURABILITY_BUFFERED` (the C ABI)    | `LDB_DURABILITY_SYNC` (group commit)  |
+//! | lmdb        | env flag `NO_SYNC` on                    | default flags (fdatasync on commit)   |
+//! | redb        | `Durability::None`                       | `Durability::Immediate`               |
+//! | fjall       | journal default (flushed to the OS only) | then `persist(PersistMode::SyncData)` |
 //!
 //! Read-modify-write transactions ([`Engine::read_modify_write`]) are always buffered, as above.
 
@@ -20,6 +21,7 @@ use std::path::Path;
 
 pub mod fjall;
 pub mod lightning;
+pub mod lightning_c;
 pub mod lmdb;
 pub mod redb;
 
@@ -124,6 +126,8 @@ pub fn rmw_key_not_found(key: &[u8]) -> BoxError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
     Lightning,
+    /// Lightning DB through its C ABI (`lightning-ffi`), to measure the ABI's overhead.
+    LightningC,
     Lmdb,
     Redb,
     Fjall,
@@ -131,8 +135,9 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// Every engine.
-    pub const ALL: [EngineKind; 4] = [
+    pub const ALL: [EngineKind; 5] = [
         EngineKind::Lightning,
+        EngineKind::LightningC,
         EngineKind::Lmdb,
         EngineKind::Redb,
         EngineKind::Fjall,
@@ -142,6 +147,7 @@ impl EngineKind {
     pub fn name(self) -> &'static str {
         match self {
             EngineKind::Lightning => "lightning",
+            EngineKind::LightningC => "lightning-c",
             EngineKind::Lmdb => "lmdb",
             EngineKind::Redb => "redb",
             EngineKind::Fjall => "fjall",
@@ -158,6 +164,7 @@ impl EngineKind {
         std::fs::create_dir_all(dir)?;
         Ok(match self {
             EngineKind::Lightning => Box::new(lightning::LightningEngine::open(dir)?),
+            EngineKind::LightningC => Box::new(lightning_c::LightningCEngine::open(dir)?),
             EngineKind::Lmdb => Box::new(lmdb::LmdbEngine::open(dir)?),
             EngineKind::Redb => Box::new(redb::RedbEngine::open(dir)?),
             EngineKind::Fjall => Box::new(fjall::FjallEngine::open(dir)?),
