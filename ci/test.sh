@@ -19,5 +19,8 @@ cargo test --doc
 echo "== C ABI: example, C and C++ tests under valgrind, static and pkg-config builds"
 ci/c-test.sh
 
+echo "== Python package: build in a virtualenv, pytest, stubtest, quickstart"
+ci/python-test.sh
+
 echo "== bench builds"
 cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings

@@ -146,7 +146,8 @@ impl Database {
     /// A batch bound to this database: in a `with` block it is applied atomically when the block
     /// ends normally, and discarded if it raises.
     #[pyo3(signature = (*, sync = None))]
-    fn write_batch(&self, sync: Option<bool>) -> PyResult<WriteBatch> {
+    fn write_batch(&self, py: Python<'_>, sync: Option<bool>) -> PyResult<WriteBatch> {
+        self.state.check_open(py)?;
         WriteBatch::bound_to(self.state.clone(), sync)
     }
 

@@ -2,7 +2,7 @@
 //! code of the C ABI.
 
 use lightning::ldb_status;
-use lightning::safe::Error;
+use lightning::safe::Error as CallError;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -10,86 +10,81 @@ use pyo3::{create_exception, PyTypeInfo};
 
 create_exception!(
     lightning_db,
-    LightningError,
+    Error,
     PyException,
     "Base class of every Lightning DB error; `.code` is the code's name, e.g. 'CONFLICT'."
 );
 create_exception!(
     lightning_db,
     InvalidArgumentError,
-    LightningError,
+    Error,
     "A bad argument: a key over the size limit, a misused iterator."
 );
 create_exception!(
     lightning_db,
     InvalidOptionError,
-    LightningError,
+    Error,
     "An unknown option, or a value it does not accept."
 );
 create_exception!(
     lightning_db,
     CorruptionError,
-    LightningError,
+    Error,
     "A checksum or structure check failed; the message names the file."
 );
 create_exception!(
     lightning_db,
     IoError,
-    LightningError,
+    Error,
     "The operating system reported an I/O error."
 );
-create_exception!(
-    lightning_db,
-    NoSpaceError,
-    LightningError,
-    "The disk is full."
-);
+create_exception!(lightning_db, NoSpaceError, Error, "The disk is full.");
 create_exception!(
     lightning_db,
     LockedError,
-    LightningError,
+    Error,
     "Another process (or handle) has the database open."
 );
 create_exception!(
     lightning_db,
     NotADatabaseError,
-    LightningError,
+    Error,
     "The directory holds something that is not a Lightning DB database."
 );
 create_exception!(
     lightning_db,
     UnsupportedVersionError,
-    LightningError,
+    Error,
     "The database was written by a newer, incompatible version."
 );
 create_exception!(
     lightning_db,
     ClosedError,
-    LightningError,
+    Error,
     "The database, snapshot or transaction was closed (or committed) already."
 );
 create_exception!(
     lightning_db,
     ConflictError,
-    LightningError,
+    Error,
     "A transaction conflicted with a concurrent commit; run it again."
 );
 create_exception!(
     lightning_db,
     BusyError,
-    LightningError,
+    Error,
     "A limit was reached (e.g. max_active_transactions); try again later."
 );
 create_exception!(
     lightning_db,
     ReadOnlyError,
-    LightningError,
+    Error,
     "A write in a read-only transaction."
 );
 create_exception!(
     lightning_db,
     InternalError,
-    LightningError,
+    Error,
     "A bug in Lightning DB; please report it."
 );
 
@@ -110,12 +105,12 @@ fn class_for(py: Python<'_>, status: ldb_status) -> Bound<'_, pyo3::types::PyTyp
         LDB_BUSY => BusyError::type_object(py),
         LDB_READ_ONLY => ReadOnlyError::type_object(py),
         LDB_INTERNAL => InternalError::type_object(py),
-        LDB_OK => LightningError::type_object(py),
+        LDB_OK => Error::type_object(py),
     }
 }
 
 /// The Python exception for a failed call, with `.code` set to the code's name.
-pub fn to_py(error: Error) -> PyErr {
+pub fn to_py(error: CallError) -> PyErr {
     Python::attach(|py| make(py, error.status, error.name(), &error.message))
 }
 
@@ -138,7 +133,7 @@ pub fn closed(message: &str) -> PyErr {
 
 pub fn add_to_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("Error", py.get_type::<LightningError>())?;
+    m.add("Error", py.get_type::<Error>())?;
     m.add(
         "InvalidArgumentError",
         py.get_type::<InvalidArgumentError>(),

@@ -114,6 +114,8 @@ impl Items {
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let kind = self.kind;
+        // A chunk read before a fork() belongs to the parent's iterator too.
+        self.state.check()?;
         let slot = self
             .cursor
             .get()

@@ -1,5 +1,6 @@
 //! `lightning_db.Transaction`, and `Database.transaction(fn)`, which retries on conflict.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,12 +22,18 @@ use crate::state::{DbState, Slot};
 pub struct Transaction {
     state: Arc<DbState>,
     txn: Arc<Slot<Txn>>,
+    /// Committed or rolled back: a `with` block then has nothing left to do at its end.
+    finished: AtomicBool,
 }
 
 impl Transaction {
     pub fn new(state: Arc<DbState>, txn: Txn) -> Transaction {
         let txn = state.adopt(txn);
-        Transaction { state, txn }
+        Transaction {
+            state,
+            txn,
+            finished: AtomicBool::new(false),
+        }
     }
 
     /// Runs `f` with the transaction, with the GIL released.
@@ -150,12 +157,17 @@ impl Transaction {
 
     /// Applies the writes atomically; `ConflictError` if a concurrent commit got in the way.
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        self.with(py, Txn::commit)
+        let result = self.with(py, Txn::commit);
+        // A commit finishes the transaction whatever its outcome (a conflict rolls it back).
+        self.finished.store(true, Ordering::Release);
+        result
     }
 
     /// Discards the writes.
     fn rollback(&self, py: Python<'_>) -> PyResult<()> {
-        self.with(py, Txn::rollback)
+        let result = self.with(py, Txn::rollback);
+        self.finished.store(true, Ordering::Release);
+        result
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -171,7 +183,9 @@ impl Transaction {
         _exc_value: &Bound<'_, PyAny>,
         _traceback: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        if exc_type.is_none() {
+        if self.finished.load(Ordering::Acquire) {
+            // Committed or rolled back inside the block: nothing left to do.
+        } else if exc_type.is_none() {
             self.commit(py)?;
         } else {
             // Already finished (committed or rolled back inside the block) is fine here.
