@@ -208,9 +208,14 @@ pub fn run_with_retries<'py>(
     loop {
         let txn = state.with(py, |db| db.begin(isolation, false, durability))?;
         let txn = Bound::new(py, Transaction::new(state.clone(), txn))?;
-        let result = f
-            .call1(PyTuple::new(py, [&txn])?)
-            .and_then(|value| txn.get().commit(py).map(|()| value));
+        let result = f.call1(PyTuple::new(py, [&txn])?).and_then(|value| {
+            // `fn` may have committed or rolled back itself: then there is nothing to commit.
+            if txn.get().finished.load(Ordering::Acquire) {
+                Ok(value)
+            } else {
+                txn.get().commit(py).map(|()| value)
+            }
+        });
         match result {
             Err(e) if e.is_instance_of::<ConflictError>(py) && attempt < max_retries => {
                 let _ = txn.get().rollback(py);

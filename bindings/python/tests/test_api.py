@@ -777,3 +777,13 @@ def test_transaction_helper_needs_a_callable(db: Database) -> None:
     with pytest.raises(TypeError):
         db.transaction(3)  # type: ignore[arg-type]
     assert db.stats()["open_transactions"] == 0
+
+
+def test_transaction_helper_when_fn_commits_itself(db: Database) -> None:
+    def body(txn: lightning_db.Transaction) -> str:
+        txn.put(b"k", b"v")
+        txn.commit()
+        return "done"
+
+    assert db.transaction(body) == "done"
+    assert db[b"k"] == b"v"

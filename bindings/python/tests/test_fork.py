@@ -73,12 +73,7 @@ def outcome(call: Any) -> str:
     return "no error"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, under investigation: the forked child died once with SIGSEGV in "
-    "ci/python-test.sh (not reproduced in 6 further runs); the child must raise ClosedError",
-)
-def test_child_gets_closed_error_parent_keeps_working(db_path: str, tmp_path: Any) -> None:
+def test_child_gets_closed_error_parent_keeps_working(db_path: str) -> None:
     db = lightning_db.open(db_path)
     db.put(b"a", b"1")
     snap = db.snapshot()
@@ -114,19 +109,14 @@ def test_child_gets_closed_error_parent_keeps_working(db_path: str, tmp_path: An
         }
         results: dict[str, Any] = {name: outcome(call) for name, call in calls.items()}
         results["closed"] = db.closed
-        # A database of its own works in the child.
-        with lightning_db.open(str(tmp_path / "child-db")) as own:
-            own.put(b"k", b"v")
-            results["own"] = own[b"k"].decode()
         # The parent's directory is still locked by the parent.
         results["reopen"] = outcome(lambda: lightning_db.open(db_path))
         return results
 
     results = in_child(child)
-    closed = {k: v for k, v in results.items() if k not in ("closed", "own", "reopen")}
+    closed = {k: v for k, v in results.items() if k not in ("closed", "reopen")}
     assert closed == {k: "ClosedError" for k in closed}, closed
     assert results["closed"] is True
-    assert results["own"] == "v"
     assert results["reopen"].startswith("LockedError")
 
     # The parent's handles all still work.
@@ -199,6 +189,34 @@ def test_fork_while_other_threads_use_the_database(db: Database) -> None:
     assert db[b"done"] == b"1"
 
 
+@pytest.mark.xfail(
+    strict=False,  # the failure depends on timing and memory layout: it cannot be strict
+    reason="bug (parking_lot state inherited through fork): with a database open in the parent "
+    "(its merge thread parked), a child that opens and closes a database of its own sometimes "
+    "dies of SIGSEGV or spins forever in parking_lot's unpark_requeue (Condvar::notify_all from "
+    "merger::wake in Database::close); seen with Python 3.11 and 3.13 in about 1 of 50-300 forks",
+)
+def test_child_can_use_a_database_of_its_own_while_the_parent_has_one_open(
+    tmp_path: Any,
+) -> None:
+    for n in range(150):
+        for k in range(2):  # threads that start and stop, as in a test suite
+            with lightning_db.open(str(tmp_path / f"other-{n}-{k}")) as other:
+                other.put(b"k", b"v")
+        with lightning_db.open(str(tmp_path / f"parent-{n}")) as parent:
+            parent.put(b"k", b"v")
+
+            def child(n: int = n) -> dict[str, Any]:
+                import faulthandler
+
+                faulthandler.disable()  # the crash is reported by the parent; no dump in the log
+                with lightning_db.open(str(tmp_path / f"child-{n}")) as own:
+                    own.put(b"k", b"v")
+                    return {"own": own[b"k"].decode()}
+
+            assert in_child(child, timeout=10) == {"own": "v"}, f"fork {n}"
+
+
 def test_multiprocessing_fork_child_can_open_its_own(tmp_path: Any) -> None:
     if sys.platform != "linux":
         pytest.skip("the fork start method is tested on Linux")
@@ -208,8 +226,12 @@ def test_multiprocessing_fork_child_can_open_its_own(tmp_path: Any) -> None:
     ctx = multiprocessing.get_context("fork")
     with lightning_db.open(path) as db:
         db.put(b"k", b"v")
+    import gc
+
+    gc.collect()  # no database of an earlier test may be open at the fork (see the test above)
     with ctx.Pool(2) as pool:
-        assert pool.map(read_one, [(path, b"k")] * 2) == [b"v", b"v"]
+        # With a timeout: a pool waits forever for the result of a worker that died.
+        assert pool.map_async(read_one, [(path, b"k")] * 2).get(60) == [b"v", b"v"]
 
 
 def read_one(args: tuple[str, bytes]) -> bytes | None:
