@@ -96,6 +96,15 @@ impl Shared {
         Ok(())
     }
 
+    /// The durability of writes that do not choose one: option `sync`.
+    pub fn default_durability(&self) -> Durability {
+        if self.options.sync {
+            Durability::Sync
+        } else {
+            Durability::Buffered
+        }
+    }
+
     /// The current version and the sequence number it is complete up to.
     pub fn read_view(&self) -> (Arc<Version>, u64) {
         // Load the sequence first: every entry ≤ it is in this version or a newer one.
@@ -158,11 +167,7 @@ impl Database {
     }
 
     fn default_durability(&self) -> Durability {
-        if self.shared.options.sync {
-            Durability::Sync
-        } else {
-            Durability::Buffered
-        }
+        self.shared.default_durability()
     }
 
     /// Sets `key` to `value`, with the default durability (option `sync`).

@@ -145,55 +145,33 @@ impl Transaction {
                 ),
             ));
         }
-        // From here on, dropping `txn` undoes the count (and the registration, once made).
-        let (version, start) = shared.read_view();
-        let durability = options.durability.unwrap_or(if shared.options.sync {
-            Durability::Sync
+        let view = if options.read_only {
+            Ok(shared.read_view())
         } else {
-            Durability::Buffered
-        });
-        let mut txn = Transaction {
+            registered_view(shared)
+        };
+        let (version, start) = match view {
+            Ok(view) => view,
+            Err(e) => {
+                shared.open_transactions.fetch_sub(1, Ordering::AcqRel);
+                return Err(e);
+            }
+        };
+        // From here on, dropping the transaction undoes the count and the registration.
+        Ok(Transaction {
             shared: shared.clone(),
             version,
             start,
             isolation: options.isolation,
-            durability,
+            durability: options
+                .durability
+                .unwrap_or_else(|| shared.default_durability()),
             read_only: options.read_only,
             writes: PendingWrites::default(),
             reads: Mutex::new(ReadSet::default()),
-            registered: false,
+            registered: !options.read_only,
             committed: false,
-        };
-        if !txn.read_only {
-            txn.register()?;
-        }
-        Ok(txn)
-    }
-
-    /// Registers with the conflict tracker at a snapshot no unrecorded write is newer than.
-    fn register(&mut self) -> Result<()> {
-        let mut waited = 0u32;
-        loop {
-            self.shared.check_writable()?;
-            {
-                let mut conflicts = self.shared.conflicts.lock();
-                let (version, start) = self.shared.read_view();
-                if conflicts.begin(start) {
-                    self.version = version;
-                    self.start = start;
-                    self.registered = true;
-                    return Ok(());
-                }
-            }
-            // A write made while no transaction was open is still on its way into the
-            // memtable (at most one group commit): wait for it to become visible.
-            waited += 1;
-            if waited < 64 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(std::time::Duration::from_micros(50));
-            }
-        }
+        })
     }
 
     /// The sequence number of the snapshot this transaction reads.
@@ -343,6 +321,30 @@ impl Transaction {
 
     /// Discards the writes. Dropping the transaction does the same.
     pub fn rollback(self) {}
+}
+
+/// The view a read-write transaction reads, registered with the conflict tracker at a snapshot
+/// no unrecorded write is newer than.
+fn registered_view(shared: &Shared) -> Result<(Arc<Version>, u64)> {
+    let mut waited = 0u32;
+    loop {
+        shared.check_writable()?;
+        {
+            let mut conflicts = shared.conflicts.lock();
+            let (version, start) = shared.read_view();
+            if conflicts.begin(start) {
+                return Ok((version, start));
+            }
+        }
+        // A write made while no transaction was open is still on its way into the memtable (at
+        // most one group commit): wait for it to become visible.
+        waited += 1;
+        if waited < 64 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
 }
 
 impl Drop for Transaction {
