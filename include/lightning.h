@@ -319,6 +319,23 @@ ldb_status ldb_get_pinned(const ldb_db *db,
                           size_t key_len,
                           ldb_pinned **pinned_out);
 
+// Reads `key` into the caller's buffer, allocating nothing. Found: `*found_out` is true,
+// `*value_len_out` is the value's length, and the value is copied to `buf` if that length is
+// at most `buf_cap`; if it is longer, nothing is copied (call again with a buffer that large,
+// or use `ldb_get`). Absent: `*found_out` is false and `*value_len_out` 0. `buf` may be NULL
+// when `buf_cap` is 0, to test whether a key exists or learn its value's length.
+//
+// # Safety
+// `db` must be a live handle; `key` as in `ldb_put`; `buf` NULL or writable for `buf_cap`
+// bytes; `value_len_out`, `found_out` writable.
+ldb_status ldb_get_into(const ldb_db *db,
+                        const uint8_t *key,
+                        size_t key_len,
+                        uint8_t *buf,
+                        size_t buf_cap,
+                        size_t *value_len_out,
+                        bool *found_out);
+
 // Makes every write so far durable, including buffered ones.
 //
 // # Safety

@@ -44,7 +44,7 @@ pub(crate) struct Waiter {
     result: Mutex<Option<Result<()>>>,
 }
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 #[derive(Default)]
 pub(crate) struct CommitQueue {
@@ -121,7 +121,7 @@ pub(crate) fn write_checked(
         if at_front && !queue.leader_busy {
             break;
         }
-        shared.queue_cond.wait(&mut queue);
+        queue = shared.queue_cond.wait(queue);
     }
 
     // This writer leads: take a group from the front of the queue.

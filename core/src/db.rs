@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use crate::sync::{Condvar, Mutex};
 use arc_swap::ArcSwap;
-use parking_lot::{Condvar, Mutex};
 
 use crate::batch::WriteBatch;
 use crate::btree::pager::Pager;

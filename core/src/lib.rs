@@ -44,6 +44,7 @@ mod range;
 mod snapshot;
 mod stats;
 pub mod storage;
+pub mod sync;
 mod txn;
 mod verify;
 mod version;

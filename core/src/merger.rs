@@ -54,7 +54,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         {
             let mut signal = shared.merge_signal.lock();
             while !signal.work && !signal.stop {
-                shared.merge_cond.wait(&mut signal);
+                signal = shared.merge_cond.wait(signal);
             }
             if signal.stop {
                 return;

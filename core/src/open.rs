@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
+use crate::sync::{Condvar, Mutex};
 use arc_swap::ArcSwap;
-use parking_lot::{Condvar, Mutex};
 
 use crate::batch::decode_payload;
 use crate::btree::alloc::Allocator;

@@ -65,6 +65,25 @@ pub(crate) unsafe fn out<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T, Er
     unsafe { out.as_mut() }.ok_or_else(|| invalid(format!("{what} is NULL")))
 }
 
+/// The caller's writable buffer of `cap` bytes at `ptr` (empty if `cap` is 0).
+///
+/// # Safety
+/// If `cap` is not 0, `ptr` must be valid for writes of `cap` bytes, not aliased, for `'a`.
+pub(crate) unsafe fn buffer<'a>(
+    ptr: *mut u8,
+    cap: usize,
+    what: &str,
+) -> Result<&'a mut [u8], Error> {
+    if cap == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(invalid(format!("{what} is NULL but its capacity is {cap}")));
+    }
+    // SAFETY: the caller promises `cap` writable bytes at `ptr`, used by nothing else for 'a.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
+}
+
 /// The shared reference behind a handle, or an error if it is NULL.
 ///
 /// # Safety
@@ -123,6 +142,14 @@ pub(crate) fn malloc_text(text: &str) -> Result<*mut c_char, Error> {
 /// For `get_with`: a `malloc` copy of the value and its length.
 pub(crate) fn copy_out(value: &[u8]) -> Result<(*mut u8, usize), Error> {
     Ok((malloc_copy(value)?, value.len()))
+}
+
+/// Copies `value` to the start of `buf` if it fits; its length either way.
+pub(crate) fn copy_into(value: &[u8], buf: &mut [u8]) -> usize {
+    if let Some(dest) = buf.get_mut(..value.len()) {
+        dest.copy_from_slice(value);
+    }
+    value.len()
 }
 
 /// Stores what a `get_with(key, copy_out)` found in `*value_out` / `*len_out`: the copy, or NULL

@@ -4,7 +4,9 @@ use std::ffi::c_char;
 
 use lightning_db::{Database, Error, Options};
 
-use crate::args::{bytes, copy_out, handle, malloc_text, out, store_value, text};
+use crate::args::{
+    buffer, bytes, copy_into, copy_out, handle, malloc_text, out, store_value, text,
+};
 use crate::batch::ldb_batch;
 use crate::ldb_durability;
 use crate::options::ldb_options;
@@ -221,6 +223,43 @@ pub unsafe extern "C" fn ldb_get_pinned(
             )
         };
         *pinned_out = ldb_pinned::into_raw(db.with(|db| db.get_pinned(key))?);
+        Ok(())
+    })
+}
+
+/// Reads `key` into the caller's buffer, allocating nothing. Found: `*found_out` is true,
+/// `*value_len_out` is the value's length, and the value is copied to `buf` if that length is
+/// at most `buf_cap`; if it is longer, nothing is copied (call again with a buffer that large,
+/// or use `ldb_get`). Absent: `*found_out` is false and `*value_len_out` 0. `buf` may be NULL
+/// when `buf_cap` is 0, to test whether a key exists or learn its value's length.
+///
+/// # Safety
+/// `db` must be a live handle; `key` as in `ldb_put`; `buf` NULL or writable for `buf_cap`
+/// bytes; `value_len_out`, `found_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn ldb_get_into(
+    db: *const ldb_db,
+    key: *const u8,
+    key_len: usize,
+    buf: *mut u8,
+    buf_cap: usize,
+    value_len_out: *mut usize,
+    found_out: *mut bool,
+) -> ldb_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let (db, key, buf, len_out, found_out) = unsafe {
+            (
+                handle(db, "db")?,
+                bytes(key, key_len, "key")?,
+                buffer(buf, buf_cap, "buf")?,
+                out(value_len_out, "value_len_out")?,
+                out(found_out, "found_out")?,
+            )
+        };
+        let found = db.with(|db| db.get_with(key, |value| copy_into(value, buf)))?;
+        *found_out = found.is_some();
+        *len_out = found.unwrap_or(0);
         Ok(())
     })
 }

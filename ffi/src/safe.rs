@@ -4,9 +4,13 @@
 //! `extern "C"` functions a C program calls.
 
 use std::ffi::{c_char, CStr, CString};
+use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
 use crate::*;
+
+/// Fork-safe, poison-free locks for the bindings' own state (see the module's notes).
+pub use lightning_db::sync;
 
 /// A failed call: its status (never `LDB_OK`) and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +172,17 @@ fn read_pinned(get: impl FnOnce(*mut *mut ldb_pinned) -> ldb_status) -> Result<O
     Ok(NonNull::new(pinned).map(Pinned))
 }
 
+/// What [`Db::get_into`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadInto<'b> {
+    /// The key is absent.
+    Absent,
+    /// The value, copied into the start of the caller's buffer.
+    Copied(&'b [u8]),
+    /// The value is this long, more than the buffer holds; nothing was copied.
+    TooLong(usize),
+}
+
 /// An open database; see `ldb_db`. Closed (if still open) and released on drop.
 pub struct Db(NonNull<ldb_db>);
 
@@ -234,6 +249,32 @@ impl Db {
     pub fn get_pinned(&self, key: &[u8]) -> Result<Option<Pinned>> {
         // SAFETY: live handle; slice valid for its length; out-pointer writable.
         read_pinned(|p| unsafe { ldb_get_pinned(self.raw(), key.as_ptr(), key.len(), p) })
+    }
+
+    /// Copies the value of `key` into `buf` without allocating; see [`ReadInto`].
+    pub fn get_into<'b>(&self, key: &[u8], buf: &'b mut [MaybeUninit<u8>]) -> Result<ReadInto<'b>> {
+        let (mut len, mut found) = (0usize, false);
+        // SAFETY: live handle; `key` valid for its length; `buf` writable for its length (the
+        // library only writes to it); out-pointers writable.
+        check(unsafe {
+            ldb_get_into(
+                self.raw(),
+                key.as_ptr(),
+                key.len(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut len,
+                &mut found,
+            )
+        })?;
+        Ok(match buf.get(..len) {
+            _ if !found => ReadInto::Absent,
+            // SAFETY: the library wrote the value's `len` bytes to the start of `buf`.
+            Some(value) => {
+                ReadInto::Copied(unsafe { &*(value as *const [MaybeUninit<u8>] as *const [u8]) })
+            }
+            None => ReadInto::TooLong(len),
+        })
     }
 
     pub fn sync(&self) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `ldb_txn`: transactions.
 
+use lightning_db::sync::Mutex;
 use lightning_db::{Error, ErrorCode, Isolation, Transaction, TransactionOptions};
-use parking_lot::Mutex;
 
 use crate::args::{bytes, copy_out, handle, invalid, out, store_value};
 use crate::db::ldb_db;

@@ -1,7 +1,9 @@
 //! The safe wrapper end to end: every call goes through the C ABI, as a binding's would.
 
 use lightning::ldb_status;
-use lightning::safe::{Batch, Db, Durability, Isolation, KeyRange};
+use std::mem::MaybeUninit;
+
+use lightning::safe::{Batch, Db, Durability, Isolation, KeyRange, ReadInto};
 
 fn open(dir: &tempfile::TempDir) -> Db {
     Db::open(dir.path().to_str().unwrap(), &[("sync", "false")]).unwrap()
@@ -34,6 +36,14 @@ fn reads_writes_batches_and_iterators() {
     assert_eq!(db.get(b"zz").unwrap(), None);
     assert_eq!(&*db.get_pinned(b"a").unwrap().unwrap(), b"1");
     assert!(db.get_pinned(b"zz").unwrap().is_none());
+    let mut buf = [MaybeUninit::uninit(); 4];
+    assert_eq!(db.get_into(b"a", &mut buf).unwrap(), ReadInto::Copied(b"1"));
+    assert_eq!(db.get_into(b"zz", &mut buf).unwrap(), ReadInto::Absent);
+    assert_eq!(db.get_into(b"a", &mut []).unwrap(), ReadInto::TooLong(1));
+    assert_eq!(
+        db.get_into(b"b\0x", &mut []).unwrap(),
+        ReadInto::Copied(b"")
+    );
 
     let mut batch = Batch::new().unwrap();
     batch.put(b"c", b"3").unwrap();

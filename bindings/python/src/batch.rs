@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use lightning::safe::sync::Mutex;
 use lightning::safe::Batch;
-use parking_lot::Mutex;
 use pyo3::prelude::*;
 
 use crate::convert::{bytes_like, durability};

@@ -1,8 +1,9 @@
 //! `lightning_db.Database`: the handle Python code holds.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
-use lightning::safe::{Db, KeyRange};
+use lightning::safe::{Db, KeyRange, ReadInto};
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -60,6 +61,10 @@ impl Database {
     }
 }
 
+/// Values up to this size are read by copying into a buffer on the stack, with no allocation
+/// on the engine's side; longer ones through a pinned handle.
+const READ_BUFFER: usize = 2048;
+
 /// The value of `key` as `bytes`, or `None`.
 pub(crate) fn get_value<'py>(
     py: Python<'py>,
@@ -68,8 +73,15 @@ pub(crate) fn get_value<'py>(
 ) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let key = bytes_like(key, "key")?;
     let key = key.as_slice();
-    let pinned = state.with(py, |db| db.get_pinned(key))?;
-    Ok(pinned.map(|v| PyBytes::new(py, &v)))
+    let mut buf = [MaybeUninit::<u8>::uninit(); READ_BUFFER];
+    match state.with(py, |db| db.get_into(key, &mut buf))? {
+        ReadInto::Absent => Ok(None),
+        ReadInto::Copied(value) => Ok(Some(PyBytes::new(py, value))),
+        ReadInto::TooLong(_) => {
+            let pinned = state.with(py, |db| db.get_pinned(key))?;
+            Ok(pinned.map(|v| PyBytes::new(py, &v)))
+        }
+    }
 }
 
 #[pymethods]
@@ -140,7 +152,8 @@ impl Database {
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let key = bytes_like(key, "key")?;
         let key = key.as_slice();
-        Ok(self.state.with(py, |db| db.get_pinned(key))?.is_some())
+        let found = self.state.with(py, |db| db.get_into(key, &mut []))?;
+        Ok(found != ReadInto::Absent)
     }
 
     /// A batch bound to this database: in a `with` block it is applied atomically when the block

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::sync::{Arc, Weak};
 
+use lightning::safe::sync::{Mutex, RwLock};
 use lightning::safe::Db;
-use parking_lot::{Mutex, RwLock};
 use pyo3::prelude::*;
 
 use crate::errors;

@@ -45,7 +45,7 @@
 //!
 //! The cache is split into up to 16 shards (a power of two) chosen by a
 //! multiplicative hash of the page id, each with its own
-//! [`parking_lot::RwLock`]. [`PageCache::get`] takes only the shared lock and
+//! [`RwLock`]. [`PageCache::get`] takes only the shared lock and
 //! bumps the entry's frequency with a relaxed atomic (skipped once saturated,
 //! so the hottest pages are read-only), so concurrent hits never serialize.
 //! Hit/miss counters live next to each shard's lock word, in a shard padded to
@@ -66,7 +66,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 
 /// Largest number of shards [`PageCache::new`] creates.
 const MAX_SHARDS: usize = 16;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use super::cache::{CacheStats, PageCache};
 use super::meta::{format_version, magic_ok, page_size_of, Meta, FORMAT_VERSION};

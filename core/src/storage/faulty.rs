@@ -3,7 +3,7 @@
 
 use super::{FileLock, OpenMode, Storage, StorageFile};
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io;

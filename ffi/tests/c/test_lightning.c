@@ -896,6 +896,69 @@ static void test_pinned(void) {
     ldb_db_free(db);
 }
 
+static void test_get_into(void) {
+    char dir[512];
+    ldb_db *db = open_db(new_path(dir, sizeof dir, "get_into"));
+    if (db == NULL)
+        return;
+    OK(put_str(db, "k", "value"));
+    OK(ldb_put(db, S("empty"), NULL, 0, LDB_DURABILITY_DEFAULT));
+    OK(ldb_put(db, S("bin\0key"), S("bin\0value"), LDB_DURABILITY_DEFAULT));
+
+    uint8_t buf[16];
+    size_t n = 99;
+    bool found = false;
+    /* Found and fits: copied, the length reported. */
+    memset(buf, '#', sizeof buf);
+    OK(ldb_get_into(db, S("k"), buf, sizeof buf, &n, &found));
+    CHECK(found && n == 5 && memcmp(buf, "value", 5) == 0 && buf[5] == '#');
+    OK(ldb_get_into(db, S("bin\0key"), buf, sizeof buf, &n, &found));
+    CHECK(found && n == 9 && memcmp(buf, "bin\0value", 9) == 0);
+    /* Exactly the capacity fits. */
+    memset(buf, '#', sizeof buf);
+    OK(ldb_get_into(db, S("k"), buf, 5, &n, &found));
+    CHECK(found && n == 5 && memcmp(buf, "value", 5) == 0);
+    /* Too small: nothing copied, the full length reported. */
+    memset(buf, '#', sizeof buf);
+    OK(ldb_get_into(db, S("k"), buf, 4, &n, &found));
+    CHECK(found && n == 5 && buf[0] == '#');
+    /* No buffer at all: an existence and length test. */
+    OK(ldb_get_into(db, S("k"), NULL, 0, &n, &found));
+    CHECK(found && n == 5);
+    /* Empty value: found, length 0. */
+    n = 99;
+    OK(ldb_get_into(db, S("empty"), buf, sizeof buf, &n, &found));
+    CHECK(found && n == 0);
+    /* Absent: not found, length 0, LDB_OK. */
+    n = 99;
+    found = true;
+    OK(ldb_get_into(db, S("missing"), buf, sizeof buf, &n, &found));
+    CHECK(!found && n == 0);
+
+    /* A value kept in overflow pages of the page file comes back whole. */
+    static uint8_t big[20000], got[20000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7);
+    OK(ldb_put(db, S("big"), big, sizeof big, LDB_DURABILITY_DEFAULT));
+    OK(ldb_flush(db));
+    OK(ldb_get_into(db, S("big"), buf, sizeof buf, &n, &found));
+    CHECK(found && n == sizeof big);
+    OK(ldb_get_into(db, S("big"), got, sizeof got, &n, &found));
+    CHECK(found && n == sizeof big && memcmp(got, big, n) == 0);
+
+    /* Bad arguments. */
+    CHECK_ST(ldb_get_into(NULL, S("k"), buf, sizeof buf, &n, &found), LDB_INVALID_ARGUMENT);
+    CHECK_ST(ldb_get_into(db, NULL, 1, buf, sizeof buf, &n, &found), LDB_INVALID_ARGUMENT);
+    CHECK_ST(ldb_get_into(db, S("k"), NULL, 4, &n, &found), LDB_INVALID_ARGUMENT);
+    CHECK_MSG("buf is NULL");
+    CHECK_ST(ldb_get_into(db, S("k"), buf, sizeof buf, NULL, &found), LDB_INVALID_ARGUMENT);
+    CHECK_ST(ldb_get_into(db, S("k"), buf, sizeof buf, &n, NULL), LDB_INVALID_ARGUMENT);
+
+    OK(ldb_close(db));
+    CHECK_ST(ldb_get_into(db, S("k"), buf, sizeof buf, &n, &found), LDB_CLOSED);
+    ldb_db_free(db);
+}
+
 /* ------------------------------------------------------------------------------------------- */
 /* Snapshots                                                                                    */
 /* ------------------------------------------------------------------------------------------- */
@@ -2162,6 +2225,7 @@ int main(void) {
         {"basic", test_basic},
         {"batch", test_batch},
         {"pinned", test_pinned},
+        {"get into", test_get_into},
         {"snapshots", test_snapshots},
         {"iterators", test_iterators},
         {"transactions", test_transactions},
