@@ -51,7 +51,11 @@ def open(path: str | os.PathLike[str], **options: _OptionValue) -> Database:
 
 @final
 class Database:
-    """An open database; safe to share between threads."""
+    """An open database; safe to share between threads.
+
+    After ``os.fork()``, every object the child inherited raises :class:`ClosedError`; the child
+    opens the database again itself (:class:`LockedError` while the parent has it open).
+    """
 
     @property
     def closed(self) -> bool: ...
@@ -188,6 +192,7 @@ class Transaction:
     def delete(self, key: _Bytes) -> None: ...
     def __getitem__(self, key: _Bytes, /) -> bytes: ...
     def __setitem__(self, key: _Bytes, value: _Bytes, /) -> None: ...
+    def __delitem__(self, key: _Bytes, /) -> None: ...
     def __contains__(self, key: _Bytes, /) -> bool: ...
     def items(
         self,

@@ -48,6 +48,11 @@ pub fn open(
 /// An open database. Safe to share between threads. Keys and values are bytes-like (`bytes`,
 /// `bytearray`, `memoryview`); values come back as `bytes`. Closed by `close()`, by leaving a
 /// `with` block, or when garbage-collected; using it afterwards raises `ClosedError`.
+///
+/// After `os.fork()` (or a `multiprocessing` fork worker), every object the child inherited
+/// raises `ClosedError`: the child must open the database again itself. The inherited handles
+/// are left to the parent, never closed by the child; while the parent keeps the database open,
+/// the child's own `open` of the same path raises `LockedError`.
 #[pyclass(frozen, module = "lightning_db")]
 pub struct Database {
     pub(crate) state: Arc<DbState>,

@@ -97,6 +97,15 @@ impl Transaction {
         Ok(self.get(py, key, None)?.is_some())
     }
 
+    /// Removes `key` when the transaction commits; `KeyError` if this transaction sees no such
+    /// key, as for a dict (the check is a read of the transaction).
+    fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        if !self.__contains__(py, key)? {
+            return Err(PyKeyError::new_err(key.clone().unbind()));
+        }
+        self.delete(py, key)
+    }
+
     /// Sets `key` to `value` when the transaction commits.
     fn put(
         &self,

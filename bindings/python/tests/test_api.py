@@ -560,6 +560,11 @@ def test_transaction_reads_its_own_writes_and_commits(db: Database) -> None:
     assert b"a" not in txn and b"b" in txn
     with pytest.raises(KeyError):
         txn[b"a"]
+    with pytest.raises(KeyError):
+        del txn[b"a"]  # deleted by this transaction: absent as it sees it
+    txn[b"e"] = b"5"
+    del txn[b"e"]
+    assert b"e" not in txn
     assert list(txn.keys()) == [b"b", b"c", b"d"]
     assert list(txn.items(reverse=True)) == [(b"d", b"4"), (b"c", b"3"), (b"b", b"vb")]
     assert list(txn.values(b"c")) == [b"3", b"4"]
