@@ -11,6 +11,7 @@
 //! `INTERNAL`, and every structure guarded here stays consistent across a panic (each critical
 //! section either completes its update or leaves the previous value), as with `parking_lot`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::PoisonError;
 
 pub use std::sync::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
@@ -80,24 +81,45 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-/// A condition variable paired with a [`Mutex`].
+/// A condition variable paired with a [`Mutex`], whose notify costs no system call when no
+/// thread waits (std's futex condvar always makes one; the commit path notifies on every write).
+///
+/// As with any condvar, a waiter re-checks its condition under the mutex, and the state it waits
+/// for must be changed with that mutex held before `notify_all` is called (during or after).
 #[derive(Debug, Default)]
-pub struct Condvar(std::sync::Condvar);
+pub struct Condvar {
+    inner: std::sync::Condvar,
+    /// Threads inside `wait`. Counted with the mutex held, so a notifier that changed the state
+    /// under the mutex sees every waiter that could have missed the change (the mutex orders
+    /// the two; no stronger ordering is needed).
+    waiting: AtomicUsize,
+}
 
 impl Condvar {
     /// A new condition variable.
     pub const fn new() -> Self {
-        Self(std::sync::Condvar::new())
+        Self {
+            inner: std::sync::Condvar::new(),
+            waiting: AtomicUsize::new(0),
+        }
     }
 
     /// Releases `guard`, sleeps until notified (or spuriously woken), and locks again.
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        self.0.wait(guard).unwrap_or_else(PoisonError::into_inner)
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let guard = self
+            .inner
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        guard
     }
 
     /// Wakes every waiting thread.
     pub fn notify_all(&self) {
-        self.0.notify_all();
+        if self.waiting.load(Ordering::Relaxed) > 0 {
+            self.inner.notify_all();
+        }
     }
 }
 
@@ -122,17 +144,31 @@ mod tests {
     }
 
     #[test]
-    fn condvar_wakes_a_waiter() {
-        let state = Arc::new((Mutex::new(false), Condvar::new()));
-        let other = state.clone();
-        let waiter = std::thread::spawn(move || {
-            let mut ready = other.0.lock();
-            while !*ready {
-                ready = other.1.wait(ready);
-            }
-        });
-        *state.0.lock() = true;
-        state.1.notify_all();
-        waiter.join().unwrap();
+    fn condvar_wakes_every_waiter_without_losing_a_notification() {
+        // Ping-pong between threads many times: a lost wake-up would hang this test.
+        let state = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let rounds = 20_000;
+        let threads: Vec<_> = (0..2)
+            .map(|parity| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    let (lock, cond) = &*state;
+                    let mut turn = lock.lock();
+                    while *turn < rounds {
+                        if *turn % 2 == parity {
+                            *turn += 1;
+                            cond.notify_all();
+                        } else {
+                            turn = cond.wait(turn);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*state.0.lock(), rounds);
+        assert_eq!(state.1.waiting.load(Ordering::Relaxed), 0);
     }
 }
