@@ -22,5 +22,8 @@ ci/c-test.sh
 echo "== Python package: build in a virtualenv, pytest, stubtest, quickstart"
 ci/python-test.sh
 
+echo "== Node package: npm ci (builds the native module), node --test, tsc, quickstart, npm pack"
+ci/node-test.sh
+
 echo "== bench builds"
 cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings

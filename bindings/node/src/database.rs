@@ -1,0 +1,238 @@
+//! `NativeDb`: the native side of a JavaScript `Database`.
+
+use std::sync::Arc;
+
+use lightning::safe::{Batch, Durability, Isolation, KeyRange};
+use napi::bindgen_prelude::{AsyncTask, BufferSlice, Either, Unknown};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::errors::{invalid_argument, to_js, Result};
+use crate::iter::NativeIter;
+use crate::snapshot::NativeSnapshot;
+use crate::state::Handle;
+use crate::tasks::{DbTask, Get};
+use crate::txn::NativeTxn;
+
+/// `durability` as the JavaScript layer passes it: 0 = the database's option `sync`, 1 = sync,
+/// 2 = buffered.
+pub fn durability(code: u32) -> Durability {
+    match code {
+        1 => Durability::Sync,
+        2 => Durability::Buffered,
+        _ => Durability::Default,
+    }
+}
+
+/// `isolation` as the JavaScript layer passes it: 0 = snapshot, 1 = serializable.
+pub fn isolation(code: u32) -> Isolation {
+    match code {
+        1 => Isolation::Serializable,
+        _ => Isolation::Snapshot,
+    }
+}
+
+/// The range of a `range()` call.
+pub fn key_range(
+    start: Option<&[u8]>,
+    end: Option<&[u8]>,
+    prefix: Option<&[u8]>,
+    reverse: bool,
+) -> KeyRange {
+    KeyRange {
+        start: start.map(<[u8]>::to_vec),
+        end: end.map(<[u8]>::to_vec),
+        prefix: prefix.map(<[u8]>::to_vec),
+        reverse,
+    }
+}
+
+/// A copy of `bytes` as a new JavaScript `Buffer`.
+pub fn buffer<'e>(env: &'e Env, bytes: &[u8]) -> Result<BufferSlice<'e>> {
+    BufferSlice::copy_from(env, bytes).map_err(|e| crate::errors::internal(&e.reason))
+}
+
+/// A value found (a new Buffer) or not (`undefined`).
+pub fn found<'e>(env: &'e Env, value: Option<&[u8]>) -> Result<Either<BufferSlice<'e>, ()>> {
+    match value {
+        Some(value) => buffer(env, value).map(Either::A),
+        None => Ok(Either::B(())),
+    }
+}
+
+/// The fast calls `{ get, has, put, delete }` on a handle's External (see `fast.rs`).
+#[napi(catch_unwind, ts_return_type = "unknown")]
+pub fn fast_functions(env: &Env) -> Result<Unknown<'_>> {
+    crate::fast::functions(env)
+}
+
+/// Opens (or shares, in this process) the database in directory `path`; `options` are
+/// name/value pairs back to back: `[name, value, name, value, ...]`.
+#[napi(catch_unwind)]
+pub fn open(path: String, options: Vec<String>) -> Result<NativeDb> {
+    if !options.len().is_multiple_of(2) {
+        return Err(invalid_argument("options must be name/value pairs"));
+    }
+    let pairs: Vec<(&str, &str)> = options
+        .chunks_exact(2)
+        .map(|pair| (pair[0].as_str(), pair[1].as_str()))
+        .collect();
+    let handle = Handle::open(&path, &pairs).map_err(to_js)?;
+    Ok(NativeDb {
+        handle: Arc::new(handle),
+    })
+}
+
+/// An open database handle (one per JavaScript `Database`).
+#[napi]
+pub struct NativeDb {
+    handle: Arc<Handle>,
+}
+
+#[napi]
+impl NativeDb {
+    // get, has, put and delete are the fast calls of `fast.rs`, on `external()`.
+
+    /// Applies puts (`values[i]` a Uint8Array) and deletes (`values[i]` null) atomically.
+    #[napi(catch_unwind)]
+    pub fn write(
+        &self,
+        keys: Vec<&[u8]>,
+        values: Vec<Option<&[u8]>>,
+        durability: u32,
+    ) -> Result<()> {
+        let batch = make_batch(&keys, &values)?;
+        let durability = self::durability(durability);
+        self.handle.with(|db| db.write(&batch, durability))
+    }
+
+    /// A lazy iterator over a range, seeing the database as of now.
+    #[napi(catch_unwind)]
+    pub fn range(
+        &self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        prefix: Option<&[u8]>,
+        reverse: bool,
+    ) -> Result<NativeIter> {
+        let range = key_range(start, end, prefix, reverse);
+        let iter = self.handle.with(|db| db.iter(&range))?;
+        Ok(NativeIter::new(&self.handle, iter))
+    }
+
+    /// A consistent read-only view as of now.
+    #[napi(catch_unwind)]
+    pub fn snapshot(&self) -> Result<NativeSnapshot> {
+        let snapshot = self.handle.with(|db| db.snapshot())?;
+        Ok(NativeSnapshot::new(&self.handle, snapshot))
+    }
+
+    /// Begins a transaction.
+    #[napi(catch_unwind)]
+    pub fn begin(&self, isolation: u32, read_only: bool, durability: u32) -> Result<NativeTxn> {
+        let (isolation, durability) = (self::isolation(isolation), self::durability(durability));
+        let txn = self
+            .handle
+            .with(|db| db.begin(isolation, read_only, durability))?;
+        Ok(NativeTxn::new(&self.handle, txn))
+    }
+
+    /// Makes every write so far durable.
+    #[napi(catch_unwind)]
+    pub fn sync(&self) -> Result<()> {
+        self.handle.with(|db| db.sync())
+    }
+
+    /// Counters and sizes, one `name=value` line each.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> Result<String> {
+        self.handle.with(|db| db.stats())
+    }
+
+    /// Checks every page and WAL record; what was checked, one `name=value` line each.
+    #[napi(catch_unwind)]
+    pub fn verify(&self) -> Result<String> {
+        self.handle.with(|db| db.verify())
+    }
+
+    /// Closes this handle (the engine when it is the last one); closing twice is fine.
+    #[napi(catch_unwind)]
+    pub fn close(&self) -> Result<()> {
+        self.handle.close().map_err(to_js)
+    }
+
+    /// This handle as a tagged External for the fast calls (`fast.rs`).
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn external<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        crate::fast::external(env, &self.handle)
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter, catch_unwind)]
+    pub fn closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    /// `get` on the libuv pool; the key is copied first.
+    #[napi(catch_unwind, ts_return_type = "Promise<Buffer | undefined>")]
+    pub fn get_async(&self, key: &[u8]) -> AsyncTask<DbTask<Get>> {
+        let key = key.to_vec();
+        AsyncTask::new(DbTask::new(&self.handle, move |db| db.get(&key)))
+    }
+
+    /// `put` on the libuv pool; key and value are copied first.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn put_async(&self, key: &[u8], value: &[u8], durability: u32) -> AsyncTask<DbTask<()>> {
+        let (key, value) = (key.to_vec(), value.to_vec());
+        let durability = self::durability(durability);
+        AsyncTask::new(DbTask::new(&self.handle, move |db| {
+            db.put(&key, &value, durability)
+        }))
+    }
+
+    /// `write` on the libuv pool; the batch is built (copied) first.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn write_async(
+        &self,
+        keys: Vec<&[u8]>,
+        values: Vec<Option<&[u8]>>,
+        durability: u32,
+    ) -> Result<AsyncTask<DbTask<()>>> {
+        let batch = make_batch(&keys, &values)?;
+        let durability = self::durability(durability);
+        Ok(AsyncTask::new(DbTask::new(&self.handle, move |db| {
+            db.write(&batch, durability)
+        })))
+    }
+
+    /// `sync` on the libuv pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn sync_async(&self) -> AsyncTask<DbTask<()>> {
+        AsyncTask::new(DbTask::new(&self.handle, |db| db.sync()))
+    }
+}
+
+impl Drop for NativeDb {
+    /// A `Database` collected without `close()` is closed here.
+    fn drop(&mut self) {
+        let _ = self.handle.close();
+    }
+}
+
+/// A batch of puts (`values[i]` set) and deletes (`values[i]` null), in order.
+fn make_batch(keys: &[&[u8]], values: &[Option<&[u8]>]) -> Result<Batch> {
+    if keys.len() != values.len() {
+        return Err(invalid_argument(
+            "a batch needs one value (or null) per key",
+        ));
+    }
+    let mut batch = Batch::new().map_err(to_js)?;
+    for (key, value) in keys.iter().zip(values) {
+        match value {
+            Some(value) => batch.put(key, value),
+            None => batch.delete(key),
+        }
+        .map_err(to_js)?;
+    }
+    Ok(batch)
+}

@@ -1,0 +1,184 @@
+//! What the objects of one JavaScript `Database` share, and the process-wide registry that lets
+//! every `open` of one directory in this process (the main thread and worker threads alike) share
+//! one engine.
+//!
+//! - One engine per directory: the registry maps the directory's canonical path to the open
+//!   [`Db`] and the number of handles on it. The first `open` opens the engine with its options;
+//!   later ones get the same engine (their options are not applied). The engine is closed when the
+//!   last handle closes, so the directory's lock is free once that `close()` returns.
+//! - One [`Handle`] per JavaScript `Database`: closing it makes its calls fail with `LDB_CLOSED`
+//!   and releases the C handles of its snapshots, transactions and iterators (its children), so a
+//!   child left referenced by JavaScript never keeps the engine open.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+
+use lightning::safe::sync::{Mutex, RwLock};
+use lightning::safe::{Db, Error as CallError};
+
+use crate::errors::{closed, to_js, Result};
+
+/// An engine shared by every handle on its directory in this process.
+struct Entry {
+    db: Arc<Db>,
+    handles: usize,
+}
+
+/// Open engines by canonical directory path.
+static REGISTRY: Mutex<BTreeMap<PathBuf, Entry>> = Mutex::new(BTreeMap::new());
+
+/// The registry's key for `path`: its canonical form where it exists, else the absolute path.
+fn registry_key(path: &str) -> PathBuf {
+    let path = Path::new(path);
+    std::fs::canonicalize(path).unwrap_or_else(|_| std::path::absolute(path).unwrap_or(path.into()))
+}
+
+/// One JavaScript `Database`'s reference to a shared engine, and its children.
+///
+/// Calls take `db` for reading (async calls from the libuv pool too); `close` takes it for
+/// writing, so it waits for calls in flight and later calls see `None`.
+pub struct Handle {
+    db: RwLock<Option<Arc<Db>>>,
+    key: PathBuf,
+    children: Mutex<Children>,
+}
+
+#[derive(Default)]
+struct Children {
+    slots: Vec<Weak<dyn Release>>,
+    /// Live children after the last cleanup: cleaning again once this doubles keeps it cheap.
+    after_cleanup: usize,
+}
+
+/// A child's way to drop its C handle when its database closes.
+trait Release: Send + Sync {
+    fn release(&self);
+}
+
+/// Where a child (snapshot, transaction, iterator) keeps its C handle: taken away when the child
+/// or its database is closed.
+pub struct Slot<T> {
+    handle: Mutex<Option<Arc<T>>>,
+}
+
+impl<T: Send + Sync + 'static> Slot<T> {
+    /// The C handle, unless the child or its database was closed.
+    pub fn get(&self) -> Option<Arc<T>> {
+        self.handle.lock().clone()
+    }
+
+    /// Drops the C handle (a caller still using it keeps its own reference until done).
+    pub fn clear(&self) {
+        let handle = self.handle.lock().take();
+        drop(handle);
+    }
+}
+
+impl<T: Send + Sync + 'static> Release for Slot<T> {
+    fn release(&self) {
+        self.clear();
+    }
+}
+
+impl Handle {
+    /// Opens the database in `path`, or shares the engine already open on it in this process.
+    pub fn open(path: &str, options: &[(&str, &str)]) -> Result<Handle, CallError> {
+        let mut registry = REGISTRY.lock();
+        let key = registry_key(path);
+        if let Some(entry) = registry.get_mut(&key) {
+            entry.handles += 1;
+            return Ok(Handle::new(Arc::clone(&entry.db), key));
+        }
+        let db = Arc::new(Db::open(path, options)?);
+        // The directory exists now: its canonical path is the key.
+        let key = registry_key(path);
+        registry.insert(
+            key.clone(),
+            Entry {
+                db: Arc::clone(&db),
+                handles: 1,
+            },
+        );
+        Ok(Handle::new(db, key))
+    }
+
+    fn new(db: Arc<Db>, key: PathBuf) -> Handle {
+        Handle {
+            db: RwLock::new(Some(db)),
+            key,
+            children: Mutex::new(Children::default()),
+        }
+    }
+
+    /// Runs `f` with the engine; `LDB_CLOSED` if this handle was closed.
+    #[inline]
+    pub fn with<T>(&self, f: impl FnOnce(&Db) -> Result<T, CallError>) -> Result<T> {
+        let guard = self.db.read();
+        match guard.as_deref() {
+            Some(db) => f(db).map_err(to_js),
+            None => Err(closed("database")),
+        }
+    }
+
+    /// Whether `close()` was called on this handle.
+    pub fn is_closed(&self) -> bool {
+        self.db.read().is_none()
+    }
+
+    /// `LDB_CLOSED` for a child whose C handle is gone: because the database was closed, or
+    /// because the child itself (`what`) was.
+    pub fn closed_child(&self, what: &str) -> crate::errors::JsErr {
+        if self.is_closed() {
+            closed("database")
+        } else {
+            closed(what)
+        }
+    }
+
+    /// Makes a slot for a child's C handle, released when this handle closes.
+    pub fn adopt<T: Send + Sync + 'static>(&self, handle: T) -> Arc<Slot<T>> {
+        let slot = Arc::new(Slot {
+            handle: Mutex::new(Some(Arc::new(handle))),
+        });
+        let mut children = self.children.lock();
+        if children.slots.len() > 2 * children.after_cleanup + 64 {
+            children.slots.retain(|c| c.strong_count() > 0);
+            children.after_cleanup = children.slots.len();
+        }
+        let weak: Weak<dyn Release> = Arc::downgrade(&slot) as Weak<dyn Release>;
+        children.slots.push(weak);
+        slot
+    }
+
+    /// Closes this handle; closing twice is fine. Waits for its calls in flight, releases its
+    /// children, and closes the engine if this was the last handle on it.
+    pub fn close(&self) -> Result<(), CallError> {
+        let Some(db) = self.db.write().take() else {
+            return Ok(());
+        };
+        let children = std::mem::take(&mut self.children.lock().slots);
+        for child in children.iter().filter_map(Weak::upgrade) {
+            child.release();
+        }
+        // The registry stays locked until the engine is closed, so an `open` of the same
+        // directory meanwhile waits and then opens it anew instead of finding it locked.
+        let mut registry = REGISTRY.lock();
+        let last = match registry.get_mut(&self.key) {
+            Some(entry) if Arc::ptr_eq(&entry.db, &db) => {
+                entry.handles -= 1;
+                entry.handles == 0
+            }
+            _ => false,
+        };
+        if !last {
+            return Ok(());
+        }
+        registry.remove(&self.key);
+        match Arc::try_unwrap(db) {
+            Ok(mut db) => db.close(),
+            // Not expected (every other reference was a handle's); it closes when dropped.
+            Err(_) => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// A typed use of the package, checked with `tsc --noEmit -p test/types` (test/types.test.mjs):
+// the declarations in index.d.ts must accept all of this and reject what is marked.
+import { open, version, Database, Snapshot, Transaction, RangeIterator } from 'lightning-db';
+import type { BatchOperation, ErrorCode, LightningDbError, OpenOptions, Stats } from 'lightning-db';
+
+const options: OpenOptions = { cacheSize: '64MiB', sync: true, max_active_transactions: 100 };
+const db: Database = open('/tmp/typed.db', options);
+open(new URL('file:///tmp/typed.db'));
+
+db.put('hello', 'world');
+db.put(Buffer.from('k'), new Uint8Array([1, 2, 3]), { sync: false });
+const value: Buffer | undefined = db.get('hello');
+if (value !== undefined) console.log(value.toString('utf8'));
+const present: boolean = db.has('hello');
+db.delete('hello', { sync: true });
+
+const ops: BatchOperation[] = [
+  { type: 'put', key: 'a', value: '1' },
+  { type: 'del', key: Buffer.from('b') },
+];
+db.batch(ops, { sync: true });
+
+for (const [key, val] of db.range({ prefix: 'user:', reverse: true })) {
+  const k: Buffer = key;
+  const v: Buffer = val;
+  console.log(k.length, v.length);
+}
+const it: RangeIterator = db.range({ start: 'a', end: new Uint8Array([0x7a]) });
+const first: IteratorResult<[Buffer, Buffer], undefined> = it.next();
+if (!first.done) console.log(first.value[0]);
+it.close();
+
+const snap: Snapshot = db.snapshot();
+const old: Buffer | undefined = snap.get('a');
+snap.close();
+
+const n: number = db.transaction(
+  (txn: Transaction) => {
+    const count = Number(txn.get('count') ?? 0) + 1;
+    txn.put('count', String(count));
+    return count;
+  },
+  { isolation: 'serializable', maxRetries: 5 },
+);
+const later: Promise<string> = db.transaction(async (txn) => {
+  await Promise.resolve();
+  txn.delete('count');
+  return 'done';
+});
+
+const txn = db.begin({ isolation: 'snapshot', readOnly: true });
+const finished: boolean = txn.finished;
+txn.rollback();
+
+async function asyncUse(database: Database): Promise<void> {
+  await database.putAsync('a', 'b', { sync: true });
+  const got: Buffer | undefined = await database.getAsync('a');
+  await database.batchAsync([{ type: 'del', key: 'a' }]);
+  await database.syncAsync();
+  console.log(got);
+}
+
+db.sync();
+const stats: Stats = db.stats();
+const puts = stats.puts;
+const report = db.verify();
+const path: string = db.path;
+const closed: boolean = db.closed;
+
+try {
+  db.get('x'.repeat(5000));
+} catch (e) {
+  const error = e as LightningDbError;
+  const code: ErrorCode = error.code;
+  if (code === 'LDB_INVALID_ARGUMENT') console.log(error.message);
+}
+
+// Rejected by the types:
+// @ts-expect-error a number is not a key
+db.put(42, 'v');
+// @ts-expect-error an object is not a value
+db.put('k', { v: 1 });
+// @ts-expect-error batch operations are 'put' or 'del'
+db.batch([{ type: 'delete', key: 'a' }]);
+// @ts-expect-error a put needs a value
+db.batch([{ type: 'put', key: 'a' }]);
+// @ts-expect-error an unknown isolation
+db.begin({ isolation: 'chaos' });
+// @ts-expect-error option values are strings, numbers or booleans
+open('/tmp/typed.db', { cacheSize: [64] });
+// @ts-expect-error there is no constructor
+new Database();
+// @ts-expect-error not an error code
+const wrong: ErrorCode = 'CONFLICT';
+
+db.close();
+console.log(version, present, old, n, later, finished, asyncUse, puts, report, path, closed, wrong);
