@@ -25,5 +25,8 @@ ci/python-test.sh
 echo "== Node package: npm ci (builds the native module), node --test, tsc, quickstart, npm pack"
 ci/node-test.sh
 
+echo "== Java package: mvn verify (builds the JNI library into the jar, JUnit 5), quickstart, bench build"
+ci/java-test.sh
+
 echo "== bench builds"
 cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings
