@@ -16,6 +16,13 @@ echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
 
+echo "== examples/rust/quickstart.rs (in a temporary directory, and twice in one given)"
+cargo run -q -p lightning-db --example quickstart
+QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lightning-rust-quickstart.XXXXXX")
+cargo run -q -p lightning-db --example quickstart "$QUICKSTART_DIR/db" >/dev/null
+cargo run -q -p lightning-db --example quickstart "$QUICKSTART_DIR/db" >/dev/null
+rm -rf "$QUICKSTART_DIR"
+
 echo "== C ABI: example, C and C++ tests under valgrind, static and pkg-config builds"
 ci/c-test.sh
 
