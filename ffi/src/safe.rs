@@ -12,6 +12,11 @@ use crate::*;
 /// Fork-safe, poison-free locks for the bindings' own state (see the module's notes).
 pub use lightning_db::sync;
 
+mod chunked;
+pub use chunked::Chunked;
+mod children;
+pub use children::{Children, Slot};
+
 /// A failed call: its status (never `LDB_OK`) and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {

@@ -3,7 +3,7 @@
 use lightning::ldb_status;
 use std::mem::MaybeUninit;
 
-use lightning::safe::{Batch, Db, Durability, Isolation, KeyRange, ReadInto};
+use lightning::safe::{Batch, Chunked, Db, Durability, Isolation, KeyRange, ReadInto};
 
 fn open(dir: &tempfile::TempDir) -> Db {
     Db::open(dir.path().to_str().unwrap(), &[("sync", "false")]).unwrap()
@@ -107,6 +107,51 @@ fn reads_writes_batches_and_iterators() {
         "INVALID_ARGUMENT"
     );
     assert_eq!(lightning::safe::version(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn chunks_grow_and_can_end_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    for i in 0..600u32 {
+        db.put(&i.to_be_bytes(), b"v", Durability::Default).unwrap();
+    }
+    let mut chunks = Chunked::new(db.iter(&KeyRange::default()).unwrap());
+    let mut sizes = Vec::new();
+    let mut keys = Vec::new();
+    while !chunks.is_done() {
+        let mut size = 0;
+        chunks
+            .read_chunk(|it| {
+                keys.push(it.key().unwrap().to_vec());
+                assert_eq!(it.value().unwrap(), Some(&b"v"[..]));
+                size += 1;
+                Ok(true)
+            })
+            .unwrap();
+        sizes.push(size);
+    }
+    // 4, 8, ... 256, then what is left (600 - 508 = 92), reaching the end.
+    assert_eq!(sizes, [4, 8, 16, 32, 64, 128, 256, 92]);
+    let expected: Vec<Vec<u8>> = (0..600u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    assert_eq!(keys, expected);
+
+    // A chunk ended early by its reader resumes at the next entry.
+    let mut chunks = Chunked::new(db.iter(&KeyRange::default()).unwrap());
+    let mut first = Vec::new();
+    chunks
+        .read_chunk(|it| {
+            first.push(it.key().unwrap().to_vec());
+            Ok(false)
+        })
+        .unwrap();
+    chunks
+        .read_chunk(|it| {
+            first.push(it.key().unwrap().to_vec());
+            Ok(true)
+        })
+        .unwrap();
+    assert_eq!(first, expected[..9]);
 }
 
 #[test]

@@ -8,63 +8,39 @@
 //! ```
 //!
 //! back to back; the JavaScript layer hands out views into it. Chunks start small, so taking the
-//! first entry of a big range stays cheap, and grow for scans (up to `MAX_CHUNK` entries or
+//! first entry of a big range stays cheap, and grow for scans (up to 256 entries or
 //! `MAX_CHUNK_BYTES` bytes, whichever comes first).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use lightning::safe::sync::Mutex;
-use lightning::safe::{Error as CallError, Iter};
+use lightning::safe::{Chunked, Error as CallError, Iter};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::errors::{invalid_argument, to_js, Result};
 use crate::state::{Handle, Slot};
 
-const FIRST_CHUNK: usize = 4;
-const MAX_CHUNK: usize = 256;
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 
-/// The C iterator and where it stands.
-pub struct Cursor {
-    iter: Iter,
-    started: bool,
-    done: bool,
-    chunk_size: usize,
-}
-
-impl Cursor {
-    /// The next chunk; empty at the end.
-    fn fill(&mut self) -> Result<Vec<u8>, CallError> {
-        let mut data = Vec::new();
-        let mut count = 0;
-        while count < self.chunk_size && data.len() < MAX_CHUNK_BYTES && !self.done {
-            if self.started {
-                self.iter.next()?;
-            } else {
-                self.iter.first()?;
-                self.started = true;
-            }
-            if !self.iter.valid() {
-                self.done = true;
-                break;
-            }
-            let key_start = data.len();
-            data.extend_from_slice(&[0; 8]);
-            let key = self.iter.key().unwrap_or_default();
-            data.extend_from_slice(key);
-            let key_len = key.len();
-            let value = self.iter.value()?.unwrap_or_default();
-            data.extend_from_slice(value);
-            let value_len = value.len();
-            data[key_start..key_start + 4].copy_from_slice(&(key_len as u32).to_le_bytes());
-            data[key_start + 4..key_start + 8].copy_from_slice(&(value_len as u32).to_le_bytes());
-            count += 1;
-        }
-        self.chunk_size = (self.chunk_size * 2).min(MAX_CHUNK);
-        Ok(data)
-    }
+/// The next chunk of `chunks`; empty at the end.
+fn fill(chunks: &mut Chunked) -> Result<Vec<u8>, CallError> {
+    let mut data = Vec::new();
+    chunks.read_chunk(|iter| {
+        let key_start = data.len();
+        data.extend_from_slice(&[0; 8]);
+        let key = iter.key().unwrap_or_default();
+        data.extend_from_slice(key);
+        let key_len = key.len();
+        let value = iter.value()?.unwrap_or_default();
+        data.extend_from_slice(value);
+        let value_len = value.len();
+        data[key_start..key_start + 4].copy_from_slice(&(key_len as u32).to_le_bytes());
+        data[key_start + 4..key_start + 8].copy_from_slice(&(value_len as u32).to_le_bytes());
+        Ok(data.len() < MAX_CHUNK_BYTES)
+    })?;
+    Ok(data)
 }
 
 /// A range iterator of a database, snapshot or transaction, seeing one point in time.
@@ -73,19 +49,14 @@ pub struct NativeIter {
     handle: Arc<Handle>,
     /// Read to the end (the C iterator is released then).
     exhausted: AtomicBool,
-    cursor: Arc<Slot<Mutex<Cursor>>>,
+    cursor: Arc<Slot<Mutex<Chunked>>>,
 }
 
 impl NativeIter {
     pub fn new(handle: &Arc<Handle>, iter: Iter) -> NativeIter {
         NativeIter {
             handle: Arc::clone(handle),
-            cursor: handle.adopt(Mutex::new(Cursor {
-                iter,
-                started: false,
-                done: false,
-                chunk_size: FIRST_CHUNK,
-            })),
+            cursor: handle.adopt(Mutex::new(Chunked::new(iter))),
             exhausted: AtomicBool::new(false),
         }
     }
@@ -106,12 +77,12 @@ impl NativeIter {
         let mut cursor = slot
             .try_lock()
             .ok_or_else(|| invalid_argument("the iterator is already running"))?;
-        let data = if cursor.done {
+        let data = if cursor.is_done() {
             Vec::new()
         } else {
-            cursor.fill().map_err(to_js)?
+            fill(&mut cursor).map_err(to_js)?
         };
-        let done = cursor.done;
+        let done = cursor.is_done();
         drop(cursor);
         if done {
             // Nothing more to read: release the C iterator now rather than at garbage collection.

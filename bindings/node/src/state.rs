@@ -12,10 +12,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use lightning::safe::sync::{Mutex, RwLock};
-use lightning::safe::{Db, Error as CallError};
+use lightning::safe::{Children, Db, Error as CallError};
 
 use crate::errors::{closed, to_js, Result};
 
@@ -41,45 +41,12 @@ fn registry_key(path: &str) -> PathBuf {
 pub struct Handle {
     db: RwLock<Option<Arc<Db>>>,
     key: PathBuf,
-    children: Mutex<Children>,
+    children: Children,
 }
 
-#[derive(Default)]
-struct Children {
-    slots: Vec<Weak<dyn Release>>,
-    /// Live children after the last cleanup: cleaning again once this doubles keeps it cheap.
-    after_cleanup: usize,
-}
-
-/// A child's way to drop its C handle when its database closes.
-trait Release: Send + Sync {
-    fn release(&self);
-}
-
-/// Where a child (snapshot, transaction, iterator) keeps its C handle: taken away when the child
+/// Where a child (snapshot, transaction, iterator) keeps its C handle: emptied when the child
 /// or its database is closed.
-pub struct Slot<T> {
-    handle: Mutex<Option<Arc<T>>>,
-}
-
-impl<T: Send + Sync + 'static> Slot<T> {
-    /// The C handle, unless the child or its database was closed.
-    pub fn get(&self) -> Option<Arc<T>> {
-        self.handle.lock().clone()
-    }
-
-    /// Drops the C handle (a caller still using it keeps its own reference until done).
-    pub fn clear(&self) {
-        let handle = self.handle.lock().take();
-        drop(handle);
-    }
-}
-
-impl<T: Send + Sync + 'static> Release for Slot<T> {
-    fn release(&self) {
-        self.clear();
-    }
-}
+pub type Slot<T> = lightning::safe::Slot<Arc<T>>;
 
 impl Handle {
     /// Opens the database in `path`, or shares the engine already open on it in this process.
@@ -107,7 +74,7 @@ impl Handle {
         Handle {
             db: RwLock::new(Some(db)),
             key,
-            children: Mutex::new(Children::default()),
+            children: Children::new(),
         }
     }
 
@@ -138,17 +105,7 @@ impl Handle {
 
     /// Makes a slot for a child's C handle, released when this handle closes.
     pub fn adopt<T: Send + Sync + 'static>(&self, handle: T) -> Arc<Slot<T>> {
-        let slot = Arc::new(Slot {
-            handle: Mutex::new(Some(Arc::new(handle))),
-        });
-        let mut children = self.children.lock();
-        if children.slots.len() > 2 * children.after_cleanup + 64 {
-            children.slots.retain(|c| c.strong_count() > 0);
-            children.after_cleanup = children.slots.len();
-        }
-        let weak: Weak<dyn Release> = Arc::downgrade(&slot) as Weak<dyn Release>;
-        children.slots.push(weak);
-        slot
+        self.children.adopt(Arc::new(handle))
     }
 
     /// Closes this handle; closing twice is fine. Waits for its calls in flight, releases its
@@ -157,10 +114,7 @@ impl Handle {
         let Some(db) = self.db.write().take() else {
             return Ok(());
         };
-        let children = std::mem::take(&mut self.children.lock().slots);
-        for child in children.iter().filter_map(Weak::upgrade) {
-            child.release();
-        }
+        self.children.release_all();
         // The registry stays locked until the engine is closed, so an `open` of the same
         // directory meanwhile waits and then opens it anew instead of finding it locked.
         let mut registry = REGISTRY.lock();

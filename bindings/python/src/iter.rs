@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use lightning::safe::sync::Mutex;
-use lightning::safe::Iter;
+use lightning::safe::{Chunked, Iter};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -23,15 +23,9 @@ pub enum Kind {
     Values,
 }
 
-const FIRST_CHUNK: usize = 4;
-const MAX_CHUNK: usize = 256;
-
 /// The C iterator and the chunk read from it.
 pub struct Cursor {
-    iter: Iter,
-    started: bool,
-    done: bool,
-    chunk_size: usize,
+    chunks: Chunked,
     /// The current chunk: keys and values back to back, and each entry's key and value lengths,
     /// in order.
     data: Vec<u8>,
@@ -45,37 +39,27 @@ impl Cursor {
         self.data.clear();
         self.entries.clear();
         self.offset = 0;
-        while self.entries.len() < self.chunk_size {
-            if self.started {
-                self.iter.next()?;
-            } else {
-                self.iter.first()?;
-                self.started = true;
-            }
-            if !self.iter.valid() {
-                self.done = true;
-                break;
-            }
+        let (data, entries) = (&mut self.data, &mut self.entries);
+        self.chunks.read_chunk(|iter| {
             let key_len = match kind {
                 Kind::Values => 0,
                 _ => {
-                    let key = self.iter.key().unwrap_or_default();
-                    self.data.extend_from_slice(key);
+                    let key = iter.key().unwrap_or_default();
+                    data.extend_from_slice(key);
                     key.len()
                 }
             };
             let value_len = match kind {
                 Kind::Keys => 0,
                 _ => {
-                    let value = self.iter.value()?.unwrap_or_default();
-                    self.data.extend_from_slice(value);
+                    let value = iter.value()?.unwrap_or_default();
+                    data.extend_from_slice(value);
                     value.len()
                 }
             };
-            self.entries.push_back((key_len, value_len));
-        }
-        self.chunk_size = (self.chunk_size * 2).min(MAX_CHUNK);
-        Ok(())
+            entries.push_back((key_len, value_len));
+            Ok(true)
+        })
     }
 }
 
@@ -90,10 +74,7 @@ pub struct Items {
 impl Items {
     pub fn new(state: Arc<DbState>, iter: Iter, kind: Kind) -> Items {
         let cursor = state.adopt(Mutex::new(Cursor {
-            iter,
-            started: false,
-            done: false,
-            chunk_size: FIRST_CHUNK,
+            chunks: Chunked::new(iter),
             data: Vec::new(),
             entries: VecDeque::new(),
             offset: 0,
@@ -125,7 +106,7 @@ impl Items {
             PyValueError::new_err("the iterator is already running in another thread")
         })?;
         if cursor.entries.is_empty() {
-            if cursor.done {
+            if cursor.chunks.is_done() {
                 return Ok(None);
             }
             let cursor = &mut *cursor;

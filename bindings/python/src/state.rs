@@ -3,10 +3,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use lightning::safe::sync::{Mutex, RwLock};
-use lightning::safe::Db;
+use lightning::safe::sync::RwLock;
+use lightning::safe::{Children, Db};
 use pyo3::prelude::*;
 
 use crate::errors;
@@ -36,67 +36,25 @@ pub fn install_fork_hook() {
 pub struct DbState {
     db: RwLock<Option<Db>>,
     generation: u64,
-    children: Mutex<Children>,
+    children: Children,
 }
 
-#[derive(Default)]
-struct Children {
-    slots: Vec<Weak<dyn Release>>,
-    /// Live children after the last cleanup: cleaning again once this doubles keeps it cheap.
-    after_cleanup: usize,
-}
-
-/// A child's way to drop its C handle when the database closes.
-trait Release: Send + Sync {
-    fn release(&self);
-}
-
-/// Where a child keeps its C handle: taken away when the database (or the child) closes.
-pub struct Slot<T> {
-    handle: Mutex<Option<ForkSafe<Arc<T>>>>,
-}
-
-impl<T: Send + Sync + 'static> Slot<T> {
-    /// The handle, if neither the child nor the database was closed.
-    pub fn get(&self) -> Option<Arc<T>> {
-        self.handle.lock().as_ref().map(|h| Arc::clone(h))
-    }
-
-    /// Drops the handle (callers that are using it keep their own reference until done).
-    pub fn clear(&self) {
-        let handle = self.handle.lock().take();
-        drop(handle);
-    }
-}
-
-impl<T: Send + Sync + 'static> Release for Slot<T> {
-    fn release(&self) {
-        self.clear();
-    }
-}
+/// Where a child keeps its C handle: emptied when the database (or the child) closes. The handle
+/// is [`ForkSafe`], so a forked child dropping its copy of the object leaks it.
+pub type Slot<T> = lightning::safe::Slot<ForkSafe<Arc<T>>>;
 
 impl DbState {
     pub fn new(db: Db) -> DbState {
         DbState {
             db: RwLock::new(Some(db)),
             generation: FORK_GENERATION.load(Ordering::SeqCst),
-            children: Mutex::new(Children::default()),
+            children: Children::new(),
         }
     }
 
     /// Makes a slot for a child's handle, released when the database closes.
     pub fn adopt<T: Send + Sync + 'static>(&self, handle: T) -> Arc<Slot<T>> {
-        let slot = Arc::new(Slot {
-            handle: Mutex::new(Some(ForkSafe::new(Arc::new(handle)))),
-        });
-        let mut children = self.children.lock();
-        if children.slots.len() > 2 * children.after_cleanup + 64 {
-            children.slots.retain(|c| c.strong_count() > 0);
-            children.after_cleanup = children.slots.len();
-        }
-        let weak: Weak<dyn Release> = Arc::downgrade(&slot) as Weak<dyn Release>;
-        children.slots.push(weak);
-        slot
+        self.children.adopt(ForkSafe::new(Arc::new(handle)))
     }
 
     /// `ClosedError` if the database was closed, or opened in the parent of a fork.
@@ -169,11 +127,8 @@ impl DbState {
         };
         // No call is using a child's handle now (calls hold the lock just released, and see the
         // database gone): release them all, then close.
-        let children = std::mem::take(&mut self.children.lock().slots);
         py.detach(|| {
-            for child in children.iter().filter_map(Weak::upgrade) {
-                child.release();
-            }
+            self.children.release_all();
             db.close()
         })
         .map_err(errors::to_py)
@@ -209,6 +164,16 @@ impl<T> ForkSafe<T> {
         ForkSafe {
             value: Some(value),
             generation: current_generation(),
+        }
+    }
+}
+
+/// A copy belongs to the process that made the original: dropped after a fork, it leaks too.
+impl<T: Clone> Clone for ForkSafe<T> {
+    fn clone(&self) -> ForkSafe<T> {
+        ForkSafe {
+            value: self.value.clone(),
+            generation: self.generation,
         }
     }
 }

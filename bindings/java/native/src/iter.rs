@@ -12,22 +12,17 @@ use jni::objects::{JByteArray, JClass, JObject};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use lightning::safe::sync::Mutex;
-use lightning::safe::Iter;
+use lightning::safe::{Chunked, Iter};
 
 use crate::errors::{argument, run, Result};
 use crate::state::{self, Child, DbState};
 
-const FIRST_CHUNK: usize = 4;
-const MAX_CHUNK: usize = 256;
 /// A chunk stops growing past this many bytes (but holds at least one entry).
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 
 /// An engine iterator and where it is.
 pub struct Cursor {
-    iter: Iter,
-    started: bool,
-    done: bool,
-    chunk_size: usize,
+    chunks: Chunked,
     data: Vec<u8>,
     /// `data` holds a chunk that did not fit in the Java array: hand it over next time.
     pending: bool,
@@ -37,10 +32,7 @@ impl Cursor {
     /// A new iterator child of `state`, as a handle for Java.
     pub fn into_handle(state: &Arc<DbState>, iter: Iter) -> jlong {
         let cursor = Cursor {
-            iter,
-            started: false,
-            done: false,
-            chunk_size: FIRST_CHUNK,
+            chunks: Chunked::new(iter),
             data: Vec::new(),
             pending: false,
         };
@@ -50,29 +42,18 @@ impl Cursor {
     /// Packs the next chunk into `self.data`; empty at the end.
     fn fill(&mut self) -> Result<()> {
         self.data.clear();
-        let mut entries = 0;
-        while !self.done && entries < self.chunk_size && self.data.len() < MAX_CHUNK_BYTES {
-            if self.started {
-                self.iter.next()?;
-            } else {
-                self.iter.first()?;
-                self.started = true;
-            }
-            let Some(key) = self.iter.key() else {
-                self.done = true;
-                break;
-            };
-            let at = self.data.len();
-            self.data
-                .extend_from_slice(&(key.len() as u32).to_le_bytes());
-            self.data.extend_from_slice(&[0; 4]);
-            self.data.extend_from_slice(key);
-            let value = self.iter.value()?.unwrap_or_default();
-            self.data[at + 4..at + 8].copy_from_slice(&(value.len() as u32).to_le_bytes());
-            self.data.extend_from_slice(value);
-            entries += 1;
-        }
-        self.chunk_size = (self.chunk_size * 2).min(MAX_CHUNK);
+        let data = &mut self.data;
+        self.chunks.read_chunk(|iter| {
+            let key = iter.key().unwrap_or_default();
+            let at = data.len();
+            data.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            data.extend_from_slice(&[0; 4]);
+            data.extend_from_slice(key);
+            let value = iter.value()?.unwrap_or_default();
+            data[at + 4..at + 8].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            data.extend_from_slice(value);
+            Ok(data.len() < MAX_CHUNK_BYTES)
+        })?;
         Ok(())
     }
 }

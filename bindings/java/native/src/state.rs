@@ -6,11 +6,11 @@
 //! once the object is unreachable: a thread still inside a call made through the object keeps
 //! the object reachable (it is the native method's receiver), so the box outlives every call.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use jni::sys::jlong;
-use lightning::safe::sync::{Mutex, RwLock};
-use lightning::safe::Db;
+use lightning::safe::sync::RwLock;
+use lightning::safe::{Children, Db};
 
 use crate::errors::{self, Result};
 
@@ -21,50 +21,17 @@ use crate::errors::{self, Result};
 /// directory's lock is free and every child's later use fails with `CLOSED`.
 pub struct DbState {
     db: RwLock<Option<Db>>,
-    children: Mutex<Children>,
+    children: Children,
 }
 
-#[derive(Default)]
-struct Children {
-    slots: Vec<Weak<dyn Release>>,
-    /// Live children after the last cleanup: cleaning again once this doubles keeps it cheap.
-    after_cleanup: usize,
-}
-
-/// A child's way to drop its engine handle when the database closes.
-trait Release: Send + Sync {
-    fn release(&self);
-}
-
-/// Where a child keeps its engine handle: taken away when the database (or the child) closes.
-pub struct Slot<T> {
-    handle: Mutex<Option<Arc<T>>>,
-}
-
-impl<T: Send + Sync + 'static> Slot<T> {
-    /// The handle, if neither the child nor the database was closed.
-    fn get(&self) -> Option<Arc<T>> {
-        self.handle.lock().clone()
-    }
-
-    /// Drops the handle (calls using it keep their own reference until they return).
-    fn clear(&self) {
-        let handle = self.handle.lock().take();
-        drop(handle);
-    }
-}
-
-impl<T: Send + Sync + 'static> Release for Slot<T> {
-    fn release(&self) {
-        self.clear();
-    }
-}
+/// Where a child keeps its engine handle: emptied when the database (or the child) closes.
+pub type Slot<T> = lightning::safe::Slot<Arc<T>>;
 
 impl DbState {
     pub fn new(db: Db) -> DbState {
         DbState {
             db: RwLock::new(Some(db)),
-            children: Mutex::new(Children::default()),
+            children: Children::new(),
         }
     }
 
@@ -84,10 +51,7 @@ impl DbState {
         };
         // No call is using a child's handle now (calls hold the lock just released, and see the
         // database gone): release them all, then close.
-        let children = std::mem::take(&mut self.children.lock().slots);
-        for child in children.iter().filter_map(Weak::upgrade) {
-            child.release();
-        }
+        self.children.release_all();
         db.close()?;
         Ok(())
     }
@@ -96,17 +60,7 @@ impl DbState {
     /// read lock held (inside [`DbState::with`]), so a `close` cannot slip in between the
     /// child's creation and its registration (lock order: `db`, then `children`).
     fn adopt<T: Send + Sync + 'static>(&self, handle: T) -> Arc<Slot<T>> {
-        let slot = Arc::new(Slot {
-            handle: Mutex::new(Some(Arc::new(handle))),
-        });
-        let mut children = self.children.lock();
-        if children.slots.len() > 2 * children.after_cleanup + 64 {
-            children.slots.retain(|c| c.strong_count() > 0);
-            children.after_cleanup = children.slots.len();
-        }
-        let weak: Weak<dyn Release> = Arc::downgrade(&slot) as Weak<dyn Release>;
-        children.slots.push(weak);
-        slot
+        self.children.adopt(Arc::new(handle))
     }
 }
 
