@@ -10,12 +10,20 @@ use crate::error::Result;
 
 const MAX_DEPTH: usize = 64;
 
+/// One node on a cursor's path from the root.
+struct Level {
+    page: OwnedPage,
+    id: u64,
+    /// In a branch, the child position (0 = leftmost); in the leaf, the entry.
+    index: usize,
+    /// The node's entry count, kept so a step within a leaf reads no page header.
+    len: usize,
+}
+
 /// A position in a tree: the pages from the root down to a leaf, and the index in each.
 pub(crate) struct TreeCursor {
     tree: Arc<Tree>,
-    /// (page, id, index): in a branch the index is the child position (0 = leftmost); in the leaf
-    /// it is the entry.
-    stack: Vec<(OwnedPage, u64, usize)>,
+    stack: Vec<Level>,
     valid: bool,
     /// Where the current entry's key and value sit in the leaf page, found when positioned.
     key_range: std::ops::Range<usize>,
@@ -46,7 +54,7 @@ impl TreeCursor {
     }
 
     fn leaf_page(&self) -> &[u8] {
-        &self.stack.last().expect("valid cursor has a leaf").0
+        &self.stack.last().expect("valid cursor has a leaf").page
     }
 
     /// The current key. Only call when `valid()`.
@@ -79,13 +87,18 @@ impl TreeCursor {
                 .corrupt("tree deeper than 64 levels (a cycle?)"));
         }
         let page = self.tree.owned_page(id)?;
-        self.tree.view(&page, id)?;
-        self.stack.push((page, id, 0));
+        let len = self.tree.view(&page, id)?.len();
+        self.stack.push(Level {
+            page,
+            id,
+            index: 0,
+            len,
+        });
         Ok(())
     }
 
     fn top_view(&self) -> NodeView<'_> {
-        NodeView::new(&self.stack.last().unwrap().0).unwrap()
+        NodeView::new(&self.stack.last().unwrap().page).unwrap()
     }
 
     /// Descends from the node on top of the stack to a leaf, taking the first (`forward`) or
@@ -94,9 +107,9 @@ impl TreeCursor {
         loop {
             let view = self.top_view();
             let n = view.len();
-            let id = self.stack.last().unwrap().1;
+            let id = self.stack.last().unwrap().id;
             if view.is_leaf() {
-                self.stack.last_mut().unwrap().2 = if forward { 0 } else { n.wrapping_sub(1) };
+                self.stack.last_mut().unwrap().index = if forward { 0 } else { n.wrapping_sub(1) };
                 return if n == 0 {
                     self.step(forward)
                 } else {
@@ -109,7 +122,7 @@ impl TreeCursor {
                     .pager
                     .corrupt(format!("page {id}: malformed child"))
             })?;
-            self.stack.last_mut().unwrap().2 = pos;
+            self.stack.last_mut().unwrap().index = pos;
             self.push(child)?;
         }
     }
@@ -146,7 +159,7 @@ impl TreeCursor {
     fn descend_to(&mut self, key: &[u8]) -> Result<bool> {
         loop {
             let tree = self.tree.clone();
-            let id = self.stack.last().unwrap().1;
+            let id = self.stack.last().unwrap().id;
             let view = self.top_view();
             if view.is_leaf() {
                 let (idx, exact) = view.lower_bound(
@@ -154,11 +167,11 @@ impl TreeCursor {
                     |first, len| tree.cmp_overflow_key(key, first, len),
                     || tree.pager.corrupt(format!("page {id}: malformed entry")),
                 )?;
-                self.stack.last_mut().unwrap().2 = idx;
+                self.stack.last_mut().unwrap().index = idx;
                 return Ok(exact);
             }
             let (child, pos) = tree.child_for(&view, id, key)?;
-            self.stack.last_mut().unwrap().2 = pos;
+            self.stack.last_mut().unwrap().index = pos;
             self.push(child)?;
         }
     }
@@ -170,9 +183,11 @@ impl TreeCursor {
             return Ok(());
         }
         self.descend_to(key)?;
-        let idx = self.stack.last().unwrap().2;
-        if idx >= self.top_view().len() {
-            self.stack.last_mut().unwrap().2 = idx.wrapping_sub(1);
+        let Level {
+            index: idx, len, ..
+        } = *self.stack.last().unwrap();
+        if idx >= len {
+            self.stack.last_mut().unwrap().index = idx.wrapping_sub(1);
             return self.step(true);
         }
         self.settle()
@@ -211,38 +226,39 @@ impl TreeCursor {
         }
         // Within the leaf.
         {
-            let n = self.top_view().len();
-            let idx = self.stack.last().unwrap().2;
+            let Level {
+                index: idx, len: n, ..
+            } = *self.stack.last().unwrap();
             let next = if forward {
                 idx.wrapping_add(1)
             } else {
                 idx.wrapping_sub(1)
             };
             if next < n {
-                self.stack.last_mut().unwrap().2 = next;
+                self.stack.last_mut().unwrap().index = next;
                 return self.settle();
             }
         }
         // Climb to the first ancestor with a sibling in that direction.
         loop {
             self.stack.pop();
-            let Some(pos) = self.stack.last().map(|t| t.2) else {
+            let Some(pos) = self.stack.last().map(|t| t.index) else {
                 return Ok(());
             };
-            let children = self.top_view().len() + 1;
+            let children = self.stack.last().unwrap().len + 1;
             let next = if forward {
                 pos + 1
             } else {
                 pos.wrapping_sub(1)
             };
             if next < children {
-                let id = self.stack.last().unwrap().1;
+                let id = self.stack.last().unwrap().id;
                 let child = self.top_view().child_at(next).ok_or_else(|| {
                     self.tree
                         .pager
                         .corrupt(format!("page {id}: malformed child"))
                 })?;
-                self.stack.last_mut().unwrap().2 = next;
+                self.stack.last_mut().unwrap().index = next;
                 self.push(child)?;
                 return self.descend_edge(forward);
             }
@@ -251,7 +267,7 @@ impl TreeCursor {
 
     /// Marks the cursor valid at the current leaf index, loading an overflow key.
     fn settle(&mut self) -> Result<()> {
-        let (id, idx) = self.stack.last().map(|t| (t.1, t.2)).unwrap();
+        let (id, idx) = self.stack.last().map(|t| (t.id, t.index)).unwrap();
         let malformed = || {
             self.tree
                 .pager
