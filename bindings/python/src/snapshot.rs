@@ -65,7 +65,13 @@ impl Snapshot {
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.get(py, key, None)?.is_some())
+        let key = bytes_like(key, "key")?;
+        let key = key.as_slice();
+        // Pinned, not copied: only whether the value exists matters.
+        let pinned = self
+            .state
+            .with_child(py, &self.snapshot, "snapshot", |s| s.get_pinned(key))?;
+        Ok(pinned.is_some())
     }
 
     /// `(key, value)` pairs, as `Database.items()`.

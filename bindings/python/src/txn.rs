@@ -94,7 +94,10 @@ impl Transaction {
     }
 
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.get(py, key, None)?.is_some())
+        let key = bytes_like(key, "key")?;
+        let key = key.as_slice();
+        // Pinned, not copied: only whether the value exists matters.
+        Ok(self.with(py, |t| t.get_pinned(key))?.is_some())
     }
 
     /// Removes `key` when the transaction commits; `KeyError` if this transaction sees no such

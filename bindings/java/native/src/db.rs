@@ -48,6 +48,14 @@ pub fn new_array(env: &JNIEnv<'_>, value: &[u8]) -> Result<jbyteArray> {
     Ok(env.byte_array_from_slice(value)?.into_raw())
 }
 
+/// A new Java array holding `value`, or `null` for an absent value.
+pub fn new_array_or_null(env: &JNIEnv<'_>, value: Option<&[u8]>) -> Result<jbyteArray> {
+    match value {
+        Some(value) => new_array(env, value),
+        None => Ok(std::ptr::null_mut()),
+    }
+}
+
 fn with_db<R>(handle: jlong, f: impl FnOnce(&Db) -> Result<R>) -> Result<R> {
     // SAFETY: the handle is the receiver's, which is alive during this call, so the `Cleaner`
     // has not freed it.
@@ -100,10 +108,7 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nGet<'l>(
             ReadInto::Copied(value) => return new_array(env, value),
             ReadInto::TooLong(_) => with_db(handle, |db| Ok(db.get_pinned(key)?))?,
         };
-        match long {
-            Some(value) => new_array(env, &value),
-            None => Ok(std::ptr::null_mut()),
-        }
+        new_array_or_null(env, long.as_deref())
     })
 }
 

@@ -6,7 +6,7 @@ use jni::JNIEnv;
 use lightning::safe::Txn;
 
 use crate::bytes::Bytes;
-use crate::db::{key_range, new_array};
+use crate::db::{key_range, new_array_or_null};
 use crate::errors::{run, Result};
 use crate::iter::Cursor;
 use crate::state::{self, Child};
@@ -27,10 +27,8 @@ pub extern "system" fn Java_io_lightningdb_Transaction_nGet<'l>(
 ) -> jbyteArray {
     run(&mut env, std::ptr::null_mut(), |env| {
         let key = Bytes::read(env, &key, "key")?;
-        match child(handle)?.with(|t| Ok(t.get_pinned(key.as_slice())?))? {
-            Some(value) => new_array(env, &value),
-            None => Ok(std::ptr::null_mut()),
-        }
+        let value = child(handle)?.with(|t| Ok(t.get_pinned(key.as_slice())?))?;
+        new_array_or_null(env, value.as_deref())
     })
 }
 

@@ -28,21 +28,7 @@ public final class DbIterator implements Iterator<Entry>, AutoCloseable {
     DbIterator(LightningDb db, long handle) {
         this.db = db;
         this.handle = handle;
-        NativeLibrary.CLEANER.register(this, new Free(handle));
-    }
-
-    /** Frees the native state once the iterator object is unreachable (never before). */
-    private static final class Free implements Runnable {
-        private final long handle;
-
-        Free(long handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public void run() {
-            nFree(handle);
-        }
+        NativeLibrary.freeWhenUnreachable(this, handle, DbIterator::nFree);
     }
 
     /**

@@ -43,21 +43,7 @@ public final class LightningDb implements AutoCloseable {
     private LightningDb(long handle, Path path) {
         this.handle = handle;
         this.path = path;
-        NativeLibrary.CLEANER.register(this, new Free(handle));
-    }
-
-    /** Frees the native state once the database object is unreachable (never before). */
-    private static final class Free implements Runnable {
-        private final long handle;
-
-        Free(long handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public void run() {
-            nFree(handle);
-        }
+        NativeLibrary.freeWhenUnreachable(this, handle, LightningDb::nFree);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.LongConsumer;
 
 /**
  * Loads the JNI library {@code lightningdb_jni}: from {@code java.library.path} if it is there,
@@ -21,7 +22,17 @@ final class NativeLibrary {
     static final String DIR_PROPERTY = "lightningdb.native.dir";
 
     /** Frees the native state of unreachable objects (never their engine handles' users). */
-    static final Cleaner CLEANER = Cleaner.create();
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /**
+     * Calls {@code free} with {@code handle} once {@code owner} is unreachable, and never before:
+     * a thread inside a native call made through {@code owner} keeps it reachable, so the native
+     * state outlives every call. {@code free} must not refer to {@code owner} (a static method
+     * reference), or the owner would never become unreachable.
+     */
+    static void freeWhenUnreachable(Object owner, long handle, LongConsumer free) {
+        CLEANER.register(owner, () -> free.accept(handle));
+    }
 
     private static boolean loaded;
     private static String failure;

@@ -16,21 +16,7 @@ public final class Snapshot implements AutoCloseable {
     Snapshot(LightningDb db, long handle) {
         this.db = db;
         this.handle = handle;
-        NativeLibrary.CLEANER.register(this, new Free(handle));
-    }
-
-    /** Frees the native state once the snapshot object is unreachable (never before). */
-    private static final class Free implements Runnable {
-        private final long handle;
-
-        Free(long handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public void run() {
-            nFree(handle);
-        }
+        NativeLibrary.freeWhenUnreachable(this, handle, Snapshot::nFree);
     }
 
     /**
