@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::batch::{decode_payload, BatchOp, WriteBatch};
-use crate::btree::merge::Mutation;
+use crate::btree::writer::Mutation;
 use crate::checksum::masked_crc;
 use crate::db::{Durability, Shared};
 use crate::error::{Error, Result};
@@ -44,7 +44,7 @@ pub(crate) struct Waiter {
     result: Mutex<Option<Result<()>>>,
 }
 
-use crate::sync::Mutex;
+use crate::locks::Mutex;
 
 #[derive(Default)]
 pub(crate) struct CommitQueue {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::sync::{Condvar, Mutex};
+use crate::locks::{Condvar, Mutex};
 use arc_swap::ArcSwap;
 
 use crate::batch::WriteBatch;

@@ -26,25 +26,23 @@
 //! ```
 
 mod batch;
-mod bloom;
 mod btree;
 mod checksum;
 mod commit;
 mod db;
 mod error;
 mod iterator;
-mod keycmp;
 mod limits;
+pub mod locks;
 mod memtable;
 mod merger;
 mod open;
-pub mod options;
+mod options;
 mod pinned;
 mod range;
 mod snapshot;
 mod stats;
 pub mod storage;
-pub mod sync;
 mod txn;
 mod verify;
 mod version;

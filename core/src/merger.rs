@@ -7,9 +7,9 @@ use std::sync::{Arc, Weak};
 
 use crate::btree::alloc::Allocator;
 use crate::btree::freelist::write_freelist;
-use crate::btree::merge::{Mutation, TreeWriter};
 use crate::btree::meta::Meta;
 use crate::btree::tree::Tree;
+use crate::btree::writer::{Mutation, TreeWriter};
 use crate::db::Shared;
 use crate::error::{IoContext, Result};
 use crate::memtable::{MemValue, Memtable};

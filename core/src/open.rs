@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use crate::sync::{Condvar, Mutex};
+use crate::locks::{Condvar, Mutex};
 use arc_swap::ArcSwap;
 
 use crate::batch::decode_payload;

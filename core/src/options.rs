@@ -1,41 +1,9 @@
 //! Options: every setting of a database, with one name and one canonical string form (DESIGN §4).
 //!
-//! `core` parses and validates options once, here. The C ABI passes name/value pairs, and Python
-//! keyword arguments, Node option objects, Java builders, environment variables and config files all
-//! map onto the same names, so a bad value gets the same message in every language.
-//!
-//! | Option | Default | Allowed values | What it does |
-//! |---|---|---|---|
-//! | `create_if_missing` | `true` | boolean | Create the database if the path does not exist yet. With `false`, opening a missing database is an error. |
-//! | `sync` | `true` | boolean | Durability of writes that do not choose their own. `true`: a write returns after the WAL is fsynced (concurrent writers share one fsync through group commit). `false` ("buffered"): a write survives a process crash, but the latest writes may be lost on power loss. |
-//! | `cache_size` | `64MiB` | size, `0` to `1TiB` | Bytes of decoded pages kept in the page cache. `0` turns the cache off. |
-//! | `page_size` | `4096` | power of two, `4096` to `65536` | Size of a B+tree page in bytes. Used only when a database is created; an existing database keeps the page size it was created with. |
-//! | `memtable_size` | `64MiB` | size, `64KiB` to `4GiB` | Size at which the active memtable is frozen and handed to the background merge. |
-//! | `max_frozen_memtables` | `4` | whole number, `1` to `64` | Frozen memtables that may wait for the background merge before writers are slowed down (throttled smoothly, never stopped). |
-//! | `mmap` | `true` | boolean | Read pages through a memory map when the storage allows it, instead of with `pread`. |
-//! | `max_active_transactions` | `1024` | whole number, `1` to `1000000` | Transactions that may be open at the same time; beginning one more fails with `BUSY`. |
-//!
-//! **Names** are snake_case (`cache_size`). camelCase (`cacheSize`, `CacheSize`) and kebab-case
-//! (`cache-size`) are accepted too and mean the same option.
-//!
-//! **Values** are trimmed of surrounding whitespace, then read as follows.
-//!
-//! - *Sizes* are a number of bytes (`65536`, `1_048_576`) or a number with a unit, with or without a
-//!   space before it, in any letter case: `B`; `K`, `KiB`, `M`, `MiB`, `G`, `GiB`, `T`, `TiB` are
-//!   powers of 1024; `KB`, `MB`, `GB`, `TB` are powers of 1000. A decimal point is allowed when the
-//!   result is a whole number of bytes (`1.5GiB`, `0.5 KiB`). Underscores may separate digits.
-//! - *Booleans* are `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`, in any letter case.
-//! - *Whole numbers* are plain decimal digits; underscores may separate digits (`1_000`).
-//!
-//! The canonical form, which [`Options::get`] returns, is `true`/`false` for booleans, plain digits
-//! for whole numbers and `page_size`, and for other sizes the largest binary unit that divides the
-//! value exactly (`64MiB`, `1536KiB`), else plain bytes (`1000`).
-//!
-//! **Environment variables** named `LIGHTNING_DB_` + the option name in upper case set options
-//! when the program calls [`Options::apply_env`], e.g. `LIGHTNING_DB_CACHE_SIZE=128MiB` or
-//! `LIGHTNING_DB_SYNC=off`. A variable with that prefix that names no option is an error.
+//! The table of every option is on [`Options`].
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::limits::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;
@@ -48,8 +16,42 @@ const ENV_PREFIX: &str = "LIGHTNING_DB_";
 /// Values longer than this many characters are shortened in error messages.
 const MAX_SHOWN_CHARS: usize = 64;
 
-/// Every setting of a database. See the [module documentation](self) for the table of options,
-/// their defaults and allowed values.
+/// Every setting of a database, with one name and one canonical string form in every language.
+///
+/// `core` parses and validates options once, here. The C ABI passes name/value pairs, and Python
+/// keyword arguments, Node option objects, Java builders, environment variables and config files all
+/// map onto the same names, so a bad value gets the same message in every language.
+///
+/// | Option | Default | Allowed values | What it does |
+/// |---|---|---|---|
+/// | `create_if_missing` | `true` | boolean | Create the database if the path does not exist yet. With `false`, opening a missing database is an error. |
+/// | `sync` | `true` | boolean | Durability of writes that do not choose their own. `true`: a write returns after the WAL is fsynced (concurrent writers share one fsync through group commit). `false` ("buffered"): a write survives a process crash, but the latest writes may be lost on power loss. |
+/// | `cache_size` | `64MiB` | size, `0` to `1TiB` | Bytes of decoded pages kept in the page cache. `0` turns the cache off. |
+/// | `page_size` | `4096` | power of two, `4096` to `65536` | Size of a B+tree page in bytes. Used only when a database is created; an existing database keeps the page size it was created with. |
+/// | `memtable_size` | `64MiB` | size, `64KiB` to `4GiB` | Size at which the active memtable is frozen and handed to the background merge. |
+/// | `max_frozen_memtables` | `4` | whole number, `1` to `64` | Frozen memtables that may wait for the background merge before writers are slowed down (throttled smoothly, never stopped). |
+/// | `mmap` | `true` | boolean | Read pages through a memory map when the storage allows it, instead of with `pread`. |
+/// | `max_active_transactions` | `1024` | whole number, `1` to `1000000` | Transactions that may be open at the same time; beginning one more fails with `BUSY`. |
+///
+/// **Names** are snake_case (`cache_size`). camelCase (`cacheSize`, `CacheSize`) and kebab-case
+/// (`cache-size`) are accepted too and mean the same option.
+///
+/// **Values** are trimmed of surrounding whitespace, then read as follows.
+///
+/// - *Sizes* are a number of bytes (`65536`, `1_048_576`) or a number with a unit, with or without a
+///   space before it, in any letter case: `B`; `K`, `KiB`, `M`, `MiB`, `G`, `GiB`, `T`, `TiB` are
+///   powers of 1024; `KB`, `MB`, `GB`, `TB` are powers of 1000. A decimal point is allowed when the
+///   result is a whole number of bytes (`1.5GiB`, `0.5 KiB`). Underscores may separate digits.
+/// - *Booleans* are `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`, in any letter case.
+/// - *Whole numbers* are plain decimal digits; underscores may separate digits (`1_000`).
+///
+/// The canonical form, which [`Options::get`] returns, is `true`/`false` for booleans, plain digits
+/// for whole numbers and `page_size`, and for other sizes the largest binary unit that divides the
+/// value exactly (`64MiB`, `1536KiB`), else plain bytes (`1000`).
+///
+/// **Environment variables** named `LIGHTNING_DB_` + the option name in upper case set options
+/// when the program calls [`Options::apply_env`], e.g. `LIGHTNING_DB_CACHE_SIZE=128MiB` or
+/// `LIGHTNING_DB_SYNC=off`. A variable with that prefix that names no option is an error.
 ///
 /// The fields are public for Rust callers; values set directly are checked by
 /// [`Options::validate`]. Values set through [`Options::set`] and the other string-based methods
@@ -139,8 +141,8 @@ const SPECS: [Spec; 8] = [
     Spec {
         name: "page_size",
         kind: Kind::PowerOfTwo {
-            min: 4096,
-            max: 65536,
+            min: MIN_PAGE_SIZE as u64,
+            max: MAX_PAGE_SIZE as u64,
         },
     },
     Spec {

@@ -66,7 +66,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use crate::sync::RwLock;
+use crate::locks::RwLock;
 
 /// Largest number of shards [`PageCache::new`] creates.
 const MAX_SHARDS: usize = 16;

@@ -1,4 +1,4 @@
-//! The two meta pages (ids 0 and 1), written alternately; open picks the newest valid one.
+//! The two meta pages (ids 0 and 1), written alternately, and choosing the newest valid one at open.
 //!
 //! ```text
 //! 0   page header (type 1 = meta, count 0, id 0 or 1)
@@ -15,7 +15,12 @@
 //! 88  u64 first WAL segment recovery must replay
 //! ```
 
-use super::page::{get_u64, init_header, put_u64, PageType};
+use std::path::Path;
+
+use super::page::{self, get_u64, init_header, put_u64, PageType};
+use crate::error::{Error, ErrorCode, IoContext, Result};
+use crate::limits::{is_valid_page_size, page_sizes};
+use crate::storage::StorageFile;
 
 pub(crate) const MAGIC: &[u8; 8] = b"LIGHTNDB";
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -89,4 +94,130 @@ pub(crate) fn format_version(page: &[u8]) -> u32 {
 
 pub(crate) fn page_size_of(page: &[u8]) -> u32 {
     u32::from_le_bytes(page[28..32].try_into().unwrap())
+}
+
+/// Finds an existing page file's page size and its newest valid meta page, checking that the file
+/// holds every page that meta page names.
+pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<(usize, Meta)> {
+    let len = file.len().ctx("stat", path)?;
+    let mut head = vec![0u8; 32.min(len as usize)];
+    file.read_at(&mut head, 0).ctx("read", path)?;
+    let head_size = if magic_ok(&head) {
+        page_size_of(&head) as usize
+    } else {
+        0
+    };
+    // Page 0's header names the page size, but page 0 may be the damaged meta page: trust it
+    // only if page 0 checks out, else use the page size at which meta page 1 checks out.
+    let page_size = if is_meta_page(file, path, len, 0, head_size)? {
+        head_size
+    } else if let Some(size) = find_meta_page_1(file, path, len)? {
+        size
+    } else if !magic_ok(&head) {
+        return Err(Error::new(
+            ErrorCode::NotADatabase,
+            format!(
+                "{}: not a Lightning DB page file (bad magic)",
+                path.display()
+            ),
+        ));
+    } else if format_version(&head) > FORMAT_VERSION {
+        return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB",
+                    path.display(),
+                    format_version(&head)
+                ),
+            ));
+    } else if !is_valid_page_size(head_size) {
+        return Err(Error::corruption(
+            path,
+            format!("meta page names page size {head_size}"),
+        ));
+    } else {
+        // Neither meta page checks out; the loop below says why.
+        head_size
+    };
+    let mut best: Option<Meta> = None;
+    let mut problems = Vec::new();
+    for slot in 0..2u64 {
+        let mut buf = vec![0u8; page_size];
+        if (slot + 1) * page_size as u64 > len {
+            problems.push(format!("meta page {slot} is missing"));
+            continue;
+        }
+        file.read_at(&mut buf, slot * page_size as u64)
+            .ctx("read", path)?;
+        if let Err(m) = page::check(&buf, slot) {
+            problems.push(m);
+            continue;
+        }
+        if page::page_type(&buf) != Some(PageType::Meta) || !magic_ok(&buf) {
+            problems.push(format!("page {slot} is not a meta page"));
+            continue;
+        }
+        if format_version(&buf) > FORMAT_VERSION {
+            return Err(Error::new(
+                    ErrorCode::UnsupportedVersion,
+                    format!("{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB", path.display(), format_version(&buf)),
+                ));
+        }
+        let meta = Meta::decode(&buf);
+        if meta.slot() != slot {
+            problems.push(format!(
+                "meta page {slot} holds generation {}",
+                meta.generation
+            ));
+            continue;
+        }
+        if best.is_none_or(|b| meta.generation > b.generation) {
+            best = Some(meta);
+        }
+    }
+    let meta = best.ok_or_else(|| {
+        Error::corruption(path, format!("no valid meta page: {}", problems.join("; ")))
+    })?;
+    if meta.page_count < 2 || meta.page_count * (page_size as u64) > len {
+        return Err(Error::corruption(
+            path,
+            format!(
+                "meta page names {} pages but the file holds {}",
+                meta.page_count,
+                len / page_size as u64
+            ),
+        ));
+    }
+    Ok((page_size, meta))
+}
+
+/// Whether the page at `slot` (0 or 1), for pages of `page_size` bytes, is an intact meta page that
+/// names that page size.
+fn is_meta_page(
+    file: &dyn StorageFile,
+    path: &Path,
+    len: u64,
+    slot: u64,
+    page_size: usize,
+) -> Result<bool> {
+    if !is_valid_page_size(page_size) || (slot + 1) * page_size as u64 > len {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; page_size];
+    file.read_at(&mut buf, slot * page_size as u64)
+        .ctx("read", path)?;
+    Ok(page::check(&buf, slot).is_ok()
+        && page::page_type(&buf) == Some(PageType::Meta)
+        && magic_ok(&buf)
+        && page_size_of(&buf) as usize == page_size)
+}
+
+/// The page size at which page 1 is an intact meta page, if any (for when page 0 is damaged).
+fn find_meta_page_1(file: &dyn StorageFile, path: &Path, len: u64) -> Result<Option<usize>> {
+    for size in page_sizes() {
+        if is_meta_page(file, path, len, 1, size)? {
+            return Ok(Some(size));
+        }
+    }
+    Ok(None)
 }

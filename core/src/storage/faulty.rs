@@ -3,7 +3,7 @@
 
 use super::{FileLock, OpenMode, Storage, StorageFile};
 
-use crate::sync::Mutex;
+use crate::locks::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io;

@@ -8,7 +8,7 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::sync::Mutex;
+use crate::locks::Mutex;
 
 use super::conflicts::KeyInterval;
 

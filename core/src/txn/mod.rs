@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::sync::Mutex;
+use crate::locks::Mutex;
 
 use crate::batch::WriteBatch;
 use crate::db::{Durability, Shared};

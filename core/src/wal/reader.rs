@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use super::{align8, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, WAL_FORMAT_VERSION};
+use super::record::{
+    align8, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, WAL_FORMAT_VERSION,
+};
 use crate::checksum::masked_crc;
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage};

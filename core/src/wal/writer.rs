@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{encode_segment_header, segment_path, SEGMENT_HEADER_SIZE};
+use super::record::{encode_segment_header, segment_path, SEGMENT_HEADER_SIZE};
 use crate::error::{IoContext, Result};
 use crate::storage::{OpenMode, Storage, StorageFile};
 

@@ -1,8 +1,4 @@
-//! The memtable: an ordered, concurrent map from (keyspace, key, sequence) to a value or a tombstone.
-//!
-//! Entries sort by keyspace and key ascending, then by sequence number *descending*, so the first
-//! entry at or after `(key, snapshot_seq)` is the newest version a snapshot may see. Readers never
-//! block: the skiplist is lock-free, and only the group-commit leader inserts.
+//! [`Memtable`]: the skiplist of versioned entries, its key order, and its reads.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -12,8 +8,8 @@ use std::sync::Arc;
 
 use crossbeam_skiplist::map::Entry;
 
-use crate::bloom::{key_hash, Bloom};
-use crate::keycmp::compare_keys;
+use super::bloom::{key_hash, Bloom};
+use super::keycmp::compare_keys;
 use crossbeam_skiplist::SkipMap;
 
 /// A key in the memtable.
