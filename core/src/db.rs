@@ -1,124 +1,32 @@
-//! [`Database`]: the public handle, and the state its parts share.
+//! [`Database`]: the public handle, a facade over the [`Engine`] in `engine/`.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::locks::{Condvar, Mutex};
-use arc_swap::ArcSwap;
-
 use crate::batch::WriteBatch;
-use crate::btree::pager::Pager;
-use crate::commit::{CommitQueue, WriterState};
-use crate::error::{Error, ErrorCode, Result};
+use crate::durability::Durability;
+use crate::engine::{self, commit, merge, Engine};
+use crate::error::{Error, Result};
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
-use crate::merger::{MergeSignal, MergeState};
+use crate::locks::Mutex;
 use crate::options::Options;
 use crate::pinned::PinnedValue;
 use crate::range::Range;
 use crate::snapshot::Snapshot;
-use crate::stats::{Counters, Stats};
+use crate::stats::Stats;
 use crate::storage::{FsStorage, Storage};
-use crate::txn::conflicts::ConflictTracker;
 use crate::txn::{Transaction, TransactionOptions};
-use crate::verify::VerifyReport;
-use crate::version::Version;
-
-/// How durable a write is when the call returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
-    /// Flushed to stable storage (fsync, shared with concurrent writers by group commit): survives
-    /// power loss.
-    Sync,
-    /// Handed to the operating system: survives a crash of the process; on power loss a suffix of
-    /// the most recent buffered writes may be lost (never a hole, never part of a batch).
-    Buffered,
-}
-
-/// State shared by the handle, the commit path and the merge thread.
-pub(crate) struct Shared {
-    pub path: PathBuf,
-    pub wal_dir: PathBuf,
-    pub options: Options,
-    pub storage: Arc<dyn Storage>,
-    pub pager: Arc<Pager>,
-    /// The current version; readers load it without locking.
-    pub version: ArcSwap<Version>,
-    /// Serializes version swaps (the commit leader's freeze, the merge's install).
-    pub version_install: Mutex<()>,
-    /// Every sequence number ≤ this is fully in the memtables: what a new read sees.
-    pub visible_seq: AtomicU64,
-    pub queue: Mutex<CommitQueue>,
-    pub queue_cond: Condvar,
-    pub writer: Mutex<WriterState>,
-    pub merge: Mutex<MergeState>,
-    pub merge_signal: Mutex<MergeSignal>,
-    pub merge_cond: Condvar,
-    /// Set when an I/O error left the in-memory state unsure: writes then fail until reopened.
-    pub failure: Mutex<Option<Error>>,
-    pub failed: AtomicBool,
-    pub closed: AtomicBool,
-    pub counters: Counters,
-    /// What transactions wrote and read, for optimistic conflict checks at commit.
-    pub conflicts: Mutex<ConflictTracker>,
-    /// Transactions open now (read-only ones included), bounded by `max_active_transactions`.
-    pub open_transactions: AtomicUsize,
-}
-
-impl Shared {
-    /// Records the first background or WAL failure; later writes return it.
-    pub fn fail(&self, error: &Error) {
-        let mut failure = self.failure.lock();
-        if failure.is_none() {
-            *failure = Some(Error::new(
-                error.code(),
-                format!(
-                    "{} (the database accepts no more writes; close and reopen it)",
-                    error.message()
-                ),
-            ));
-        }
-        self.failed.store(true, Ordering::Release);
-    }
-
-    /// `Err` if writes are no longer accepted.
-    pub fn check_writable(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
-        if self.failed.load(Ordering::Acquire) {
-            if let Some(e) = self.failure.lock().clone() {
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    /// The durability of writes that do not choose one: option `sync`.
-    pub fn default_durability(&self) -> Durability {
-        if self.options.sync {
-            Durability::Sync
-        } else {
-            Durability::Buffered
-        }
-    }
-
-    /// The current version and the sequence number it is complete up to.
-    pub fn read_view(&self) -> (Arc<Version>, u64) {
-        // Load the sequence first: every entry ≤ it is in this version or a newer one.
-        let seq = self.visible_seq.load(Ordering::Acquire);
-        (self.version.load_full(), seq)
-    }
-}
+use crate::VerifyReport;
 
 /// An open Lightning DB database. Share it between threads by reference or in an `Arc`; every
 /// method takes `&self`.
 ///
 /// Dropping the handle closes the database like [`Database::close`], ignoring errors.
 pub struct Database {
-    shared: Arc<Shared>,
+    engine: Arc<Engine>,
     merge_thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -137,37 +45,31 @@ impl Database {
         storage: Arc<dyn Storage>,
     ) -> Result<Database> {
         options.validate()?;
-        let shared = Arc::new(crate::open::open(path.as_ref(), options, storage)?);
-        let thread_shared = shared.clone();
-        let merge_thread = std::thread::Builder::new()
-            .name("lightning-merge".into())
-            .spawn(move || crate::merger::run(&thread_shared))
-            .map_err(|e| {
-                Error::new(ErrorCode::Io, format!("cannot start the merge thread: {e}"))
-            })?;
+        let engine = Arc::new(engine::open(path.as_ref(), options, storage)?);
+        let merge_thread = merge::spawn(engine.clone())?;
         Ok(Database {
-            shared,
+            engine,
             merge_thread: Mutex::new(Some(merge_thread)),
         })
     }
 
     /// The directory this database lives in.
     pub fn path(&self) -> &Path {
-        &self.shared.path
+        &self.engine.path
     }
 
     /// Whether the database was closed.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
+        self.engine.closed.load(Ordering::Acquire)
     }
 
     /// The options it was opened with.
     pub fn options(&self) -> &Options {
-        &self.shared.options
+        &self.engine.options
     }
 
     fn default_durability(&self) -> Durability {
-        self.shared.default_durability()
+        self.engine.default_durability()
     }
 
     /// Sets `key` to `value`, with the default durability (option `sync`).
@@ -201,7 +103,7 @@ impl Database {
 
     /// Applies `batch` atomically with the given durability.
     pub fn write_with(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
-        crate::commit::write(&self.shared, batch, durability)
+        commit::write(&self.engine, batch, durability)
     }
 
     /// The value of `key`, or `None` if absent.
@@ -211,25 +113,25 @@ impl Database {
 
     /// Calls `f` with the value of `key` without copying it, if present.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.engine.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
         check_key(key)?;
-        self.shared.counters.gets.add(1);
-        let seq = self.shared.visible_seq.load(Ordering::Acquire);
-        let version = self.shared.version.load();
+        self.engine.counters.gets.add(1);
+        let seq = self.engine.visible_seq.load(Ordering::Acquire);
+        let version = self.engine.version.load();
         version.get_with(key, seq, f)
     }
 
     /// The value of `key`, or `None`, without copying it where it lies in one piece (see
     /// [`PinnedValue`]). Holding it keeps the memory it lies in alive, like a snapshot.
     pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.engine.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
         check_key(key)?;
-        self.shared.counters.gets.add(1);
-        let (version, seq) = self.shared.read_view();
+        self.engine.counters.gets.add(1);
+        let (version, seq) = self.engine.read_view();
         version.get_pinned(key, seq)
     }
 
@@ -241,10 +143,10 @@ impl Database {
     /// A consistent, read-only view of the database as of now. It never blocks writers; the
     /// memory and pages it pins are released when it drops.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.engine.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
-        let (version, seq) = self.shared.read_view();
+        let (version, seq) = self.engine.read_view();
         Ok(Snapshot::new(version, seq))
     }
 
@@ -256,7 +158,7 @@ impl Database {
     /// Begins a transaction as `options` say. Fails with `BUSY` when `max_active_transactions`
     /// are open already.
     pub fn begin_with(&self, options: &TransactionOptions) -> Result<Transaction> {
-        Transaction::begin(&self.shared, options)
+        Transaction::begin(&self.engine, options)
     }
 
     /// Runs `f` in a read-write transaction with snapshot isolation and commits it, running it
@@ -286,7 +188,7 @@ impl Database {
         options: &TransactionOptions,
         f: impl FnMut(&Transaction) -> Result<R>,
     ) -> Result<R> {
-        crate::txn::run_with_retries(&self.shared, options, f)
+        crate::txn::run_with_retries(&self.engine, options, f)
     }
 
     /// A cursor over `range` as of now.
@@ -301,30 +203,30 @@ impl Database {
 
     /// Makes every write so far durable, including `Buffered` ones.
     pub fn sync(&self) -> Result<()> {
-        self.shared.check_writable()?;
-        crate::commit::sync(&self.shared)
+        self.engine.check_writable()?;
+        commit::sync(&self.engine)
     }
 
     /// Moves everything in the memtables into the tree and waits until it is there; the WAL is
     /// then empty.
     pub fn flush(&self) -> Result<()> {
-        self.shared.check_writable()?;
-        crate::commit::freeze_active(&self.shared)?;
-        crate::merger::merge_all(&self.shared)
+        self.engine.check_writable()?;
+        commit::freeze_active(&self.engine)?;
+        merge::merge_all(&self.engine)
     }
 
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
-        crate::merger::stats(&self.shared)
+        Stats::gather(&self.engine)
     }
 
     /// Reads every page of the page file and every WAL record, checking checksums and structure.
     /// Returns what it found, or a `CORRUPTION` error naming the file and the fault.
     pub fn verify(&self) -> Result<VerifyReport> {
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.engine.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
-        crate::verify::verify(&self.shared)
+        engine::verify(&self.engine)
     }
 
     /// Closes the database like [`Database::close`], through a shared reference: for handles that
@@ -347,14 +249,14 @@ impl Database {
         let Some(thread) = self.merge_thread.lock().take() else {
             return Ok(());
         };
-        let result = crate::commit::close(&self.shared);
-        self.shared.closed.store(true, Ordering::Release);
-        crate::merger::stop(&self.shared);
+        let result = commit::close(&self.engine);
+        self.engine.closed.store(true, Ordering::Release);
+        merge::stop(&self.engine);
         let _ = thread.join();
         // The handle itself may outlive the close (`close_in_place`): the lock should not, unless
         // a reader still needs the file.
         if self.nothing_reads_the_file() {
-            self.shared.pager.release_lock();
+            self.engine.pager.release_lock();
         }
         result
     }
@@ -362,10 +264,10 @@ impl Database {
     /// Whether no snapshot, cursor, transaction or pinned value holds a tree: the only
     /// references left are the database's own (the current version, its tree, the pager).
     fn nothing_reads_the_file(&self) -> bool {
-        let version = self.shared.version.load_full();
+        let version = self.engine.version.load_full();
         Arc::strong_count(&version) == 2
             && Arc::strong_count(&version.tree) == 1
-            && Arc::strong_count(&self.shared.pager) == 2
+            && Arc::strong_count(&self.engine.pager) == 2
     }
 }
 
@@ -378,7 +280,7 @@ impl Drop for Database {
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
-            .field("path", &self.shared.path)
+            .field("path", &self.engine.path)
             .finish_non_exhaustive()
     }
 }

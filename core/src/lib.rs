@@ -28,15 +28,14 @@
 mod batch;
 mod btree;
 mod checksum;
-mod commit;
 mod db;
+mod durability;
+mod engine;
 mod error;
 mod iterator;
 mod limits;
 pub mod locks;
 mod memtable;
-mod merger;
-mod open;
 mod options;
 mod pinned;
 mod range;
@@ -44,12 +43,12 @@ mod snapshot;
 mod stats;
 pub mod storage;
 mod txn;
-mod verify;
-mod version;
 mod wal;
 
 pub use batch::WriteBatch;
-pub use db::{Database, Durability};
+pub use db::Database;
+pub use durability::Durability;
+pub use engine::VerifyReport;
 pub use error::{Error, ErrorCode, Result};
 pub use iterator::{Cursor, Iter};
 pub use limits::{MAX_KEY_SIZE, MAX_VALUE_SIZE};
@@ -59,7 +58,6 @@ pub use range::Range;
 pub use snapshot::Snapshot;
 pub use stats::Stats;
 pub use txn::{Isolation, Transaction, TransactionOptions};
-pub use verify::VerifyReport;
 
 /// The version of this library.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

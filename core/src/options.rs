@@ -363,7 +363,7 @@ impl Options {
     }
 
     /// Parses a size in bytes: plain digits (`65536`) or a number with a unit (`64MiB`, `1.5 GiB`,
-    /// `500kb`), as described in the [module documentation](self). `None` if the text is malformed,
+    /// `500kb`), as described on [`Options`]. `None` if the text is malformed,
     /// is not a whole number of bytes, or does not fit in a `u64`.
     pub fn parse_size(s: &str) -> Option<u64> {
         let s = s.trim();

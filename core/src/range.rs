@@ -1,4 +1,7 @@
-//! [`Range`]: which keys an iterator or cursor covers, and in which direction.
+//! [`Range`]: which keys an iterator or cursor covers, and in which direction; [`KeyInterval`]: a
+//! span of keys that a transaction read, for its conflict check.
+
+use std::ops::Bound;
 
 /// A key range `[start, end)` with a direction. `None` bounds are open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +81,35 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// A closed-or-open interval of keys, as `std::ops::RangeBounds` understands it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyInterval {
+    pub low: Bound<Vec<u8>>,
+    pub high: Bound<Vec<u8>>,
+}
+
+impl KeyInterval {
+    /// The interval as `std::ops::RangeBounds` takes it.
+    pub fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (as_ref(&self.low), as_ref(&self.high))
+    }
+
+    /// Whether no key lies in it.
+    pub fn is_empty(&self) -> bool {
+        match (&self.low, &self.high) {
+            (Bound::Included(l), Bound::Included(h)) => l > h,
+            (Bound::Included(l), Bound::Excluded(h))
+            | (Bound::Excluded(l), Bound::Included(h))
+            | (Bound::Excluded(l), Bound::Excluded(h)) => l >= h,
+            _ => false,
+        }
+    }
+}
+
+fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    b.as_ref().map(Vec::as_slice)
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
+use crate::engine::Version;
 use crate::error::Result;
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
 use crate::pinned::PinnedValue;
 use crate::range::Range;
-use crate::version::Version;
 
 /// A consistent, read-only view as of the moment it was taken. Later writes are invisible to it.
 /// It never blocks writers; while it lives, the pages and memtables it can reach are kept.

@@ -1,66 +1,14 @@
-//! [`Stats`]: counters and sizes that `Database::stats()` reports.
+//! [`Stats`]: counters and sizes that `Database::stats()` reports, and gathering them from the
+//! engine.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
-/// A counter that many threads bump without sharing a cache line: each thread adds to its own
-/// stripe, and reading sums them. Used on the read path, where one shared atomic would make
-/// every reader thread wait for the same cache line.
-#[derive(Default)]
-pub(crate) struct StripedCounter {
-    stripes: [Stripe; STRIPES],
-}
-
-const STRIPES: usize = 16;
-
-#[derive(Default)]
-#[repr(align(128))]
-struct Stripe(AtomicU64);
-
-impl StripedCounter {
-    pub fn add(&self, n: u64) {
-        thread_local! {
-            static STRIPE: usize = {
-                static NEXT: AtomicU64 = AtomicU64::new(0);
-                NEXT.fetch_add(1, Ordering::Relaxed) as usize % STRIPES
-            };
-        }
-        let stripe = STRIPE.with(|s| *s);
-        self.stripes[stripe].0.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> u64 {
-        self.stripes
-            .iter()
-            .map(|s| s.0.load(Ordering::Relaxed))
-            .sum()
-    }
-}
-
-/// Operation counters, bumped with relaxed atomics.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub puts: AtomicU64,
-    pub deletes: AtomicU64,
-    pub gets: StripedCounter,
-    pub batches: AtomicU64,
-    pub commit_groups: AtomicU64,
-    pub wal_syncs: AtomicU64,
-    pub wal_bytes: AtomicU64,
-    pub merges: AtomicU64,
-    pub merged_entries: AtomicU64,
-    pub write_stalls: AtomicU64,
-    pub write_stall_micros: AtomicU64,
-    pub transactions_committed: AtomicU64,
-    pub transactions_rolled_back: AtomicU64,
-    pub transaction_conflicts: AtomicU64,
-}
-
-impl Counters {
-    pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-}
+use crate::engine::Engine;
+use crate::memtable::Memtable;
+use crate::storage::OpenMode;
+use crate::wal::parse_segment_file_name;
 
 /// A snapshot of the database's counters and sizes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,5 +140,91 @@ impl fmt::Display for Stats {
             writeln!(f, "background_error={e}")?;
         }
         Ok(())
+    }
+}
+
+impl Stats {
+    /// Reads the engine's counters and sizes, for `Database::stats`.
+    pub(crate) fn gather(engine: &Engine) -> Stats {
+        let c = &engine.counters;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let version = engine.version.load_full();
+        let cache = engine.pager.cache_stats();
+        let (meta, live_trees, pinned, pinned_memtables) = {
+            let state = engine.merge.lock();
+            let live = state.trees.iter().filter(|t| t.strong_count() > 0).count();
+            let memtables: Vec<Arc<Memtable>> = state
+                .retired_memtables
+                .iter()
+                .filter_map(Weak::upgrade)
+                .collect();
+            (state.meta, live, state.alloc.pending_count(), memtables)
+        };
+        let (conflict_keys, conflict_bytes, oldest_transaction) = {
+            let conflicts = engine.conflicts.lock();
+            let (keys, bytes) = conflicts.footprint();
+            (keys, bytes, conflicts.oldest_start())
+        };
+        let wal_file_bytes = engine
+            .storage
+            .list(&engine.wal_dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| parse_segment_file_name(n).is_some())
+            .filter_map(|n| {
+                engine
+                    .storage
+                    .open(&engine.wal_dir.join(n), OpenMode::Existing)
+                    .and_then(|f| f.len())
+                    .ok()
+            })
+            .sum();
+        Stats {
+            puts: load(&c.puts),
+            deletes: load(&c.deletes),
+            gets: c.gets.get(),
+            batches: load(&c.batches),
+            commit_groups: load(&c.commit_groups),
+            wal_syncs: load(&c.wal_syncs),
+            wal_bytes: load(&c.wal_bytes),
+            cache_hits: cache.hits,
+            cache_misses: cache.misses,
+            cache_bytes: cache.used_bytes,
+            cache_capacity: cache.capacity_bytes,
+            memtable_bytes: version.active().approximate_bytes() as u64,
+            frozen_memtables: version.frozen().len() as u64,
+            frozen_bytes: version
+                .frozen()
+                .iter()
+                .map(|m| m.approximate_bytes() as u64)
+                .sum(),
+            merges: load(&c.merges),
+            merged_entries: load(&c.merged_entries),
+            write_stalls: load(&c.write_stalls),
+            write_stall_micros: load(&c.write_stall_micros),
+            tree_keys: meta.entries,
+            file_pages: meta.page_count,
+            free_pages: meta.free_pages,
+            file_bytes: meta.page_count * engine.pager.page_size() as u64,
+            wal_file_bytes,
+            pages_read: load(&engine.pager.counters.pages_read),
+            pages_written: load(&engine.pager.counters.pages_written),
+            live_tree_versions: live_trees as u64,
+            pinned_pages: pinned as u64,
+            pinned_memtables: pinned_memtables.len() as u64,
+            pinned_memtable_bytes: pinned_memtables
+                .iter()
+                .map(|m| m.approximate_bytes() as u64)
+                .sum(),
+            open_transactions: engine.open_transactions.load(Ordering::Acquire) as u64,
+            oldest_transaction_sequence: oldest_transaction.unwrap_or(0),
+            conflict_keys,
+            conflict_bytes,
+            transactions_committed: load(&c.transactions_committed),
+            transactions_rolled_back: load(&c.transactions_rolled_back),
+            transaction_conflicts: load(&c.transaction_conflicts),
+            last_sequence: engine.visible_seq.load(Ordering::Acquire),
+            background_error: engine.failure.lock().as_ref().map(|e| e.to_string()),
+        }
     }
 }

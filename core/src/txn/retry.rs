@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Transaction, TransactionOptions};
-use crate::db::Shared;
+use crate::engine::Engine;
 use crate::error::{ErrorCode, Result};
 
 /// Begins a transaction, runs `f` in it and commits. On `CONFLICT` (from `f` or the commit) it
@@ -14,13 +14,13 @@ use crate::error::{ErrorCode, Result};
 /// with each attempt so that colliding transactions drift apart. Any other error rolls back and
 /// is returned as is.
 pub(crate) fn run_with_retries<R>(
-    shared: &Arc<Shared>,
+    engine: &Arc<Engine>,
     options: &TransactionOptions,
     mut f: impl FnMut(&Transaction) -> Result<R>,
 ) -> Result<R> {
     let mut attempt = 0;
     loop {
-        let txn = Transaction::begin(shared, options)?;
+        let txn = Transaction::begin(engine, options)?;
         let result = f(&txn).and_then(|value| txn.commit().map(|()| value));
         match result {
             Err(e) if e.code() == ErrorCode::Conflict && attempt < options.retries() => {

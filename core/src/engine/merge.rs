@@ -4,17 +4,18 @@
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
 
+use super::counters::Counters;
+use super::state::Engine;
+use super::version::Version;
 use crate::btree::alloc::Allocator;
 use crate::btree::freelist::write_freelist;
 use crate::btree::meta::Meta;
 use crate::btree::tree::Tree;
 use crate::btree::writer::{Mutation, TreeWriter};
-use crate::db::Shared;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::memtable::{MemValue, Memtable};
-use crate::stats::{Counters, Stats};
-use crate::version::Version;
 use crate::wal::{parse_segment_file_name, segment_path};
 
 /// What only the merge touches.
@@ -37,94 +38,102 @@ pub(crate) struct MergeSignal {
 }
 
 /// Wakes the merge thread.
-pub(crate) fn wake(shared: &Shared) {
-    shared.merge_signal.lock().work = true;
-    shared.merge_cond.notify_all();
+pub(crate) fn wake(engine: &Engine) {
+    engine.merge_signal.lock().work = true;
+    engine.merge_cond.notify_all();
 }
 
 /// Asks the merge thread to exit.
-pub(crate) fn stop(shared: &Shared) {
-    shared.merge_signal.lock().stop = true;
-    shared.merge_cond.notify_all();
+pub(crate) fn stop(engine: &Engine) {
+    engine.merge_signal.lock().stop = true;
+    engine.merge_cond.notify_all();
+}
+
+/// Starts the merge thread.
+pub(crate) fn spawn(engine: Arc<Engine>) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("lightning-merge".into())
+        .spawn(move || run(&engine))
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot start the merge thread: {e}")))
 }
 
 /// The merge thread's loop.
-pub(crate) fn run(shared: &Arc<Shared>) {
+fn run(engine: &Arc<Engine>) {
     loop {
         {
-            let mut signal = shared.merge_signal.lock();
+            let mut signal = engine.merge_signal.lock();
             while !signal.work && !signal.stop {
-                signal = shared.merge_cond.wait(signal);
+                signal = engine.merge_cond.wait(signal);
             }
             if signal.stop {
                 return;
             }
             signal.work = false;
         }
-        if shared.failed.load(Ordering::Acquire) {
+        if engine.failed.load(Ordering::Acquire) {
             continue;
         }
-        if let Err(e) = merge_all(shared) {
-            shared.fail(&e);
+        if let Err(e) = merge_all(engine) {
+            engine.fail(&e);
         }
     }
 }
 
 /// Merges until no frozen memtable is left.
-pub(crate) fn merge_all(shared: &Shared) -> Result<()> {
+pub(crate) fn merge_all(engine: &Engine) -> Result<()> {
     loop {
-        if let Some(e) = shared.failure.lock().clone() {
+        if let Some(e) = engine.failure.lock().clone() {
             return Err(e);
         }
-        if !merge_once(shared)? {
+        if !merge_once(engine)? {
             return Ok(());
         }
     }
 }
 
 /// Merges every frozen memtable of the current version; returns whether there were any.
-fn merge_once(shared: &Shared) -> Result<bool> {
-    merge_locked(shared, None)
+fn merge_once(engine: &Engine) -> Result<bool> {
+    merge_locked(engine, None)
 }
 
 /// Writes a large batch straight into the tree, together with (and newer than) every frozen
 /// memtable; the meta page flip commits it. The caller has frozen the active memtable and holds
 /// the commit leader's lock. `run` is sorted, one mutation per key; its last sequence is `last_seq`.
-pub(crate) fn merge_batch(shared: &Shared, run: &[Mutation<'_>], last_seq: u64) -> Result<()> {
-    merge_locked(shared, Some((run, last_seq))).map(|_| ())
+pub(crate) fn merge_batch(engine: &Engine, run: &[Mutation<'_>], last_seq: u64) -> Result<()> {
+    merge_locked(engine, Some((run, last_seq))).map(|_| ())
 }
 
 /// Takes the merge lock and merges the frozen memtables (and `newest`, if given); returns whether
 /// there was anything to merge.
-fn merge_locked(shared: &Shared, newest: Option<(&[Mutation<'_>], u64)>) -> Result<bool> {
-    let mut state = shared.merge.lock();
+fn merge_locked(engine: &Engine, newest: Option<(&[Mutation<'_>], u64)>) -> Result<bool> {
+    let mut state = engine.merge.lock();
     // Check again under the lock: a merge on another thread (the merge thread, or `flush`/`close`)
     // may have failed while this one waited, leaving the allocator out of step with the file.
     // Merging on from that state would double-free or leak pages.
-    if let Some(e) = shared.failure.lock().clone() {
+    if let Some(e) = engine.failure.lock().clone() {
         return Err(e);
     }
-    let version = shared.version.load_full();
+    let version = engine.version.load_full();
     let frozen: Vec<Arc<Memtable>> = version.frozen().to_vec();
     if frozen.is_empty() && newest.is_none() {
         return Ok(false);
     }
-    let result = merge_frozen(shared, &mut state, &version, &frozen, newest);
+    let result = merge_frozen(engine, &mut state, &version, &frozen, newest);
     if let Err(e) = &result {
         // The allocator may now disagree with the file: stop writing until reopened.
-        shared.fail(e);
+        engine.fail(e);
     }
     result.map(|_| true)
 }
 
 fn merge_frozen(
-    shared: &Shared,
+    engine: &Engine,
     state: &mut MergeState,
     version: &Version,
     frozen: &[Arc<Memtable>],
     newest: Option<(&[Mutation<'_>], u64)>,
 ) -> Result<()> {
-    let pager = &shared.pager;
+    let pager = &engine.pager;
     // Pages freed by older merges may be reusable now that their readers are gone.
     state.trees.retain(|t| t.strong_count() > 0);
     let oldest_live = state
@@ -206,19 +215,19 @@ fn merge_frozen(
         .retired_memtables
         .extend(frozen.iter().map(Arc::downgrade));
     {
-        let _install = shared.version_install.lock();
-        let current = shared.version.load_full();
+        let _install = engine.version_install.lock();
+        let current = engine.version.load_full();
         let memtables = current
             .memtables
             .iter()
             .filter(|m| !frozen.iter().any(|f| Arc::ptr_eq(f, m)))
             .cloned()
             .collect();
-        shared.version.store(Arc::new(Version { memtables, tree }));
+        engine.version.store(Arc::new(Version { memtables, tree }));
     }
-    Counters::add(&shared.counters.merges, 1);
-    Counters::add(&shared.counters.merged_entries, muts.len() as u64);
-    remove_old_segments(shared, meta.wal_start_segment)
+    Counters::add(&engine.counters.merges, 1);
+    Counters::add(&engine.counters.merged_entries, muts.len() as u64);
+    remove_old_segments(engine, meta.wal_start_segment)
 }
 
 /// Merges sorted runs (newest first) into one, keeping the newest mutation of each key.
@@ -250,102 +259,18 @@ fn merge_runs<'a>(mut runs: Vec<Cow<'a, [Mutation<'a>]>>) -> Cow<'a, [Mutation<'
 }
 
 /// Deletes WAL segments before `first_kept`: their records are all in the tree.
-fn remove_old_segments(shared: &Shared, first_kept: u64) -> Result<()> {
-    let names = shared
+fn remove_old_segments(engine: &Engine, first_kept: u64) -> Result<()> {
+    let names = engine
         .storage
-        .list(&shared.wal_dir)
-        .ctx("list", &shared.wal_dir)?;
+        .list(&engine.wal_dir)
+        .ctx("list", &engine.wal_dir)?;
     for name in names {
         if let Some(n) = parse_segment_file_name(&name) {
             if n < first_kept {
-                let path = segment_path(&shared.wal_dir, n);
-                shared.storage.remove(&path).ctx("remove", &path)?;
+                let path = segment_path(&engine.wal_dir, n);
+                engine.storage.remove(&path).ctx("remove", &path)?;
             }
         }
     }
     Ok(())
-}
-
-/// Gathers the counters and sizes for `Database::stats`.
-pub(crate) fn stats(shared: &Shared) -> Stats {
-    let c = &shared.counters;
-    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let version = shared.version.load_full();
-    let cache = shared.pager.cache_stats();
-    let (meta, live_trees, pinned, pinned_memtables) = {
-        let state = shared.merge.lock();
-        let live = state.trees.iter().filter(|t| t.strong_count() > 0).count();
-        let memtables: Vec<Arc<Memtable>> = state
-            .retired_memtables
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect();
-        (state.meta, live, state.alloc.pending_count(), memtables)
-    };
-    let (conflict_keys, conflict_bytes, oldest_transaction) = {
-        let conflicts = shared.conflicts.lock();
-        let (keys, bytes) = conflicts.footprint();
-        (keys, bytes, conflicts.oldest_start())
-    };
-    let wal_file_bytes = shared
-        .storage
-        .list(&shared.wal_dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| parse_segment_file_name(n).is_some())
-        .filter_map(|n| {
-            shared
-                .storage
-                .open(&shared.wal_dir.join(n), crate::storage::OpenMode::Existing)
-                .and_then(|f| f.len())
-                .ok()
-        })
-        .sum();
-    Stats {
-        puts: load(&c.puts),
-        deletes: load(&c.deletes),
-        gets: c.gets.get(),
-        batches: load(&c.batches),
-        commit_groups: load(&c.commit_groups),
-        wal_syncs: load(&c.wal_syncs),
-        wal_bytes: load(&c.wal_bytes),
-        cache_hits: cache.hits,
-        cache_misses: cache.misses,
-        cache_bytes: cache.used_bytes,
-        cache_capacity: cache.capacity_bytes,
-        memtable_bytes: version.active().approximate_bytes() as u64,
-        frozen_memtables: version.frozen().len() as u64,
-        frozen_bytes: version
-            .frozen()
-            .iter()
-            .map(|m| m.approximate_bytes() as u64)
-            .sum(),
-        merges: load(&c.merges),
-        merged_entries: load(&c.merged_entries),
-        write_stalls: load(&c.write_stalls),
-        write_stall_micros: load(&c.write_stall_micros),
-        tree_keys: meta.entries,
-        file_pages: meta.page_count,
-        free_pages: meta.free_pages,
-        file_bytes: meta.page_count * shared.pager.page_size() as u64,
-        wal_file_bytes,
-        pages_read: load(&shared.pager.counters.pages_read),
-        pages_written: load(&shared.pager.counters.pages_written),
-        live_tree_versions: live_trees as u64,
-        pinned_pages: pinned as u64,
-        pinned_memtables: pinned_memtables.len() as u64,
-        pinned_memtable_bytes: pinned_memtables
-            .iter()
-            .map(|m| m.approximate_bytes() as u64)
-            .sum(),
-        open_transactions: shared.open_transactions.load(Ordering::Acquire) as u64,
-        oldest_transaction_sequence: oldest_transaction.unwrap_or(0),
-        conflict_keys,
-        conflict_bytes,
-        transactions_committed: load(&c.transactions_committed),
-        transactions_rolled_back: load(&c.transactions_rolled_back),
-        transaction_conflicts: load(&c.transaction_conflicts),
-        last_sequence: shared.visible_seq.load(Ordering::Acquire),
-        background_error: shared.failure.lock().as_ref().map(|e| e.to_string()),
-    }
 }

@@ -13,7 +13,8 @@
 //! the floor (it waits for unrecorded writes in flight to become visible).
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
+
+use crate::range::KeyInterval;
 
 /// What a committing transaction asks the leader to check, besides the keys it writes.
 #[derive(Debug, Clone, Default)]
@@ -24,37 +25,6 @@ pub(crate) struct ConflictCheck {
     pub read_keys: Vec<Vec<u8>>,
     /// Key ranges iterators covered (serializable only).
     pub read_ranges: Vec<KeyInterval>,
-}
-
-/// A closed-or-open interval of keys, as `std::ops::RangeBounds` understands it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KeyInterval {
-    pub low: Bound<Vec<u8>>,
-    pub high: Bound<Vec<u8>>,
-}
-
-impl KeyInterval {
-    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
-        (as_ref(&self.low), as_ref(&self.high))
-    }
-
-    fn is_empty(&self) -> bool {
-        match (&self.low, &self.high) {
-            (Bound::Included(l), Bound::Included(h)) => l > h,
-            (Bound::Included(l), Bound::Excluded(h))
-            | (Bound::Excluded(l), Bound::Included(h))
-            | (Bound::Excluded(l), Bound::Excluded(h)) => l >= h,
-            _ => false,
-        }
-    }
-}
-
-fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match b {
-        Bound::Included(k) => Bound::Included(k),
-        Bound::Excluded(k) => Bound::Excluded(k),
-        Bound::Unbounded => Bound::Unbounded,
-    }
 }
 
 /// Bytes a recorded key costs beyond its own length: the map node's share, the `Vec` header, the
@@ -193,6 +163,7 @@ impl ConflictTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Bound;
 
     fn check(start: u64) -> ConflictCheck {
         ConflictCheck {

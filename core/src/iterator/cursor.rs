@@ -1,155 +1,18 @@
-//! [`Cursor`] and [`Iter`]: ordered reads over the memtables and the tree of one version, as of one
-//! sequence number.
-//!
-//! Each source (a memtable, or the tree) presents, per key, only its newest version visible at the
-//! snapshot. The cursor merges them: the smallest (or, backwards, largest) key wins, a newer source
-//! wins a tie, and a tombstone hides the key.
+//! [`Cursor`]: ordered reads over the sources of one version as of one sequence number, merged:
+//! the smallest (or, backwards, largest) key wins, a newer source wins a tie, and a tombstone hides
+//! the key.
 
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::batch::DEFAULT_KEYSPACE;
+use super::coverage::{self, SharedCoverage};
+use super::pending::PendingWrites;
+use super::source::Source;
 use crate::btree::cursor::TreeCursor;
+use crate::engine::Version;
 use crate::error::Result;
-use crate::memtable::{MemValue, Memtable};
+use crate::memtable::MemValue;
 use crate::range::Range;
-use crate::txn::coverage::{self, SharedCoverage};
-use crate::txn::PendingWrites;
-use crate::version::Version;
-
-enum Source {
-    /// A transaction's uncommitted writes, newest of all; read live, so the cursor sees writes
-    /// the transaction makes while it moves.
-    Pending {
-        writes: PendingWrites,
-        current: Option<(Vec<u8>, Option<Vec<u8>>)>,
-    },
-    Mem {
-        table: Arc<Memtable>,
-        current: Option<(Box<[u8]>, MemValue)>,
-    },
-    Tree(TreeCursor),
-}
-
-/// The first pending write after (`forward`) or before `key` (`None`: from the very end).
-fn seek_pending(
-    writes: &PendingWrites,
-    key: Option<&[u8]>,
-    inclusive: bool,
-    forward: bool,
-) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
-    let bound = match key {
-        None => Bound::Unbounded,
-        Some(k) if inclusive => Bound::Included(k),
-        Some(k) => Bound::Excluded(k),
-    };
-    let writes = writes.lock();
-    let entry = if forward {
-        writes.range::<[u8], _>((bound, Bound::Unbounded)).next()
-    } else {
-        writes
-            .range::<[u8], _>((Bound::Unbounded, bound))
-            .next_back()
-    };
-    entry.map(|(k, v)| (k.clone(), v.clone()))
-}
-
-impl Source {
-    fn key(&self) -> Option<&[u8]> {
-        match self {
-            Source::Pending { current, .. } => current.as_ref().map(|(k, _)| &**k),
-            Source::Mem { current, .. } => current.as_ref().map(|(k, _)| &**k),
-            Source::Tree(c) => c.valid().then(|| c.key()),
-        }
-    }
-
-    fn is_tombstone(&self) -> bool {
-        matches!(
-            self,
-            Source::Mem {
-                current: Some((_, MemValue::Delete)),
-                ..
-            } | Source::Pending {
-                current: Some((_, None)),
-                ..
-            }
-        )
-    }
-
-    fn seek_ge(&mut self, key: &[u8], inclusive: bool, snapshot: u64) -> Result<()> {
-        match self {
-            Source::Pending { writes, current } => {
-                *current = seek_pending(writes, Some(key), inclusive, true);
-            }
-            Source::Mem { table, current } => {
-                *current = table.seek_forward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
-            }
-            Source::Tree(c) => {
-                c.seek_ge(key)?;
-                if !inclusive && c.valid() && c.key() == key {
-                    c.next()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn seek_le(&mut self, key: Option<&[u8]>, inclusive: bool, snapshot: u64) -> Result<()> {
-        match self {
-            Source::Pending { writes, current } => {
-                *current = seek_pending(writes, key, inclusive, false);
-            }
-            Source::Mem { table, current } => {
-                *current = table.seek_backward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
-            }
-            Source::Tree(c) => match key {
-                None => c.seek_last()?,
-                Some(key) => {
-                    c.seek_le(key)?;
-                    if !inclusive && c.valid() && c.key() == key {
-                        c.prev()?;
-                    }
-                }
-            },
-        }
-        Ok(())
-    }
-
-    fn first(&mut self, snapshot: u64) -> Result<()> {
-        match self {
-            Source::Tree(c) => c.seek_first(),
-            _ => self.seek_ge(&[], true, snapshot),
-        }
-    }
-
-    fn advance(&mut self, forward: bool, snapshot: u64) -> Result<()> {
-        match self {
-            Source::Tree(c) => {
-                if forward {
-                    c.next()
-                } else {
-                    c.prev()
-                }
-            }
-            Source::Mem { table, current } => {
-                if let Some((key, _)) = current.take() {
-                    *current = if forward {
-                        table.seek_forward(DEFAULT_KEYSPACE, &key, false, snapshot)
-                    } else {
-                        table.seek_backward(DEFAULT_KEYSPACE, Some(&key), false, snapshot)
-                    };
-                }
-                Ok(())
-            }
-            Source::Pending { writes, current } => {
-                if let Some((key, _)) = current.take() {
-                    *current = seek_pending(writes, Some(&key), false, forward);
-                }
-                Ok(())
-            }
-        }
-    }
-}
 
 /// A cursor over a range of keys as of one point in time: seek, then move either way.
 ///
@@ -160,7 +23,7 @@ pub struct Cursor {
     _version: Arc<Version>,
     sources: Vec<Source>,
     snapshot: u64,
-    range: Range,
+    pub(super) range: Range,
     winner: Option<usize>,
     forward: bool,
     /// Scratch space for a key the sources are moving past.
@@ -471,86 +334,6 @@ impl Cursor {
             key.clear();
             key.extend_from_slice(self.sources[w].key().unwrap_or(&[]));
             self.advance_past(key, self.forward)?;
-        }
-    }
-}
-
-/// A standard iterator over a [`Range`], yielding owned `(key, value)` pairs in the range's
-/// direction. It sees one point in time however long it lives, and never blocks writers.
-pub struct Iter {
-    cursor: Cursor,
-    started: bool,
-    /// A `seek` positioned the cursor; the next call to `next` returns that entry.
-    at_seek: bool,
-    done: bool,
-}
-
-impl Iter {
-    pub(crate) fn new(cursor: Cursor) -> Iter {
-        Iter {
-            cursor,
-            started: false,
-            at_seek: false,
-            done: false,
-        }
-    }
-
-    /// Repositions: forward, at the first key ≥ `key`; reverse, at the last key ≤ `key`.
-    pub fn seek(&mut self, key: &[u8]) -> Result<()> {
-        self.started = true;
-        self.at_seek = true;
-        self.done = false;
-        if self.cursor.range.reverse {
-            self.cursor.seek_for_prev(key)
-        } else {
-            self.cursor.seek(key)
-        }
-    }
-
-    /// The underlying cursor, for moving both ways.
-    pub fn into_cursor(self) -> Cursor {
-        self.cursor
-    }
-}
-
-impl Iterator for Iter {
-    type Item = Result<(Vec<u8>, Vec<u8>)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let reverse = self.cursor.range.reverse;
-        let moved = if self.at_seek {
-            self.at_seek = false;
-            Ok(())
-        } else if !self.started {
-            self.started = true;
-            if reverse {
-                self.cursor.seek_to_last()
-            } else {
-                self.cursor.seek_to_first()
-            }
-        } else if reverse {
-            self.cursor.prev()
-        } else {
-            self.cursor.next()
-        };
-        if let Err(e) = moved {
-            self.done = true;
-            return Some(Err(e));
-        }
-        if !self.cursor.valid() {
-            self.done = true;
-            return None;
-        }
-        let key = self.cursor.key().to_vec();
-        match self.cursor.value() {
-            Ok(v) => Some(Ok((key, v.to_vec()))),
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `verify()`: a full check of the page file and the WAL.
 
+use super::state::Engine;
 use crate::btree::check::check_tree;
-use crate::db::Shared;
 use crate::error::{IoContext, Result};
 use crate::wal::{parse_segment_file_name, read_segment, segment_path};
 
@@ -23,10 +23,10 @@ pub struct VerifyReport {
     pub wal_records: u64,
 }
 
-pub(crate) fn verify(shared: &Shared) -> Result<VerifyReport> {
+pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
     // Hold the merge lock: the tree and the freelist must not change under the check.
-    let state = shared.merge.lock();
-    let version = shared.version.load_full();
+    let state = engine.merge.lock();
+    let version = engine.version.load_full();
     let tree = check_tree(&version.tree, &state.meta)?;
     let mut report = VerifyReport {
         pages: tree.pages,
@@ -43,8 +43,8 @@ pub(crate) fn verify(shared: &Shared) -> Result<VerifyReport> {
         ..VerifyReport::default()
     };
     // The WAL: every segment still needed, in order; the one being written is the last.
-    let dir = &shared.wal_dir;
-    let mut segments: Vec<u64> = shared
+    let dir = &engine.wal_dir;
+    let mut segments: Vec<u64> = engine
         .storage
         .list(dir)
         .ctx("list", dir)?
@@ -57,7 +57,7 @@ pub(crate) fn verify(shared: &Shared) -> Result<VerifyReport> {
     // obsolete between listing and reading them.
     for (i, &segment) in segments.iter().enumerate() {
         let end = read_segment(
-            &*shared.storage,
+            &*engine.storage,
             &segment_path(dir, segment),
             segment,
             i + 1 == segments.len(),

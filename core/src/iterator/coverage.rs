@@ -1,4 +1,4 @@
-//! [`Coverage`]: the span of keys a serializable transaction's cursor has looked at.
+//! [`SharedCoverage`]: the span of keys a serializable transaction's cursor has looked at.
 //!
 //! A cursor that moves from one position to the next has read every key between them, including
 //! keys that do not exist: a later insert there is a phantom. Tracking one interval per cursor —
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::locks::Mutex;
 
-use super::conflicts::KeyInterval;
+use crate::range::KeyInterval;
 
 /// The interval one cursor covered, shared with its transaction so a commit sees it even while
 /// the cursor is still alive.
@@ -33,10 +33,10 @@ pub(crate) fn extend(
             })
         }
         Some(interval) => {
-            if lower_starts_before(low, as_ref(&interval.low)) {
+            if lower_starts_before(low, interval.bounds().0) {
                 interval.low = owned(low);
             }
-            if upper_ends_after(high, as_ref(&interval.high)) {
+            if upper_ends_after(high, interval.bounds().1) {
                 interval.high = owned(high);
             }
         }
@@ -45,10 +45,6 @@ pub(crate) fn extend(
 
 fn owned(b: Bound<&[u8]>) -> Bound<Vec<u8>> {
     b.map(<[u8]>::to_vec)
-}
-
-fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    b.as_ref().map(Vec::as_slice)
 }
 
 /// Whether lower bound `a` admits a key that lower bound `b` does not.
@@ -83,8 +79,7 @@ mod tests {
     use Bound::*;
 
     fn span(c: &Option<KeyInterval>) -> (Bound<&[u8]>, Bound<&[u8]>) {
-        let c = c.as_ref().unwrap();
-        (as_ref(&c.low), as_ref(&c.high))
+        c.as_ref().unwrap().bounds()
     }
 
     #[test]

@@ -11,15 +11,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::conflicts::ConflictCheck;
+use super::counters::Counters;
+use super::state::Engine;
+use super::version::Version;
 use crate::batch::{decode_payload, BatchOp, WriteBatch};
 use crate::btree::writer::Mutation;
 use crate::checksum::masked_crc;
-use crate::db::{Durability, Shared};
+use crate::durability::Durability;
 use crate::error::{Error, Result};
+use crate::locks::Mutex;
 use crate::memtable::Memtable;
-use crate::stats::Counters;
-use crate::txn::conflicts::ConflictCheck;
-use crate::version::Version;
 use crate::wal::{encode_record, WalWriter};
 
 /// Batches at least this large are written straight into the tree (see `commit_direct`): half a
@@ -43,8 +45,6 @@ pub(crate) struct Waiter {
     check: Option<ConflictCheck>,
     result: Mutex<Option<Result<()>>>,
 }
-
-use crate::locks::Mutex;
 
 #[derive(Default)]
 pub(crate) struct CommitQueue {
@@ -72,25 +72,25 @@ impl WriterState {
 }
 
 /// Commits `batch` with `durability`, as part of a group.
-pub(crate) fn write(shared: &Shared, batch: &WriteBatch, durability: Durability) -> Result<()> {
-    write_checked(shared, batch, durability, None)
+pub(crate) fn write(engine: &Engine, batch: &WriteBatch, durability: Durability) -> Result<()> {
+    write_checked(engine, batch, durability, None)
 }
 
 /// Commits `batch` if `check` (a transaction's) finds no conflict; `CONFLICT` otherwise.
 pub(crate) fn write_checked(
-    shared: &Shared,
+    engine: &Engine,
     batch: &WriteBatch,
     durability: Durability,
     check: Option<ConflictCheck>,
 ) -> Result<()> {
-    shared.check_writable()?;
+    engine.check_writable()?;
     if batch.is_empty() {
         return Ok(());
     }
     batch.validate()?;
     // A transaction goes through the WAL, where the leader checks it in sequence order.
     let direct = check.is_none()
-        && batch.encoded_len() as u64 >= direct_batch_bytes(shared.options.memtable_size);
+        && batch.encoded_len() as u64 >= direct_batch_bytes(engine.options.memtable_size);
     // Encode and checksum outside any lock; the leader only stamps the header. A direct batch
     // needs no WAL payload: its own thread commits it from `batch`.
     let mut payload = Vec::new();
@@ -108,7 +108,7 @@ pub(crate) fn write_checked(
         result: Mutex::new(None),
     });
 
-    let mut queue = shared.queue.lock();
+    let mut queue = engine.queue.lock();
     queue.waiters.push_back(waiter.clone());
     loop {
         if let Some(result) = waiter.result.lock().take() {
@@ -121,7 +121,7 @@ pub(crate) fn write_checked(
         if at_front && !queue.leader_busy {
             break;
         }
-        queue = shared.queue_cond.wait(queue);
+        queue = engine.queue_cond.wait(queue);
     }
 
     // This writer leads: take a group from the front of the queue.
@@ -142,32 +142,32 @@ pub(crate) fn write_checked(
     // A direct waiter is never taken into another leader's group, so it is committed here, by
     // the thread that owns `batch`.
     let result = if direct {
-        commit_direct(shared, batch)
+        commit_direct(engine, batch)
     } else {
-        commit_group(shared, &group)
+        commit_group(engine, &group)
     };
 
-    let mut queue = shared.queue.lock();
+    let mut queue = engine.queue.lock();
     for w in &group {
         // A batch turned away for a conflict already has its result.
         w.result.lock().get_or_insert_with(|| result.clone());
     }
     queue.leader_busy = false;
     drop(queue);
-    shared.queue_cond.notify_all();
+    engine.queue_cond.notify_all();
     let mine = waiter.result.lock().take();
     mine.unwrap_or(result)
 }
 
-fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
-    let mut writer = shared.writer.lock();
-    shared.check_writable()?;
-    let version = maybe_freeze(shared, &mut writer)?;
-    throttle(shared, &version);
+fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
+    let mut writer = engine.writer.lock();
+    engine.check_writable()?;
+    let version = maybe_freeze(engine, &mut writer)?;
+    throttle(engine, &version);
 
     let state = &mut *writer;
     let first_seq = state.next_seq;
-    let (accepted, mut ops) = assign_sequences(shared, group, first_seq)?;
+    let (accepted, mut ops) = assign_sequences(engine, group, first_seq)?;
     if accepted.is_empty() {
         return Ok(());
     }
@@ -184,19 +184,19 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
         seq += w.ops;
     }
     if let Err(e) = state.wal.append(&state.buf) {
-        shared.fail(&e);
+        engine.fail(&e);
         return Err(e);
     }
-    Counters::add(&shared.counters.wal_bytes, state.buf.len() as u64);
-    Counters::add(&shared.counters.commit_groups, 1);
+    Counters::add(&engine.counters.wal_bytes, state.buf.len() as u64);
+    Counters::add(&engine.counters.commit_groups, 1);
     if accepted.iter().any(|w| w.sync) {
         if let Err(e) = state.wal.sync() {
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good sync can be trusted, so stop taking writes.
-            shared.fail(&e);
+            engine.fail(&e);
             return Err(e);
         }
-        Counters::add(&shared.counters.wal_syncs, 1);
+        Counters::add(&engine.counters.wal_syncs, 1);
     }
 
     let active = version.active();
@@ -211,10 +211,10 @@ fn commit_group(shared: &Shared, group: &[Arc<Waiter>]) -> Result<()> {
         active.insert(op.keyspace, op.key, seq, op.value);
     }
     state.next_seq = seq;
-    shared.visible_seq.store(seq - 1, Ordering::Release);
-    Counters::add(&shared.counters.puts, puts);
-    Counters::add(&shared.counters.deletes, deletes);
-    Counters::add(&shared.counters.batches, accepted.len() as u64);
+    engine.visible_seq.store(seq - 1, Ordering::Release);
+    Counters::add(&engine.counters.puts, puts);
+    Counters::add(&engine.counters.deletes, deletes);
+    Counters::add(&engine.counters.batches, accepted.len() as u64);
     Ok(())
 }
 
@@ -225,13 +225,13 @@ type Assigned<'g> = (Vec<&'g Waiter>, Vec<(BatchOp<'g>, u64)>);
 /// batches that pass a sequence number from `first_seq` on. A batch that fails gets its
 /// `CONFLICT` result here and is left out. The written keys are recorded for later checks.
 fn assign_sequences<'g>(
-    shared: &Shared,
+    engine: &Engine,
     group: &'g [Arc<Waiter>],
     first_seq: u64,
 ) -> Result<Assigned<'g>> {
     let mut accepted = Vec::with_capacity(group.len());
     let mut ops = Vec::new();
-    let mut conflicts = shared.conflicts.lock();
+    let mut conflicts = engine.conflicts.lock();
     let recording = conflicts.recording();
     let mut seq = first_seq;
     for w in group {
@@ -246,7 +246,7 @@ fn assign_sequences<'g>(
                 ops.truncate(batch_start);
                 seq = first_seq + ops.len() as u64;
                 *w.result.lock() = Some(Err(Error::conflict()));
-                Counters::add(&shared.counters.transaction_conflicts, 1);
+                Counters::add(&engine.counters.transaction_conflicts, 1);
                 continue;
             }
         }
@@ -267,12 +267,12 @@ fn assign_sequences<'g>(
 /// and merged into the tree along with every frozen memtable, and the meta page flip makes it
 /// durable and atomic (like LMDB's commit). This writes the data once instead of twice, and a
 /// sorted run into an empty or append-only range is built bottom-up, page after page.
-fn commit_direct(shared: &Shared, batch: &WriteBatch) -> Result<()> {
-    let mut writer = shared.writer.lock();
-    shared.check_writable()?;
+fn commit_direct(engine: &Engine, batch: &WriteBatch) -> Result<()> {
+    let mut writer = engine.writer.lock();
+    engine.check_writable()?;
     // Everything committed before this batch goes into the tree with it, under it.
-    if !shared.version.load().active().is_empty() {
-        freeze(shared, &mut writer)?;
+    if !engine.version.load().active().is_empty() {
+        freeze(engine, &mut writer)?;
     }
     let mut ops: Vec<(usize, Mutation<'_>)> = Vec::with_capacity(batch.len());
     for (i, op) in batch.ops().enumerate() {
@@ -296,7 +296,7 @@ fn commit_direct(shared: &Shared, batch: &WriteBatch) -> Result<()> {
     let last_seq = writer.next_seq + batch.len() as u64 - 1;
     {
         // Recorded before the tree install makes the batch readable; see `assign_sequences`.
-        let mut conflicts = shared.conflicts.lock();
+        let mut conflicts = engine.conflicts.lock();
         let recording = conflicts.recording();
         if recording {
             for m in &run {
@@ -305,69 +305,69 @@ fn commit_direct(shared: &Shared, batch: &WriteBatch) -> Result<()> {
         }
         conflicts.assigned(last_seq, recording);
     }
-    crate::merger::merge_batch(shared, &run, last_seq)?;
+    super::merge::merge_batch(engine, &run, last_seq)?;
     writer.next_seq = last_seq + 1;
-    shared.visible_seq.store(last_seq, Ordering::Release);
-    Counters::add(&shared.counters.puts, puts);
-    Counters::add(&shared.counters.deletes, batch.len() as u64 - puts);
-    Counters::add(&shared.counters.batches, 1);
+    engine.visible_seq.store(last_seq, Ordering::Release);
+    Counters::add(&engine.counters.puts, puts);
+    Counters::add(&engine.counters.deletes, batch.len() as u64 - puts);
+    Counters::add(&engine.counters.batches, 1);
     Ok(())
 }
 
 /// Freezes the active memtable if it is full; returns the version to insert into.
-fn maybe_freeze(shared: &Shared, writer: &mut WriterState) -> Result<Arc<Version>> {
-    let version = shared.version.load_full();
-    if (version.active().approximate_bytes() as u64) < shared.options.memtable_size {
+fn maybe_freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
+    let version = engine.version.load_full();
+    if (version.active().approximate_bytes() as u64) < engine.options.memtable_size {
         return Ok(version);
     }
-    freeze(shared, writer)
+    freeze(engine, writer)
 }
 
 /// Starts a new WAL segment and a new active memtable; the old one waits for the merge.
-fn freeze(shared: &Shared, writer: &mut WriterState) -> Result<Arc<Version>> {
+fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
     // A segment is sealed synced: recovery treats damage in a sealed segment as corruption.
     let next_segment = writer.wal.segment() + 1;
     let result = writer
         .wal
         .sync()
-        .and_then(|_| WalWriter::create(&*shared.storage, &shared.wal_dir, next_segment));
+        .and_then(|_| WalWriter::create(&*engine.storage, &engine.wal_dir, next_segment));
     let wal = match result {
         Ok(wal) => wal,
         Err(e) => {
-            shared.fail(&e);
+            engine.fail(&e);
             return Err(e);
         }
     };
     writer.wal = wal;
-    let _install = shared.version_install.lock();
-    let current = shared.version.load_full();
+    let _install = engine.version_install.lock();
+    let current = engine.version.load_full();
     let mut memtables = Vec::with_capacity(current.memtables.len() + 1);
     memtables.push(Arc::new(Memtable::new(
         next_segment,
-        shared.options.memtable_size,
+        engine.options.memtable_size,
     )));
     memtables.extend(current.memtables.iter().cloned());
     let version = Arc::new(Version {
         memtables,
         tree: current.tree.clone(),
     });
-    shared.version.store(version.clone());
-    crate::merger::wake(shared);
+    engine.version.store(version.clone());
+    super::merge::wake(engine);
     Ok(version)
 }
 
 /// Freezes the active memtable now (if it holds anything), for `flush` and `close`.
-pub(crate) fn freeze_active(shared: &Shared) -> Result<()> {
-    let mut writer = shared.writer.lock();
-    if shared.version.load().active().is_empty() {
+pub(crate) fn freeze_active(engine: &Engine) -> Result<()> {
+    let mut writer = engine.writer.lock();
+    if engine.version.load().active().is_empty() {
         return Ok(());
     }
-    freeze(shared, &mut writer).map(|_| ())
+    freeze(engine, &mut writer).map(|_| ())
 }
 
 /// Slows the leader down, smoothly, while the merge is behind; never stops it.
-fn throttle(shared: &Shared, version: &Version) {
-    let limit = shared.options.max_frozen_memtables as usize;
+fn throttle(engine: &Engine, version: &Version) {
+    let limit = engine.options.max_frozen_memtables as usize;
     let frozen = version.frozen().len();
     if frozen < limit {
         return;
@@ -377,43 +377,43 @@ fn throttle(shared: &Shared, version: &Version) {
     let delay = Duration::from_micros((1000 * over * over).min(100_000));
     let start = Instant::now();
     std::thread::sleep(delay);
-    Counters::add(&shared.counters.write_stalls, 1);
+    Counters::add(&engine.counters.write_stalls, 1);
     Counters::add(
-        &shared.counters.write_stall_micros,
+        &engine.counters.write_stall_micros,
         start.elapsed().as_micros() as u64,
     );
 }
 
 /// Makes every write so far durable.
-pub(crate) fn sync(shared: &Shared) -> Result<()> {
-    let mut writer = shared.writer.lock();
+pub(crate) fn sync(engine: &Engine) -> Result<()> {
+    let mut writer = engine.writer.lock();
     if writer.wal.is_synced() {
         return Ok(());
     }
     if let Err(e) = writer.wal.sync() {
-        shared.fail(&e);
+        engine.fail(&e);
         return Err(e);
     }
-    Counters::add(&shared.counters.wal_syncs, 1);
+    Counters::add(&engine.counters.wal_syncs, 1);
     Ok(())
 }
 
 /// Stops writes, syncs the WAL and merges everything into the tree.
-pub(crate) fn close(shared: &Shared) -> Result<()> {
-    shared.closed.store(true, Ordering::Release);
-    if shared.failed.load(Ordering::Acquire) {
-        return Err(shared
+pub(crate) fn close(engine: &Engine) -> Result<()> {
+    engine.closed.store(true, Ordering::Release);
+    if engine.failed.load(Ordering::Acquire) {
+        return Err(engine
             .failure
             .lock()
             .clone()
             .unwrap_or_else(|| Error::internal("failed without an error")));
     }
     {
-        let mut writer = shared.writer.lock();
+        let mut writer = engine.writer.lock();
         writer.wal.sync()?;
-        if !shared.version.load().active().is_empty() {
-            freeze(shared, &mut writer)?;
+        if !engine.version.load().active().is_empty() {
+            freeze(engine, &mut writer)?;
         }
     }
-    crate::merger::merge_all(shared)
+    super::merge::merge_all(engine)
 }

@@ -1,38 +1,37 @@
 //! Opening a database: telling a database directory from anything else, creating a new one,
-//! locking it, picking the newest meta page, and replaying the WAL from where that page says.
+//! locking it, reading the newest meta page (`btree/meta.rs`), and replaying the WAL from where
+//! that page says (`recovery.rs`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use crate::locks::{Condvar, Mutex};
 use arc_swap::ArcSwap;
 
-use crate::batch::decode_payload;
+use super::commit::{CommitQueue, WriterState};
+use super::conflicts::ConflictTracker;
+use super::counters::Counters;
+use super::merge::{MergeSignal, MergeState};
+use super::recovery::replay_wal;
+use super::state::Engine;
+use super::version::Version;
 use crate::btree::alloc::Allocator;
 use crate::btree::freelist::read_freelist;
 use crate::btree::pager::Pager;
 use crate::btree::tree::Tree;
-use crate::commit::{CommitQueue, WriterState};
-use crate::db::Shared;
 use crate::error::{Error, ErrorCode, IoContext, Result};
+use crate::locks::{Condvar, Mutex};
 use crate::memtable::Memtable;
-use crate::merger::{MergeSignal, MergeState};
 use crate::options::Options;
-use crate::stats::Counters;
 use crate::storage::{FileLock, OpenMode, Storage};
-use crate::txn::conflicts::ConflictTracker;
-use crate::version::Version;
-use crate::wal::{
-    parse_segment_file_name, read_segment, segment_path, WalWriter, SEGMENT_HEADER_SIZE,
-};
+use crate::wal::{parse_segment_file_name, WalWriter};
 
 pub(crate) const DATA_FILE: &str = "data.ldb";
 const DATA_FILE_TMP: &str = "data.ldb.tmp";
 const LOCK_FILE: &str = "LOCK";
 
 /// Opens (or creates) the database at `path`.
-pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Shared> {
+pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
     let data_path = path.join(DATA_FILE);
     let exists = prepare_directory(path, &options, &*storage)?;
     let lock = take_lock(path, &*storage)?;
@@ -81,7 +80,7 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
         trees: vec![Arc::downgrade(&tree)],
         retired_memtables: Vec::new(),
     };
-    Ok(Shared {
+    Ok(Engine {
         path: path.to_path_buf(),
         wal_dir: path.to_path_buf(),
         options,
@@ -182,82 +181,4 @@ fn create_page_file(path: &Path, options: &Options, storage: &dyn Storage) -> Re
     let data = path.join(DATA_FILE);
     storage.rename(&tmp, &data).ctx("rename", &tmp)?;
     storage.sync_dir(path).ctx("sync directory", path)
-}
-
-/// Replays the WAL segments the meta page names into `memtable`. Returns the last segment
-/// number found and the next sequence number.
-fn replay_wal(
-    dir: &Path,
-    storage: &dyn Storage,
-    meta: &crate::btree::meta::Meta,
-    memtable: &Memtable,
-) -> Result<(Option<u64>, u64)> {
-    let mut segments: Vec<u64> = storage
-        .list(dir)
-        .ctx("list", dir)?
-        .iter()
-        .filter_map(|n| parse_segment_file_name(n))
-        .collect();
-    segments.sort_unstable();
-    for &old in segments.iter().filter(|&&s| s < meta.wal_start_segment) {
-        let p = segment_path(dir, old);
-        storage.remove(&p).ctx("remove", &p)?;
-    }
-    segments.retain(|&s| s >= meta.wal_start_segment);
-    for (i, &s) in segments.iter().enumerate() {
-        if s != meta.wal_start_segment + i as u64 {
-            return Err(Error::corruption(
-                &segment_path(dir, meta.wal_start_segment + i as u64),
-                "WAL segment is missing",
-            ));
-        }
-    }
-
-    let mut next_seq = meta.last_seq + 1;
-    for (i, &segment) in segments.iter().enumerate() {
-        let path = segment_path(dir, segment);
-        let is_last = i + 1 == segments.len();
-        let end = read_segment(storage, &path, segment, is_last, |first_seq, payload| {
-            let ops = decode_payload(payload)?;
-            let count = u64::from(ops.remaining());
-            if first_seq + count <= next_seq {
-                return Ok(()); // already in the tree
-            }
-            if first_seq != next_seq {
-                return Err(Error::corruption(
-                    &path,
-                    format!("WAL record starts at sequence {first_seq}, expected {next_seq}: records are missing"),
-                ));
-            }
-            let mut seq = first_seq;
-            for op in ops {
-                let op = op?;
-                memtable.insert(op.keyspace, op.key, seq, op.value);
-                seq += 1;
-            }
-            next_seq = seq;
-            Ok(())
-        })?;
-        if is_last && !end.torn {
-            // Recovery makes this segment a sealed one (a new segment follows it), and sealed
-            // segments must be fully synced: after a process crash its tail may still be in the
-            // page cache only.
-            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
-            file.sync().ctx("sync", &path)?;
-        }
-        if end.torn {
-            // Cut the torn tail so new records never follow garbage.
-            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
-            file.set_len(end.valid_len).ctx("truncate", &path)?;
-            if end.valid_len < SEGMENT_HEADER_SIZE {
-                drop(file);
-                storage.remove(&path).ctx("remove", &path)?;
-                storage.sync_dir(dir).ctx("sync directory", dir)?;
-                // The segment's header never reached the disk; its number is free again.
-                return Ok((i.checked_sub(1).map(|p| segments[p]), next_seq));
-            }
-            file.sync().ctx("sync", &path)?;
-        }
-    }
-    Ok((segments.last().copied(), next_seq))
 }

@@ -1,0 +1,89 @@
+//! Recovery: replaying the WAL segments that the meta page names into a memtable, cutting a torn
+//! tail, and telling damage in the middle (corruption) from an unfinished last write.
+
+use std::path::Path;
+
+use crate::batch::decode_payload;
+use crate::btree::meta::Meta;
+use crate::error::{Error, IoContext, Result};
+use crate::memtable::Memtable;
+use crate::storage::{OpenMode, Storage};
+use crate::wal::{parse_segment_file_name, read_segment, segment_path, SEGMENT_HEADER_SIZE};
+
+/// Replays the WAL segments the meta page names into `memtable`. Returns the last segment
+/// number found and the next sequence number.
+pub(super) fn replay_wal(
+    dir: &Path,
+    storage: &dyn Storage,
+    meta: &Meta,
+    memtable: &Memtable,
+) -> Result<(Option<u64>, u64)> {
+    let mut segments: Vec<u64> = storage
+        .list(dir)
+        .ctx("list", dir)?
+        .iter()
+        .filter_map(|n| parse_segment_file_name(n))
+        .collect();
+    segments.sort_unstable();
+    for &old in segments.iter().filter(|&&s| s < meta.wal_start_segment) {
+        let p = segment_path(dir, old);
+        storage.remove(&p).ctx("remove", &p)?;
+    }
+    segments.retain(|&s| s >= meta.wal_start_segment);
+    for (i, &s) in segments.iter().enumerate() {
+        if s != meta.wal_start_segment + i as u64 {
+            return Err(Error::corruption(
+                &segment_path(dir, meta.wal_start_segment + i as u64),
+                "WAL segment is missing",
+            ));
+        }
+    }
+
+    let mut next_seq = meta.last_seq + 1;
+    for (i, &segment) in segments.iter().enumerate() {
+        let path = segment_path(dir, segment);
+        let is_last = i + 1 == segments.len();
+        let end = read_segment(storage, &path, segment, is_last, |first_seq, payload| {
+            let ops = decode_payload(payload)?;
+            let count = u64::from(ops.remaining());
+            if first_seq + count <= next_seq {
+                return Ok(()); // already in the tree
+            }
+            if first_seq != next_seq {
+                return Err(Error::corruption(
+                    &path,
+                    format!("WAL record starts at sequence {first_seq}, expected {next_seq}: records are missing"),
+                ));
+            }
+            let mut seq = first_seq;
+            for op in ops {
+                let op = op?;
+                memtable.insert(op.keyspace, op.key, seq, op.value);
+                seq += 1;
+            }
+            next_seq = seq;
+            Ok(())
+        })?;
+        if is_last && !end.torn {
+            // Recovery makes this segment a sealed one (a new segment follows it), and sealed
+            // segments must be fully synced: after a process crash its tail may still be in the
+            // page cache only.
+            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
+            file.sync().ctx("sync", &path)?;
+        }
+        if end.torn {
+            // Cut the torn tail so new records never follow garbage.
+            let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
+            file.set_len(end.valid_len).ctx("truncate", &path)?;
+            if end.valid_len < SEGMENT_HEADER_SIZE {
+                drop(file);
+                storage.remove(&path).ctx("remove", &path)?;
+                storage.sync_dir(dir).ctx("sync directory", dir)?;
+                // The segment's header never reached the disk; its number is free again.
+                return Ok((i.checked_sub(1).map(|p| segments[p]), next_seq));
+            }
+            file.sync().ctx("sync", &path)?;
+        }
+    }
+    Ok((segments.last().copied(), next_seq))
+}

@@ -1,0 +1,97 @@
+//! [`Engine`]: the state below the public handle (LevelDB's `DBImpl`), and the checks every path
+//! makes on it (closed? failed?).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use super::commit::{CommitQueue, WriterState};
+use super::conflicts::ConflictTracker;
+use super::counters::Counters;
+use super::merge::{MergeSignal, MergeState};
+use super::version::Version;
+use crate::btree::pager::Pager;
+use crate::durability::Durability;
+use crate::error::{Error, Result};
+use crate::locks::{Condvar, Mutex};
+use crate::options::Options;
+use crate::storage::Storage;
+
+/// The engine: everything the public handle, its snapshots and transactions, the commit leader
+/// and the merge thread share. [`Database`](crate::Database) holds it in an `Arc`.
+pub(crate) struct Engine {
+    pub path: PathBuf,
+    pub wal_dir: PathBuf,
+    pub options: Options,
+    pub storage: Arc<dyn Storage>,
+    pub pager: Arc<Pager>,
+    /// The current version; readers load it without locking.
+    pub version: ArcSwap<Version>,
+    /// Serializes version swaps (the commit leader's freeze, the merge's install).
+    pub version_install: Mutex<()>,
+    /// Every sequence number ≤ this is fully in the memtables: what a new read sees.
+    pub visible_seq: AtomicU64,
+    pub queue: Mutex<CommitQueue>,
+    pub queue_cond: Condvar,
+    pub writer: Mutex<WriterState>,
+    pub merge: Mutex<MergeState>,
+    pub merge_signal: Mutex<MergeSignal>,
+    pub merge_cond: Condvar,
+    /// Set when an I/O error left the in-memory state unsure: writes then fail until reopened.
+    pub failure: Mutex<Option<Error>>,
+    pub failed: AtomicBool,
+    pub closed: AtomicBool,
+    pub counters: Counters,
+    /// What transactions wrote and read, for optimistic conflict checks at commit.
+    pub conflicts: Mutex<ConflictTracker>,
+    /// Transactions open now (read-only ones included), bounded by `max_active_transactions`.
+    pub open_transactions: AtomicUsize,
+}
+
+impl Engine {
+    /// Records the first background or WAL failure; later writes return it.
+    pub fn fail(&self, error: &Error) {
+        let mut failure = self.failure.lock();
+        if failure.is_none() {
+            *failure = Some(Error::new(
+                error.code(),
+                format!(
+                    "{} (the database accepts no more writes; close and reopen it)",
+                    error.message()
+                ),
+            ));
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    /// `Err` if writes are no longer accepted.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        if self.failed.load(Ordering::Acquire) {
+            if let Some(e) = self.failure.lock().clone() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The durability of writes that do not choose one: option `sync`.
+    pub fn default_durability(&self) -> Durability {
+        if self.options.sync {
+            Durability::Sync
+        } else {
+            Durability::Buffered
+        }
+    }
+
+    /// The current version and the sequence number it is complete up to.
+    pub fn read_view(&self) -> (Arc<Version>, u64) {
+        // Load the sequence first: every entry ≤ it is in this version or a newer one.
+        let seq = self.visible_seq.load(Ordering::Acquire);
+        (self.version.load_full(), seq)
+    }
+}
