@@ -37,8 +37,8 @@ impl Database {
         Database::open_with_storage(path, options, Arc::new(FsStorage::new()))
     }
 
-    /// Opens the database through `storage`, e.g. a [`FaultyStorage`](crate::storage::FaultyStorage)
-    /// in tests.
+    /// Opens the database through `storage`, e.g. a `FaultyStorage` in tests (cargo feature
+    /// `fault-injection`).
     pub fn open_with_storage(
         path: impl AsRef<Path>,
         options: Options,

@@ -11,7 +11,7 @@ use super::cache::{CacheStats, PageCache};
 use super::meta::{read_newest_meta, Meta};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
 use crate::error::{Error, IoContext, Result};
-use crate::storage::{FileLock, StorageFile};
+use crate::storage::{FileLock, Mapping, StorageFile};
 
 /// Bytes of value data per overflow page: the header, then the next page's id.
 pub(crate) fn overflow_capacity(page_size: usize) -> usize {
@@ -21,7 +21,7 @@ pub(crate) fn overflow_capacity(page_size: usize) -> usize {
 /// A read-only map of the page file, and which of its pages passed their checksum check. A page
 /// is checked the first time it is read through the map; pages the merge writes are marked checked.
 pub(crate) struct MappedFile {
-    map: memmap2::Mmap,
+    map: Mapping,
     checked: Box<[AtomicU64]>,
     page_size: usize,
 }

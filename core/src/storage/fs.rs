@@ -1,6 +1,6 @@
 //! [`FsStorage`]: the real [`Storage`], on `std::fs`, positional I/O, `fdatasync`, `mmap` and `flock`.
 
-use super::{FileLock, OpenMode, Storage, StorageFile};
+use super::{FileLock, Mapping, OpenMode, Storage, StorageFile};
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -130,7 +130,7 @@ impl StorageFile for FsFile {
         self.file.set_len(len)
     }
 
-    fn map(&self, len: u64) -> io::Result<Option<memmap2::Mmap>> {
+    fn map(&self, len: u64) -> io::Result<Option<Mapping>> {
         let len = usize::try_from(len).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -142,7 +142,7 @@ impl StorageFile for FsFile {
         // truncates the file below a reachable page, so the mapped bytes never change under a live
         // `&[u8]`. Bytes past the end of the file (when `len` exceeds it) are never read.
         let map = unsafe { memmap2::MmapOptions::new().len(len).map(&self.file)? };
-        Ok(Some(map))
+        Ok(Some(Mapping::mmap(map)))
     }
 }
 
