@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use crate::batch::WriteBatch;
 use crate::durability::Durability;
-use crate::engine::{self, commit, merge, Engine};
+use crate::engine::{self, commit, merge, Engine, VerifyReport};
 use crate::error::{Error, Result};
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
@@ -19,7 +19,6 @@ use crate::snapshot::Snapshot;
 use crate::stats::Stats;
 use crate::storage::{FsStorage, Storage};
 use crate::txn::{Transaction, TransactionOptions};
-use crate::VerifyReport;
 
 /// An open Lightning DB database. Share it between threads by reference or in an `Arc`; every
 /// method takes `&self`.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::btree::pager::OwnedPage;
-use crate::btree::tree::Tree;
+use crate::btree::tree::{FoundValue, Tree};
 
 /// A value returned by `get_pinned`. Where the value lies in memory as one piece — in a memtable,
 /// or inline in a tree page — it is not copied: the handle keeps that memory (and the tree
@@ -24,14 +24,20 @@ enum Pinned {
 }
 
 impl PinnedValue {
-    pub(crate) fn in_page(tree: Arc<Tree>, page: OwnedPage, start: usize, len: usize) -> Self {
-        debug_assert!(start + len <= page.len());
-        PinnedValue(Pinned::Page {
-            _tree: tree,
-            page,
-            start,
-            len,
-        })
+    /// A value `tree` found: kept in its page (and the page kept from reuse by `tree`), or owned.
+    pub(crate) fn from_tree(tree: Arc<Tree>, found: FoundValue) -> Self {
+        match found {
+            FoundValue::InPage { page, start, len } => {
+                debug_assert!(start + len <= page.len());
+                PinnedValue(Pinned::Page {
+                    _tree: tree,
+                    page,
+                    start,
+                    len,
+                })
+            }
+            FoundValue::Assembled(bytes) => PinnedValue::owned(bytes),
+        }
     }
 
     pub(crate) fn shared(bytes: Arc<[u8]>) -> Self {

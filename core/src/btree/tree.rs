@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::node::{NodeView, Stored};
 use super::pager::{MappedFile, OwnedPage, PageRef, Pager};
 use crate::error::Result;
-use crate::pinned::PinnedValue;
 
 /// A tree as of one merge generation. Its pages are never overwritten while a `Tree` that reaches
 /// them is alive, so readers need no locks.
@@ -134,7 +133,7 @@ impl Tree {
     }
 
     /// The value stored for `key`, if any, left in its page when it is stored inline.
-    pub fn get_pinned(self: &Arc<Self>, key: &[u8]) -> Result<Option<PinnedValue>> {
+    pub fn get_in_page(&self, key: &[u8]) -> Result<Option<FoundValue>> {
         let Some(id) = self.with_leaf(key, |id, _| Ok(id))? else {
             return Ok(None);
         };
@@ -146,11 +145,27 @@ impl Tree {
             Some(Stored::Inline(v)) => {
                 let start = v.as_ptr() as usize - page.as_ptr() as usize;
                 let len = v.len();
-                Some(PinnedValue::in_page(self.clone(), page.clone(), start, len))
+                Some(FoundValue::InPage {
+                    page: page.clone(),
+                    start,
+                    len,
+                })
             }
             Some(Stored::Overflow { first_page, len }) => {
-                Some(PinnedValue::owned(self.read_overflow(first_page, len)?))
+                Some(FoundValue::Assembled(self.read_overflow(first_page, len)?))
             }
         })
     }
+}
+
+/// Where [`Tree::get_in_page`] found a value.
+pub(crate) enum FoundValue {
+    /// Inline in `page`, at `start..start + len`.
+    InPage {
+        page: OwnedPage,
+        start: usize,
+        len: usize,
+    },
+    /// Stored across overflow pages, and assembled into one buffer.
+    Assembled(Vec<u8>),
 }

@@ -60,6 +60,7 @@ impl Version {
                 None => {}
             }
         }
-        self.tree.get_pinned(key)
+        let found = self.tree.get_in_page(key)?;
+        Ok(found.map(|found| PinnedValue::from_tree(self.tree.clone(), found)))
     }
 }
