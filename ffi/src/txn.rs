@@ -1,6 +1,6 @@
 //! `ldb_txn`: transactions.
 
-use lightning_db::sync::Mutex;
+use lightning_db::locks::Mutex;
 use lightning_db::{Error, ErrorCode, Isolation, Transaction, TransactionOptions};
 
 use crate::args::{bytes, copy_out, handle, invalid, out, store_value};

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use lightning::safe::sync::Mutex;
+use lightning::safe::locks::Mutex;
 use lightning::safe::{Chunked, Error as CallError, Iter};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;

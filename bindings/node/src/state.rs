@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lightning::safe::sync::{Mutex, RwLock};
+use lightning::safe::locks::{Mutex, RwLock};
 use lightning::safe::{Children, Db, Error as CallError};
 
 use crate::errors::{closed, to_js, Result};

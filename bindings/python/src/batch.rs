@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lightning::safe::sync::Mutex;
+use lightning::safe::locks::Mutex;
 use lightning::safe::Batch;
 use pyo3::prelude::*;
 

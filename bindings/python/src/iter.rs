@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use lightning::safe::sync::Mutex;
+use lightning::safe::locks::Mutex;
 use lightning::safe::{Chunked, Iter};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::sync::Arc;
 
-use lightning::safe::sync::RwLock;
+use lightning::safe::locks::RwLock;
 use lightning::safe::{Children, Db};
 use pyo3::prelude::*;
 

@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Weak};
 
-use lightning_db::sync::Mutex;
+use lightning_db::locks::Mutex;
 
 /// Where a child keeps its handle: emptied when the child, or its database, closes.
 pub struct Slot<H> {

@@ -22,7 +22,7 @@ mod txn;
 mod version;
 
 /// Fork-safe, poison-free locks for the bindings' own state (see the module's notes).
-pub use lightning_db::sync;
+pub use lightning_db::locks;
 
 pub use batch::Batch;
 pub use children::{Children, Slot};

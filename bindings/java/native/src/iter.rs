@@ -11,7 +11,7 @@ use std::sync::Arc;
 use jni::objects::{JByteArray, JClass, JObject};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
-use lightning::safe::sync::Mutex;
+use lightning::safe::locks::Mutex;
 use lightning::safe::{Chunked, Iter};
 
 use crate::errors::{argument, run, Result};

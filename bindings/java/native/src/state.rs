@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use jni::sys::jlong;
-use lightning::safe::sync::RwLock;
+use lightning::safe::locks::RwLock;
 use lightning::safe::{Children, Db};
 
 use crate::errors::{self, Result};
