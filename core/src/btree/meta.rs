@@ -1,4 +1,5 @@
-//! The two meta pages (ids 0 and 1), written alternately, and choosing the newest valid one at open.
+//! The two meta pages (ids 0 and 1), written alternately, and choosing the newest valid one at
+//! open.
 //!
 //! ```text
 //! 0   page header (type 1 = meta, count 0, id 0 or 1)

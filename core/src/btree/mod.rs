@@ -1,5 +1,5 @@
-//! The copy-on-write B+tree page file: page layouts, the pager and its cache, merging sorted
-//! changes into a new tree, cursors, and the structural check.
+//! The copy-on-write B+tree page file: page layouts, the pager and its cache, writing sorted
+//! changes into a new tree copy-on-write (`writer.rs`), cursors, and the structural check.
 
 pub(crate) mod alloc;
 pub(crate) mod cache;

@@ -1,8 +1,8 @@
 //! Applies a sorted run of puts and deletes to a [`Tree`] copy-on-write: every page on a path to a
 //! change is written anew, untouched subtrees are shared, and the old pages are reported as freed.
 //!
-//! A leaf that receives changes is rebuilt by merging its entries with the changes and packing the
-//! result into as many pages as needed; a branch whose children changed is rebuilt from the new
+//! A leaf that receives changes is rebuilt by combining its entries with the changes and packing
+//! the result into as many pages as needed; a branch whose children changed is rebuilt from the new
 //! list of children. So an empty tree plus a large sorted run is built bottom-up, page after page.
 //! A branch left with one child is replaced by that child, and an empty node disappears.
 
