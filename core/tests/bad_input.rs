@@ -2,23 +2,19 @@
 //! and values, things at the path that are not a database, newer formats, a database that is
 //! already open, bad options, and handles that outlive the database.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::options::small_options;
 use lightning_db::storage::FaultyStorage;
 use lightning_db::{
     Database, Durability, Error, ErrorCode, Options, Range, WriteBatch, MAX_KEY_SIZE,
     MAX_VALUE_SIZE,
 };
-
-fn small_options() -> Options {
-    Options {
-        memtable_size: 64 << 10,
-        ..Options::default()
-    }
-}
 
 /// The error of a call that must fail.
 #[track_caller]

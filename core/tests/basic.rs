@@ -1,13 +1,9 @@
 //! Basic behaviour through the public API: put/get/delete, batches, reopen, iteration.
 
-use lightning_db::{Database, Durability, ErrorCode, Options, Range, WriteBatch};
+mod common;
 
-fn small_options() -> Options {
-    Options {
-        memtable_size: 64 << 10,
-        ..Options::default()
-    }
-}
+use common::options::small_options;
+use lightning_db::{Database, Durability, ErrorCode, Options, Range, WriteBatch};
 
 #[test]
 fn put_get_delete_and_reopen() {

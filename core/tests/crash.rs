@@ -33,6 +33,8 @@
 //! Environment: `LIGHTNING_CRASH_KILLS` (default 200) sets the number of kills, and
 //! `LIGHTNING_CRASH_SEED` replays a seed (the timing of the kills still varies from run to run).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -40,8 +42,11 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use common::env::env_number;
+use common::rng::{mix, seed_from_env_or_clock, Rng};
+use common::tempdir::KeepOnFailure;
 use lightning_db::{Database, Durability, Options, Range, VerifyReport, WriteBatch};
 
 /// Set in a child: the database directory. Its absence means "not a child".
@@ -60,14 +65,6 @@ const WRITER_MAX_LIFETIME: Duration = Duration::from_secs(120);
 // ---------------------------------------------------------------------------------------------
 // The workload: batch `i` and the state batches `1..=last` leave behind.
 // ---------------------------------------------------------------------------------------------
-
-/// splitmix64: a bijective mix, used for every derived size and byte.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
 
 const HOT_KEYS: u64 = 16;
 
@@ -536,56 +533,18 @@ fn check_here(dir: &Path, variant: u64, min_last: u64) -> Result<Checked, String
     Ok(checked)
 }
 
-/// The test's directory: removed when the test passes, kept (and named) when it fails.
-struct KeepOnFailure(Option<tempfile::TempDir>);
-
-impl Drop for KeepOnFailure {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            if let Some(tmp) = self.0.take() {
-                eprintln!(
-                    "crash test: the database is kept in {}",
-                    tmp.keep().display()
-                );
-            }
-        }
-    }
-}
-
-/// A small PRNG for the kill schedule.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = mix(self.0);
-        self.0 % n
-    }
-}
-
-fn env_number(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    Some(
-        value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")),
-    )
-}
-
 #[test]
 fn sigkill_during_sync_writes_keeps_every_acknowledged_batch() {
     if std::env::var_os(CHILD_DIR_ENV).is_some() {
         return; // a child runs only its own test
     }
     let kills = env_number(KILLS_ENV).unwrap_or(DEFAULT_KILLS);
-    let seed = env_number(SEED_ENV).unwrap_or_else(|| {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-        mix(t.as_nanos() as u64 ^ u64::from(std::process::id()))
-    });
+    let seed = seed_from_env_or_clock(SEED_ENV);
     println!("crash test: {kills} kills, seed {seed} (replay with {SEED_ENV}={seed})");
+    // The kill schedule.
     let mut rng = Rng(seed);
-    let tmp = KeepOnFailure(Some(tempfile::tempdir().unwrap()));
-    let dir = tmp.0.as_ref().unwrap().path().join("db");
+    let tmp = KeepOnFailure::new("crash test");
+    let dir = tmp.path().join("db");
     let began = Instant::now();
 
     let mut last = 0u64; // what the last check found

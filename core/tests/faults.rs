@@ -14,11 +14,14 @@
 //!
 //! `LIGHTNING_FAULT_SEEDS=n` runs the power-loss sweeps with `n` random seeds (default 8).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once};
 
+use common::bytes::{show, show_opt};
 use lightning_db::storage::{FaultKind, FaultyStorage, PowerLoss};
 use lightning_db::{Database, Durability, Error, ErrorCode, Options, Range, WriteBatch};
 
@@ -318,9 +321,9 @@ fn run(storage: &FaultyStorage, sc: &Scenario, options: &Options) -> (Run, Optio
                     Ok(v) => {
                         if v.as_ref() != sc.states[r.n_ok].get(k) {
                             r.wrong.push(format!(
-                                "{what}: get {} returned {:?}",
+                                "{what}: get {} returned {}",
                                 show(k),
-                                v.as_deref().map(show)
+                                show_opt(v.as_deref())
                             ));
                         }
                     }
@@ -369,15 +372,6 @@ fn run(storage: &FaultyStorage, sc: &Scenario, options: &Options) -> (Run, Optio
         }
     }
     (r, Some(db))
-}
-
-fn show(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(&bytes[..bytes.len().min(24)]).into_owned();
-    if bytes.len() > 24 {
-        format!("{s}…({} bytes)", bytes.len())
-    } else {
-        s
-    }
 }
 
 /// The keys on which `got` differs from `want`.

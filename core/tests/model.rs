@@ -11,18 +11,22 @@
 //! Case counts are kept small so the file runs quickly; set `LIGHTNING_PROPTEST_CASES` to run more
 //! cases (per test) and `LIGHTNING_PROPTEST_MAX_OPS` for longer sequences.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use common::bytes::{show, show_opt};
+use common::check::{ensure, Ctx, Outcome};
+use common::env::{env_number, proptest_config};
+use common::options::small_options;
 use lightning_db::storage::FaultyStorage;
-use lightning_db::{
-    Cursor, Database, Durability, ErrorCode, Iter, Options, Range, Snapshot, WriteBatch,
-};
+use lightning_db::{Cursor, Database, Durability, ErrorCode, Iter, Options, Snapshot, WriteBatch};
 use proptest::prelude::*;
 use proptest::strategy::Union;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -48,18 +52,9 @@ impl fmt::Debug for Bytes {
     }
 }
 
-/// A short, readable form of a byte string.
-fn show(bytes: &[u8]) -> String {
-    let shown: String = bytes
-        .iter()
-        .take(12)
-        .flat_map(|&b| std::ascii::escape_default(b))
-        .map(char::from)
-        .collect();
-    if bytes.len() > 12 {
-        format!("b\"{shown}…\"({} bytes)", bytes.len())
-    } else {
-        format!("b\"{shown}\"")
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -121,41 +116,7 @@ fn value() -> impl Strategy<Value = Bytes> {
     .prop_map(|(len, seed)| Bytes(make_value(len, seed)))
 }
 
-#[derive(Clone, Debug)]
-enum RangeSpec {
-    All,
-    Between(Bytes, Bytes),
-    From(Bytes),
-    To(Bytes),
-    Prefix(Bytes),
-}
-
-impl RangeSpec {
-    fn range(&self, reverse: bool) -> Range {
-        let r = match self {
-            RangeSpec::All => Range::all(),
-            RangeSpec::Between(s, e) => Range::new(&s.0, &e.0),
-            RangeSpec::From(s) => Range::from(&s.0),
-            RangeSpec::To(e) => Range::to(&e.0),
-            RangeSpec::Prefix(p) => Range::prefix(&p.0),
-        };
-        if reverse {
-            r.reverse()
-        } else {
-            r
-        }
-    }
-
-    fn contains(&self, k: &[u8]) -> bool {
-        match self {
-            RangeSpec::All => true,
-            RangeSpec::Between(s, e) => k >= &s.0[..] && k < &e.0[..],
-            RangeSpec::From(s) => k >= &s.0[..],
-            RangeSpec::To(e) => k < &e.0[..],
-            RangeSpec::Prefix(p) => k.starts_with(&p.0),
-        }
-    }
-}
+type RangeSpec = common::ranges::RangeSpec<Bytes>;
 
 fn range_spec() -> impl Strategy<Value = RangeSpec> {
     prop_oneof![
@@ -398,27 +359,6 @@ fn options() -> impl Strategy<Value = Options> {
 
 // ---------------------------------------------------------------------------------------------
 // Checks
-
-type Outcome = Result<(), TestCaseError>;
-
-macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
-            return Err(TestCaseError::fail(format!($($fmt)+)));
-        }
-    };
-}
-
-/// Turns an engine error into a test failure that says what was being done.
-trait Ctx<T> {
-    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, TestCaseError>;
-}
-
-impl<T> Ctx<T> for lightning_db::Result<T> {
-    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, TestCaseError> {
-        self.map_err(|e| TestCaseError::fail(format!("{}: {e}", what())))
-    }
-}
 
 fn show_entry(e: Option<(&[u8], &[u8])>) -> String {
     match e {
@@ -824,8 +764,8 @@ impl Harness {
                 ensure!(
                     got.as_deref() == want.map(|v| &v[..]),
                     "{what}: got {}, the model has {}",
-                    got.as_deref().map_or("none".into(), show),
-                    want.map_or("none".into(), |v| show(v))
+                    show_opt(got.as_deref()),
+                    show_opt(want.map(Vec::as_slice))
                 );
             }
             Op::Iterate {
@@ -974,7 +914,7 @@ impl Harness {
                     "{}: snapshot {i} get {} is {}",
                     self.what(op),
                     show(k),
-                    got.as_deref().map_or("none".into(), show)
+                    show_opt(got.as_deref())
                 );
             }
         }
@@ -1049,32 +989,13 @@ fn run_sequence(backend: Backend, options: Options, ops: &[Op]) -> Result<u64, T
 // ---------------------------------------------------------------------------------------------
 // The tests
 
-fn env_number(name: &str) -> Option<u32> {
-    let v = std::env::var(name).ok()?;
-    Some(
-        v.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number")),
-    )
-}
-
-fn config(default_cases: u32) -> Config {
-    Config {
-        cases: env_number("LIGHTNING_PROPTEST_CASES").unwrap_or(default_cases),
-        // No regression files are written into the source tree.
-        failure_persistence: None,
-        max_shrink_iters: 4096,
-        ..Config::default()
-    }
-}
-
 fn ops(default_max: usize) -> impl Strategy<Value = Vec<Op>> {
-    let max = env_number("LIGHTNING_PROPTEST_MAX_OPS").map_or(default_max, |n| n as usize);
+    let max = env_number("LIGHTNING_PROPTEST_MAX_OPS").unwrap_or(default_max);
     prop::collection::vec(op(), 1..=max.max(1))
 }
 
 fn run(cases: u32, max_ops: usize, fs: bool) {
-    let mut runner = TestRunner::new(config(cases));
+    let mut runner = TestRunner::new(proptest_config(cases));
     let result = runner.run(&(options(), ops(max_ops)), |(options, ops)| {
         let backend = if fs {
             Backend::Fs(tempfile::tempdir().expect("tempdir"))
@@ -1150,10 +1071,7 @@ fn model_deterministic_churn() {
             ops.push(Op::Reopen(i % 1000 == 499));
         }
     }
-    let options = Options {
-        memtable_size: 64 << 10,
-        ..Options::default()
-    };
+    let options = small_options();
     let backend = Backend::Faulty(FaultyStorage::new());
     match run_sequence(backend, options, &ops) {
         Ok(merges) => assert!(merges > 0, "no merge ran in the background"),

@@ -34,6 +34,8 @@
 //! `LIGHTNING_BANK_KILLS` (default 30) sets the number of kills, and `LIGHTNING_BANK_SEED` replays
 //! a seed (the timing, and so the interleavings, still vary from run to run).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -41,8 +43,11 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use common::env::env_number;
+use common::rng::{mix, seed_from_env_or_clock, Rng};
+use common::tempdir::KeepOnFailure;
 use lightning_db::{
     Database, Durability, ErrorCode, Isolation, Iter, Options, Range, Transaction,
     TransactionOptions,
@@ -178,24 +183,6 @@ fn scan_ledger(txn: &Transaction) -> lightning_db::Result<Ledger> {
     tally(txn.iter(Range::prefix(ACCOUNT_PREFIX)), false)
 }
 
-/// splitmix64: a bijective mix, also the step of [`Rng`].
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// A small deterministic PRNG, one per thread, so a seed replays the same transfers.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = mix(self.0);
-        self.0 % n
-    }
-}
-
 /// One transfer, chosen before its transaction runs so that every retry tries the same one.
 #[derive(Debug, Clone, Copy)]
 struct Transfer {
@@ -282,49 +269,6 @@ fn bank_options() -> Options {
     let mut options = Options::default();
     options.set("memtable_size", "64KiB").unwrap();
     options
-}
-
-/// The test's directory: removed when the test passes, kept (and named) when it fails.
-struct KeepOnFailure(Option<tempfile::TempDir>);
-
-impl KeepOnFailure {
-    fn new() -> KeepOnFailure {
-        KeepOnFailure(Some(tempfile::tempdir().unwrap()))
-    }
-
-    fn path(&self) -> &Path {
-        self.0.as_ref().unwrap().path()
-    }
-}
-
-impl Drop for KeepOnFailure {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            if let Some(tmp) = self.0.take() {
-                eprintln!(
-                    "bank test: the database is kept in {}",
-                    tmp.keep().display()
-                );
-            }
-        }
-    }
-}
-
-fn env_number(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    Some(
-        value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")),
-    )
-}
-
-fn seed_from_env_or_clock() -> u64 {
-    env_number(SEED_ENV).unwrap_or_else(|| {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-        mix(t.as_nanos() as u64 ^ u64::from(std::process::id()))
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,8 +423,8 @@ fn transfers_keep_the_total_across_reopen(isolation: Isolation) {
     if std::env::var_os(CHILD_DIR_ENV).is_some() {
         return; // a child runs only its own test
     }
-    let seed = seed_from_env_or_clock();
-    let tmp = KeepOnFailure::new();
+    let seed = seed_from_env_or_clock(SEED_ENV);
+    let tmp = KeepOnFailure::new("bank test");
     let dir = tmp.path().join("db");
     let began = Instant::now();
     let db = Database::open(&dir, bank_options()).unwrap();
@@ -814,10 +758,10 @@ fn transfers_keep_the_total_across_sigkill() {
         return; // a child runs only its own test
     }
     let kills = env_number(KILLS_ENV).unwrap_or(DEFAULT_KILLS);
-    let seed = seed_from_env_or_clock();
+    let seed = seed_from_env_or_clock(SEED_ENV);
     println!("bank crash test: {kills} kills, seed {seed} (replay with {SEED_ENV}={seed})");
     let mut rng = Rng(seed);
-    let tmp = KeepOnFailure::new();
+    let tmp = KeepOnFailure::new("bank test");
     let dir = tmp.path().join("db");
     let began = Instant::now();
 

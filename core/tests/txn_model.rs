@@ -32,25 +32,29 @@
 //! Case counts are kept small so the file runs in a few seconds; set `LIGHTNING_PROPTEST_CASES` to
 //! run more.
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
 use std::path::Path;
 
+use common::bytes::{show, show_opt};
+use common::check::{ensure, Ctx, Outcome};
+use common::env::proptest_config;
 use lightning_db::{
     Database, ErrorCode, Isolation, Iter, Options, Range, Transaction, TransactionOptions,
     WriteBatch,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 /// The committed content of the database at one point of the history.
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 /// A transaction's (or a plain write's) writes: key → value, `None` for a delete.
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
-type Outcome = Result<(), TestCaseError>;
 
 /// The key space: six keys, so that transactions touch the same keys often. `b`, `ba` and `bb`
 /// share a prefix, so a prefix scan can return several keys.
@@ -81,7 +85,13 @@ struct Key(&'static [u8]);
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\"", self.0.escape_ascii())
+        f.write_str(&show(self.0))
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        self.0
     }
 }
 
@@ -112,66 +122,12 @@ fn make_value(tag: String, size: ValueSize) -> Vec<u8> {
     value
 }
 
-#[derive(Clone, Debug)]
-enum RangeSpec {
-    All,
-    /// Sometimes start ≥ end: an empty range.
-    Between(Key, Key),
-    From(Key),
-    To(Key),
-    Prefix(Key),
-}
-
-impl RangeSpec {
-    fn range(&self, reverse: bool) -> Range {
-        let range = match self {
-            RangeSpec::All => Range::all(),
-            RangeSpec::Between(start, end) => Range::new(start.0, end.0),
-            RangeSpec::From(start) => Range::from(start.0),
-            RangeSpec::To(end) => Range::to(end.0),
-            RangeSpec::Prefix(prefix) => Range::prefix(prefix.0),
-        };
-        if reverse {
-            range.reverse()
-        } else {
-            range
-        }
-    }
-
-    /// The bounds as `Range` documents them: `[start, end)`, `None` for an open side. A prefix
-    /// range ends at the smallest key after every key with the prefix.
-    fn bounds(&self) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-        match self {
-            RangeSpec::All => (None, None),
-            RangeSpec::Between(start, end) => (Some(start.0.to_vec()), Some(end.0.to_vec())),
-            RangeSpec::From(start) => (Some(start.0.to_vec()), None),
-            RangeSpec::To(end) => (None, Some(end.0.to_vec())),
-            RangeSpec::Prefix(prefix) => (Some(prefix.0.to_vec()), prefix_successor(prefix.0)),
-        }
-    }
-
-    fn contains(&self, key: &[u8]) -> bool {
-        let (start, end) = self.bounds();
-        start.is_none_or(|s| key >= &s[..]) && end.is_none_or(|e| key < &e[..])
-    }
-}
-
-/// The smallest key greater than every key starting with `prefix`; `None` if every key after the
-/// prefix starts with it (the prefix is empty or all 0xff).
-fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
+type RangeSpec = common::ranges::RangeSpec<Key>;
 
 fn range_spec() -> impl Strategy<Value = RangeSpec> {
     prop_oneof![
         1 => Just(RangeSpec::All),
+        // Sometimes start ≥ end: an empty range.
         3 => (bound(), bound()).prop_map(|(start, end)| RangeSpec::Between(start, end)),
         1 => bound().prop_map(RangeSpec::From),
         1 => bound().prop_map(RangeSpec::To),
@@ -641,7 +597,7 @@ impl Read {
                 ..
             } => format!(
                 "next over {range:?} (reverse: {reverse}) after {}",
-                show_value(after.as_deref())
+                show_opt(after.as_deref())
             ),
         }
     }
@@ -656,18 +612,9 @@ enum ReadResult {
 impl fmt::Debug for ReadResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadResult::Value(v) => write!(f, "{}", show_value(v.as_deref())),
+            ReadResult::Value(v) => write!(f, "{}", show_opt(v.as_deref())),
             ReadResult::Entries(entries) => write!(f, "{}", show_entries(entries)),
         }
-    }
-}
-
-/// A value's tag (the write that made it), without the padding of a large one.
-fn show_value(value: Option<&[u8]>) -> String {
-    match value {
-        None => "none".to_string(),
-        Some(v) if v.len() > 16 => format!("\"{}…\"({} bytes)", v[..16].escape_ascii(), v.len()),
-        Some(v) => format!("\"{}\"", v.escape_ascii()),
     }
 }
 
@@ -692,7 +639,7 @@ fn show_entries(entries: &[(Vec<u8>, Vec<u8>)]) -> String {
     let shown: Vec<String> = entries
         .iter()
         .take(16)
-        .map(|(k, v)| format!("{}={}", k.escape_ascii(), show_value(Some(v))))
+        .map(|(k, v)| format!("{}={}", k.escape_ascii(), show(v)))
         .collect();
     let more = if entries.len() > 16 {
         format!(", … ({} entries)", entries.len())
@@ -779,25 +726,6 @@ impl Open {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
-            return Err(TestCaseError::fail(format!($($fmt)+)));
-        }
-    };
-}
-
-/// Turns an engine error into a test failure that says what was being done.
-trait Ctx<T> {
-    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, TestCaseError>;
-}
-
-impl<T> Ctx<T> for lightning_db::Result<T> {
-    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, TestCaseError> {
-        self.map_err(|e| TestCaseError::fail(format!("{}: {e}", what())))
-    }
-}
-
 /// How often the interesting outcomes came up over all cases, to check that the generator
 /// reaches them (a test of the rules that never sees a conflict proves nothing).
 #[derive(Default)]
@@ -860,8 +788,8 @@ fn check_content(db: &Database, want: &State, what: &str) -> Outcome {
             got.as_deref() == want.get(key).map(Vec::as_slice),
             "{what}: get {} is {}, the model has {}",
             key.escape_ascii(),
-            show_value(got.as_deref()),
-            show_value(want.get(key).map(Vec::as_slice))
+            show_opt(got.as_deref()),
+            show_opt(want.get(key).map(Vec::as_slice))
         );
     }
     Ok(())
@@ -1022,8 +950,8 @@ impl Run<'_> {
                 ensure!(
                     got == want,
                     "{what}: got {}, the model has {} ({})",
-                    show_value(got.as_deref()),
-                    show_value(want.as_deref()),
+                    show_opt(got.as_deref()),
+                    show_opt(want.as_deref()),
                     open.describe(&self.history)
                 );
                 let open = self.open[txn].as_mut().expect("open");
@@ -1148,7 +1076,7 @@ impl Run<'_> {
              (its view: {})",
             live.range,
             live.reverse,
-            show_value(after.as_deref()),
+            show_opt(after.as_deref()),
             show_entries(&got.iter().cloned().collect::<Entries>()),
             show_entries(&want.iter().cloned().collect::<Entries>()),
             show_entries(
@@ -1395,26 +1323,11 @@ fn run_schedule(schedule: &Schedule, tally: &Tally) -> Outcome {
 // ---------------------------------------------------------------------------------------------
 // The test
 
-fn cases(default: u32) -> u32 {
-    match std::env::var("LIGHTNING_PROPTEST_CASES") {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("LIGHTNING_PROPTEST_CASES={v:?} is not a number")),
-        Err(_) => default,
-    }
-}
-
 /// Random schedules of 2 to 5 transactions and plain writes, every step checked against the model.
 #[test]
 fn interleaved_transactions_follow_the_rules() {
-    let cases = cases(500);
-    let config = Config {
-        // No regression files are written into the source tree.
-        failure_persistence: None,
-        max_shrink_iters: 4096,
-        ..Config::with_cases(cases)
-    };
+    let config = proptest_config(500);
+    let cases = config.cases;
     let mut runner = TestRunner::new(config);
     let tally = Tally::default();
     if let Err(e) = runner.run(&schedule(), |schedule| run_schedule(&schedule, &tally)) {
