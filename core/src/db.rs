@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use crate::batch::WriteBatch;
 use crate::durability::Durability;
 use crate::engine::{self, commit, merge, Engine, VerifyReport};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
 use crate::locks::Mutex;
@@ -112,9 +112,7 @@ impl Database {
 
     /// Calls `f` with the value of `key` without copying it, if present.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        if self.engine.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
+        self.engine.check_open()?;
         check_key(key)?;
         self.engine.counters.gets.add(1);
         let seq = self.engine.visible_seq.load(Ordering::Acquire);
@@ -125,9 +123,7 @@ impl Database {
     /// The value of `key`, or `None`, without copying it where it lies in one piece (see
     /// [`PinnedValue`]). Holding it keeps the memory it lies in alive, like a snapshot.
     pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
-        if self.engine.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
+        self.engine.check_open()?;
         check_key(key)?;
         self.engine.counters.gets.add(1);
         let (version, seq) = self.engine.read_view();
@@ -142,9 +138,7 @@ impl Database {
     /// A consistent, read-only view of the database as of now. It never blocks writers; the
     /// memory and pages it pins are released when it drops.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        if self.engine.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
+        self.engine.check_open()?;
         let (version, seq) = self.engine.read_view();
         Ok(Snapshot::new(version, seq))
     }
@@ -222,9 +216,7 @@ impl Database {
     /// Reads every page of the page file and every WAL record, checking checksums and structure.
     /// Returns what it found, or a `CORRUPTION` error naming the file and the fault.
     pub fn verify(&self) -> Result<VerifyReport> {
-        if self.engine.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
+        self.engine.check_open()?;
         engine::verify(&self.engine)
     }
 

@@ -33,10 +33,14 @@ pub(crate) struct Engine {
     pub version_install: Mutex<()>,
     /// Every sequence number ≤ this is fully in the memtables: what a new read sees.
     pub visible_seq: AtomicU64,
+    /// Writers waiting for the group commit, and whether a leader is at work (`commit.rs`).
     pub queue: Mutex<CommitQueue>,
     pub queue_cond: Condvar,
+    /// The WAL and the next sequence number: held by the commit leader only.
     pub writer: Mutex<WriterState>,
+    /// The allocator, the current meta page and the published trees: held by a merge.
     pub merge: Mutex<MergeState>,
+    /// Wakes the merge thread (`merge.rs`).
     pub merge_signal: Mutex<MergeSignal>,
     pub merge_cond: Condvar,
     /// Set when an I/O error left the in-memory state unsure: writes then fail until reopened.
@@ -66,11 +70,18 @@ impl Engine {
         self.failed.store(true, Ordering::Release);
     }
 
-    /// `Err` if writes are no longer accepted.
-    pub fn check_writable(&self) -> Result<()> {
+    /// `Err(CLOSED)` once the database was closed.
+    #[inline]
+    pub fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
+        Ok(())
+    }
+
+    /// `Err` if writes are no longer accepted.
+    pub fn check_writable(&self) -> Result<()> {
+        self.check_open()?;
         if self.failed.load(Ordering::Acquire) {
             if let Some(e) = self.failure.lock().clone() {
                 return Err(e);

@@ -15,9 +15,7 @@ impl Engine {
     /// tracker. Fails with `BUSY` when `max_active_transactions` are open already. Every
     /// successful call must be matched by one [`Engine::end_transaction`].
     pub fn begin_transaction(&self, registered: bool) -> Result<(Arc<Version>, u64)> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(Error::closed());
-        }
+        self.check_open()?;
         let limit = self.options.max_active_transactions as usize;
         if self.open_transactions.fetch_add(1, Ordering::AcqRel) >= limit {
             self.open_transactions.fetch_sub(1, Ordering::AcqRel);
