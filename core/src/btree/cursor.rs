@@ -49,15 +49,18 @@ impl TreeCursor {
         }
     }
 
+    #[inline]
     pub fn valid(&self) -> bool {
         self.valid
     }
 
+    #[inline]
     fn leaf_page(&self) -> &[u8] {
         &self.stack.last().expect("valid cursor has a leaf").page
     }
 
     /// The current key. Only call when `valid()`.
+    #[inline]
     pub fn key(&self) -> &[u8] {
         match &self.key_buf {
             Some(k) => k,
@@ -66,6 +69,7 @@ impl TreeCursor {
     }
 
     /// The current value. Only call when `valid()`.
+    #[inline]
     pub fn value(&mut self) -> Result<&[u8]> {
         if !self.value_overflow {
             return Ok(&self.leaf_page()[self.value_range.clone()]);

@@ -77,6 +77,7 @@ pub(crate) enum OwnedPage {
 
 impl std::ops::Deref for OwnedPage {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
         match self {
             OwnedPage::Mapped(m, id) => {

@@ -25,6 +25,7 @@ pub(super) enum Source {
 }
 
 impl Source {
+    #[inline]
     pub(super) fn key(&self) -> Option<&[u8]> {
         match self {
             Source::Pending { current, .. } => current.as_ref().map(|(k, _)| &**k),
@@ -33,6 +34,7 @@ impl Source {
         }
     }
 
+    #[inline]
     pub(super) fn is_tombstone(&self) -> bool {
         matches!(
             self,
@@ -97,6 +99,7 @@ impl Source {
         }
     }
 
+    #[inline]
     pub(super) fn advance(&mut self, forward: bool, snapshot: u64) -> Result<()> {
         match self {
             Source::Tree(c) => {

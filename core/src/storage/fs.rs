@@ -142,7 +142,7 @@ impl StorageFile for FsFile {
         // truncates the file below a reachable page, so the mapped bytes never change under a live
         // `&[u8]`. Bytes past the end of the file (when `len` exceeds it) are never read.
         let map = unsafe { memmap2::MmapOptions::new().len(len).map(&self.file)? };
-        Ok(Some(Mapping::mmap(map)))
+        Ok(Some(Mapping::new(map)))
     }
 }
 

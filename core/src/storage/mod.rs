@@ -10,5 +10,5 @@ mod traits;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use faulty::{FaultKind, FaultyStorage, PowerLoss};
 pub use fs::FsStorage;
-pub use mapping::{MappedRegion, Mapping};
+pub use mapping::Mapping;
 pub use traits::{FileLock, OpenMode, Storage, StorageFile};
