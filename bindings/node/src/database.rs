@@ -2,63 +2,18 @@
 
 use std::sync::Arc;
 
-use lightning::safe::{Batch, Durability, Isolation, KeyRange};
-use napi::bindgen_prelude::{AsyncTask, BufferSlice, Either, Unknown};
+use lightning::safe::Batch;
+use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
+use crate::convert::{self, key_range};
 use crate::errors::{invalid_argument, to_js, Result};
 use crate::iter::NativeIter;
 use crate::snapshot::NativeSnapshot;
 use crate::state::Handle;
 use crate::tasks::{DbTask, Get};
 use crate::txn::NativeTxn;
-
-/// `durability` as the JavaScript layer passes it: 0 = the database's option `sync`, 1 = sync,
-/// 2 = buffered.
-pub fn durability(code: u32) -> Durability {
-    match code {
-        1 => Durability::Sync,
-        2 => Durability::Buffered,
-        _ => Durability::Default,
-    }
-}
-
-/// `isolation` as the JavaScript layer passes it: 0 = snapshot, 1 = serializable.
-pub fn isolation(code: u32) -> Isolation {
-    match code {
-        1 => Isolation::Serializable,
-        _ => Isolation::Snapshot,
-    }
-}
-
-/// The range of a `range()` call.
-pub fn key_range(
-    start: Option<&[u8]>,
-    end: Option<&[u8]>,
-    prefix: Option<&[u8]>,
-    reverse: bool,
-) -> KeyRange {
-    KeyRange {
-        start: start.map(<[u8]>::to_vec),
-        end: end.map(<[u8]>::to_vec),
-        prefix: prefix.map(<[u8]>::to_vec),
-        reverse,
-    }
-}
-
-/// A copy of `bytes` as a new JavaScript `Buffer`.
-pub fn buffer<'e>(env: &'e Env, bytes: &[u8]) -> Result<BufferSlice<'e>> {
-    BufferSlice::copy_from(env, bytes).map_err(|e| crate::errors::internal(&e.reason))
-}
-
-/// A value found (a new Buffer) or not (`undefined`).
-pub fn found<'e>(env: &'e Env, value: Option<&[u8]>) -> Result<Either<BufferSlice<'e>, ()>> {
-    match value {
-        Some(value) => buffer(env, value).map(Either::A),
-        None => Ok(Either::B(())),
-    }
-}
 
 /// The fast calls `{ get, has, put, delete }` on a handle's External (see `fast.rs`).
 #[napi(catch_unwind, ts_return_type = "unknown")]
@@ -102,7 +57,7 @@ impl NativeDb {
         durability: u32,
     ) -> Result<()> {
         let batch = make_batch(&keys, &values)?;
-        let durability = self::durability(durability);
+        let durability = convert::durability(durability);
         self.handle.with(|db| db.write(&batch, durability))
     }
 
@@ -130,7 +85,8 @@ impl NativeDb {
     /// Begins a transaction.
     #[napi(catch_unwind)]
     pub fn begin(&self, isolation: u32, read_only: bool, durability: u32) -> Result<NativeTxn> {
-        let (isolation, durability) = (self::isolation(isolation), self::durability(durability));
+        let isolation = convert::isolation(isolation);
+        let durability = convert::durability(durability);
         let txn = self
             .handle
             .with(|db| db.begin(isolation, read_only, durability))?;
@@ -184,7 +140,7 @@ impl NativeDb {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn put_async(&self, key: &[u8], value: &[u8], durability: u32) -> AsyncTask<DbTask<()>> {
         let (key, value) = (key.to_vec(), value.to_vec());
-        let durability = self::durability(durability);
+        let durability = convert::durability(durability);
         AsyncTask::new(DbTask::new(&self.handle, move |db| {
             db.put(&key, &value, durability)
         }))
@@ -199,7 +155,7 @@ impl NativeDb {
         durability: u32,
     ) -> Result<AsyncTask<DbTask<()>>> {
         let batch = make_batch(&keys, &values)?;
-        let durability = self::durability(durability);
+        let durability = convert::durability(durability);
         Ok(AsyncTask::new(DbTask::new(&self.handle, move |db| {
             db.write(&batch, durability)
         })))

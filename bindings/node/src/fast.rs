@@ -19,7 +19,7 @@ use napi::bindgen_prelude::Unknown;
 use napi::sys;
 use napi::Env;
 
-use crate::database::durability;
+use crate::convert::durability;
 use crate::errors::{internal, invalid_argument, JsErr};
 use crate::state::Handle;
 
@@ -69,6 +69,11 @@ pub fn external<'e>(env: &'e Env, handle: &Arc<Handle>) -> Result<Unknown<'e>, J
     Ok(unsafe { Unknown::from_raw_unchecked(raw_env, value) })
 }
 
+/// The finalizer of an external made by [`external`]: drops its reference to the handle.
+///
+/// # Safety
+/// Called only by Node-API, once per external, after the external was collected: `data` is the
+/// `Box<Arc<Handle>>` given to `napi_create_external`, which nothing else uses any more.
 unsafe extern "C" fn release_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: `data` is the `Box<Arc<Handle>>` given to `napi_create_external`, freed only here.
     let handle = unsafe { Box::from_raw(data.cast::<Arc<Handle>>()) };
@@ -325,6 +330,11 @@ unsafe fn throw(env: sys::napi_env, error: &JsErr) {
 ///
 /// A Buffer of its own costs far more to make than the lookup (a new backing store per value);
 /// a view into a pool, made by the caller, does not: that is how `Buffer.allocUnsafe` works too.
+///
+/// # Safety
+/// Called only by Node-API, on the JavaScript thread, as a function made by [`functions`]: `env`
+/// is the env of the running call and `info` its callback info, both valid until the callback
+/// returns; the call's arguments stay alive until then.
 unsafe extern "C" fn fast_get(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -396,6 +406,11 @@ unsafe fn buffer_copy(env: sys::napi_env, bytes: &[u8]) -> Ret {
 }
 
 /// `has(handle, key)`: whether `key` is present.
+///
+/// # Safety
+/// Called only by Node-API, on the JavaScript thread, as a function made by [`functions`]: `env`
+/// is the env of the running call and `info` its callback info, both valid until the callback
+/// returns; the call's arguments stay alive until then.
 unsafe extern "C" fn fast_has(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -417,6 +432,11 @@ unsafe extern "C" fn fast_has(
 }
 
 /// `put(handle, key, value, durability)`.
+///
+/// # Safety
+/// Called only by Node-API, on the JavaScript thread, as a function made by [`functions`]: `env`
+/// is the env of the running call and `info` its callback info, both valid until the callback
+/// returns; the call's arguments stay alive until then.
 unsafe extern "C" fn fast_put(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -434,6 +454,11 @@ unsafe extern "C" fn fast_put(
 }
 
 /// `delete(handle, key, durability)`.
+///
+/// # Safety
+/// Called only by Node-API, on the JavaScript thread, as a function made by [`functions`]: `env`
+/// is the env of the running call and `info` its callback info, both valid until the callback
+/// returns; the call's arguments stay alive until then.
 unsafe extern "C" fn fast_delete(
     env: sys::napi_env,
     info: sys::napi_callback_info,

@@ -11,6 +11,7 @@
 // glue that registers the exports, so the functions only they reach look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+mod convert;
 mod database;
 mod errors;
 mod fast;

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{BufferSlice, Either};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::database::{found, key_range};
+use crate::convert::{found, key_range};
 use crate::errors::{to_js, Result};
 use crate::iter::NativeIter;
 use crate::state::{Handle, Slot};
