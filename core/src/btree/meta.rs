@@ -69,6 +69,47 @@ impl Meta {
         page
     }
 
+    /// Checks that the fields fit a file of `file_len` bytes in pages of `page_size`, and that the
+    /// engine's arithmetic on them cannot overflow: `Err` says what does not.
+    pub fn check(&self, page_size: usize, file_len: u64) -> std::result::Result<(), String> {
+        let file_pages = file_len / page_size as u64;
+        if self.page_count < 2 || self.page_count > file_pages {
+            return Err(format!(
+                "names {} pages but the file holds {file_pages}",
+                self.page_count
+            ));
+        }
+        let in_file = |id: u64| id == 0 || (2..self.page_count).contains(&id);
+        if !in_file(self.root) {
+            return Err(format!(
+                "root page {} is outside the tree's pages",
+                self.root
+            ));
+        }
+        if !in_file(self.freelist_head) {
+            return Err(format!(
+                "freelist page {} is outside the tree's pages",
+                self.freelist_head
+            ));
+        }
+        if self.free_pages >= self.page_count {
+            return Err(format!(
+                "lists {} free pages of {}",
+                self.free_pages, self.page_count
+            ));
+        }
+        if self.generation == u64::MAX || self.last_seq == u64::MAX {
+            return Err("generation or sequence number at its limit".to_string());
+        }
+        if self.wal_start_segment == 0 || self.wal_start_segment == u64::MAX {
+            return Err(format!(
+                "names WAL segment {} (segments are numbered from 1)",
+                self.wal_start_segment
+            ));
+        }
+        Ok(())
+    }
+
     /// Decodes the fields of a meta page whose header already checked out.
     pub fn decode(page: &[u8]) -> Meta {
         let f = |i: usize| get_u64(page, 32 + 8 * i);
@@ -179,16 +220,11 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<(u
     let meta = best.ok_or_else(|| {
         Error::corruption(path, format!("no valid meta page: {}", problems.join("; ")))
     })?;
-    if meta.page_count < 2 || meta.page_count * (page_size as u64) > len {
-        return Err(Error::corruption(
-            path,
-            format!(
-                "meta page names {} pages but the file holds {}",
-                meta.page_count,
-                len / page_size as u64
-            ),
-        ));
-    }
+    // A checksum proves the page was written whole, not that its numbers make sense (a bug or a
+    // crafted file): every later use of them must be safe, so check them all here, before open
+    // acts on any of them.
+    meta.check(page_size, len)
+        .map_err(|m| Error::corruption(path, format!("meta page {}: {m}", meta.slot())))?;
     Ok((page_size, meta))
 }
 

@@ -45,15 +45,18 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
     let opened = Pager::open(file, data_path, options.cache_size, options.mmap, lock)?;
     let pager = Arc::new(opened.pager);
     let meta = opened.meta;
-    // A crash during a merge can leave pages past the end the meta page names.
-    if pager.file_len()? > meta.page_count * pager.page_size() as u64 {
-        pager.truncate(meta.page_count)?;
-    }
     let (free, freelist_pages) = read_freelist(&pager, meta.freelist_head, meta.page_count)?;
     let alloc = Allocator::new(meta.page_count, free);
 
     let recovered = Memtable::new(meta.wal_start_segment, options.memtable_size);
     let (last_segment, next_seq) = replay_wal(path, &*storage, &meta, &recovered)?;
+    // A crash during a merge can leave pages past the end the meta page names: cut them only now
+    // that the freelist and the WAL have been read without error, so a failed open leaves the page
+    // file as it was. (Nothing reads them before: the allocator hands out pages from the meta
+    // page's count on, overwriting them.)
+    if pager.file_len()? > meta.page_count * pager.page_size() as u64 {
+        pager.truncate(meta.page_count)?;
+    }
     let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
     let wal = WalWriter::create(&*storage, path, new_segment)?;
 
