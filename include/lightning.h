@@ -208,7 +208,8 @@ void ldb_free(void *ptr);
 // `batch_out` must be writable.
 ldb_status ldb_batch_new(ldb_batch **batch_out);
 
-// Adds a put of `key` → `value` (copied). Size limits are checked by `ldb_write`.
+// Adds a put of `key` → `value` (copied). A key or value over its size limit fails here with
+// `LDB_INVALID_ARGUMENT`, before any of its bytes is read.
 //
 // # Safety
 // `batch` must be a live handle; `key`/`value` point to `key_len`/`value_len` bytes (or are NULL

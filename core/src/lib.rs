@@ -51,7 +51,7 @@ pub use durability::Durability;
 pub use engine::VerifyReport;
 pub use error::{Error, ErrorCode, Result};
 pub use iterator::{Cursor, Iter};
-pub use limits::{MAX_KEY_SIZE, MAX_VALUE_SIZE};
+pub use limits::{check_key_len, check_value_len, MAX_KEY_SIZE, MAX_VALUE_SIZE};
 pub use options::Options;
 pub use pinned::PinnedValue;
 pub use range::Range;

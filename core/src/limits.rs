@@ -28,7 +28,9 @@ pub(crate) fn check_key(key: &[u8]) -> Result<()> {
     check_key_len(key.len())
 }
 
-pub(crate) fn check_key_len(len: usize) -> Result<()> {
+/// `Err(INVALID_ARGUMENT)` naming the limit if a key of `len` bytes is longer than
+/// [`MAX_KEY_SIZE`]: for callers that know a length before they have the bytes (the C ABI).
+pub fn check_key_len(len: usize) -> Result<()> {
     if len > MAX_KEY_SIZE {
         return Err(Error::invalid_argument(format!(
             "key of {len} bytes is longer than the limit of {MAX_KEY_SIZE} bytes"
@@ -37,7 +39,9 @@ pub(crate) fn check_key_len(len: usize) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn check_value_len(len: usize) -> Result<()> {
+/// `Err(INVALID_ARGUMENT)` naming the limit if a value of `len` bytes is longer than
+/// [`MAX_VALUE_SIZE`].
+pub fn check_value_len(len: usize) -> Result<()> {
     if len > MAX_VALUE_SIZE {
         return Err(Error::invalid_argument(format!(
             "value of {len} bytes is longer than the limit of {MAX_VALUE_SIZE} bytes (64 MiB)"

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CStr};
 
-use lightning_db::{Durability, Error, ErrorCode};
+use lightning_db::{check_key_len, check_value_len, Durability, Error, ErrorCode};
 
 #[cold]
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
@@ -21,8 +21,37 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result
     if ptr.is_null() {
         return Err(invalid(format!("{what} is NULL but its length is {len}")));
     }
-    // SAFETY: the caller promises `len` readable bytes at `ptr`, unchanged for 'a.
+    // No object is larger than `isize::MAX` bytes: such a length is a caller's bug (often a
+    // negative number cast to `size_t`), reported before anything reads memory.
+    if len > isize::MAX as usize {
+        return Err(invalid(format!(
+            "{what} has a length of {len} bytes, more than any object can have"
+        )));
+    }
+    // SAFETY: the caller promises `len` readable bytes at `ptr`, unchanged for 'a; `len` is at
+    // most `isize::MAX`, as `from_raw_parts` requires.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A key from C: its length checked against the key limit before any byte of it is read or
+/// copied, so a wrong length gets `INVALID_ARGUMENT`, not a read past the caller's memory.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn key_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Error> {
+    check_key_len(len)?;
+    // SAFETY: per this function's contract.
+    unsafe { bytes(ptr, len, "key") }
+}
+
+/// A value from C: its length checked against the value limit first, as [`key_bytes`] does.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn value_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Error> {
+    check_value_len(len)?;
+    // SAFETY: per this function's contract.
+    unsafe { bytes(ptr, len, "value") }
 }
 
 /// The NUL-terminated UTF-8 string at `ptr`.

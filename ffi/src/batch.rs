@@ -2,7 +2,7 @@
 
 use lightning_db::WriteBatch;
 
-use crate::args::{bytes, handle, handle_mut, out};
+use crate::args::{handle, handle_mut, key_bytes, out, value_bytes};
 use crate::status::{guard, guard_value, ldb_status};
 
 /// A write batch. Not thread-safe: use one from one thread at a time.
@@ -27,7 +27,8 @@ pub unsafe extern "C" fn ldb_batch_new(batch_out: *mut *mut ldb_batch) -> ldb_st
     })
 }
 
-/// Adds a put of `key` → `value` (copied). Size limits are checked by `ldb_write`.
+/// Adds a put of `key` → `value` (copied). A key or value over its size limit fails here with
+/// `LDB_INVALID_ARGUMENT`, before any of its bytes is read.
 ///
 /// # Safety
 /// `batch` must be a live handle; `key`/`value` point to `key_len`/`value_len` bytes (or are NULL
@@ -45,8 +46,8 @@ pub unsafe extern "C" fn ldb_batch_put(
         let (batch, key, value) = unsafe {
             (
                 handle_mut(batch, "batch")?,
-                bytes(key, key_len, "key")?,
-                bytes(value, value_len, "value")?,
+                key_bytes(key, key_len)?,
+                value_bytes(value, value_len)?,
             )
         };
         batch.inner.put(key, value);
@@ -66,7 +67,7 @@ pub unsafe extern "C" fn ldb_batch_delete(
 ) -> ldb_status {
     guard(|| {
         // SAFETY: per this function's contract.
-        let (batch, key) = unsafe { (handle_mut(batch, "batch")?, bytes(key, key_len, "key")?) };
+        let (batch, key) = unsafe { (handle_mut(batch, "batch")?, key_bytes(key, key_len)?) };
         batch.inner.delete(key);
         Ok(())
     })

@@ -5,7 +5,8 @@ use std::ffi::c_char;
 use lightning_db::{Database, Error, Options};
 
 use crate::args::{
-    buffer, bytes, copy_into, copy_out, handle, malloc_text, out, store_value, text,
+    buffer, copy_into, copy_out, handle, key_bytes, malloc_text, out, store_value, text,
+    value_bytes,
 };
 use crate::batch::ldb_batch;
 use crate::ldb_durability;
@@ -116,8 +117,8 @@ pub unsafe extern "C" fn ldb_put(
         let (db, key, value) = unsafe {
             (
                 handle(db, "db")?,
-                bytes(key, key_len, "key")?,
-                bytes(value, value_len, "value")?,
+                key_bytes(key, key_len)?,
+                value_bytes(value, value_len)?,
             )
         };
         let durability = crate::args::durability(durability)?;
@@ -141,7 +142,7 @@ pub unsafe extern "C" fn ldb_delete(
 ) -> ldb_status {
     guard(|| {
         // SAFETY: per this function's contract.
-        let (db, key) = unsafe { (handle(db, "db")?, bytes(key, key_len, "key")?) };
+        let (db, key) = unsafe { (handle(db, "db")?, key_bytes(key, key_len)?) };
         let durability = crate::args::durability(durability)?;
         db.with(|db| match durability {
             None => db.delete(key),
@@ -190,7 +191,7 @@ pub unsafe extern "C" fn ldb_get(
         let (db, key, value_out, len_out) = unsafe {
             (
                 handle(db, "db")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(value_out, "value_out")?,
                 out(value_len_out, "value_len_out")?,
             )
@@ -218,7 +219,7 @@ pub unsafe extern "C" fn ldb_get_pinned(
         let (db, key, pinned_out) = unsafe {
             (
                 handle(db, "db")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(pinned_out, "pinned_out")?,
             )
         };
@@ -251,7 +252,7 @@ pub unsafe extern "C" fn ldb_get_into(
         let (db, key, buf, len_out, found_out) = unsafe {
             (
                 handle(db, "db")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 buffer(buf, buf_cap, "buf")?,
                 out(value_len_out, "value_len_out")?,
                 out(found_out, "found_out")?,

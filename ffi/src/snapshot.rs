@@ -2,7 +2,7 @@
 
 use lightning_db::Snapshot;
 
-use crate::args::{bytes, copy_out, handle, out, store_value};
+use crate::args::{copy_out, handle, key_bytes, out, store_value};
 use crate::db::ldb_db;
 use crate::pinned::ldb_pinned;
 use crate::status::{guard, guard_value, ldb_status};
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn ldb_snapshot_get(
         let (snapshot, key, value_out, len_out) = unsafe {
             (
                 handle(snapshot, "snapshot")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(value_out, "value_out")?,
                 out(value_len_out, "value_len_out")?,
             )
@@ -75,7 +75,7 @@ pub unsafe extern "C" fn ldb_snapshot_get_pinned(
         let (snapshot, key, pinned_out) = unsafe {
             (
                 handle(snapshot, "snapshot")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(pinned_out, "pinned_out")?,
             )
         };

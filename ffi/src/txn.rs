@@ -3,7 +3,7 @@
 use lightning_db::locks::Mutex;
 use lightning_db::{Error, ErrorCode, Isolation, Transaction, TransactionOptions};
 
-use crate::args::{bytes, copy_out, handle, invalid, out, store_value};
+use crate::args::{copy_out, handle, invalid, key_bytes, out, store_value, value_bytes};
 use crate::db::ldb_db;
 use crate::ldb_durability;
 use crate::pinned::ldb_pinned;
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn ldb_txn_get(
         let (txn, key, value_out, len_out) = unsafe {
             (
                 handle(txn, "txn")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(value_out, "value_out")?,
                 out(value_len_out, "value_len_out")?,
             )
@@ -133,7 +133,7 @@ pub unsafe extern "C" fn ldb_txn_get_pinned(
         let (txn, key, pinned_out) = unsafe {
             (
                 handle(txn, "txn")?,
-                bytes(key, key_len, "key")?,
+                key_bytes(key, key_len)?,
                 out(pinned_out, "pinned_out")?,
             )
         };
@@ -159,8 +159,8 @@ pub unsafe extern "C" fn ldb_txn_put(
         let (txn, key, value) = unsafe {
             (
                 handle(txn, "txn")?,
-                bytes(key, key_len, "key")?,
-                bytes(value, value_len, "value")?,
+                key_bytes(key, key_len)?,
+                value_bytes(value, value_len)?,
             )
         };
         txn.with(|t| t.put(key, value))
@@ -179,7 +179,7 @@ pub unsafe extern "C" fn ldb_txn_delete(
 ) -> ldb_status {
     guard(|| {
         // SAFETY: per this function's contract.
-        let (txn, key) = unsafe { (handle(txn, "txn")?, bytes(key, key_len, "key")?) };
+        let (txn, key) = unsafe { (handle(txn, "txn")?, key_bytes(key, key_len)?) };
         txn.with(|t| t.delete(key))
     })
 }
