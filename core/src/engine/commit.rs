@@ -141,11 +141,15 @@ pub(crate) fn write_checked(
 
     // A direct waiter is never taken into another leader's group, so it is committed here, by
     // the thread that owns `batch`.
-    let result = if direct {
-        commit_direct(engine, batch)
-    } else {
-        commit_group(engine, &group)
-    };
+    // Whatever happens in there, the leader flag is cleared and every waiter of the group gets a
+    // result below: a panic must not leave writers waiting forever.
+    let result = engine.catch_panic("the commit leader", || {
+        if direct {
+            commit_direct(engine, batch)
+        } else {
+            commit_group(engine, &group)
+        }
+    });
 
     let mut queue = engine.queue.lock();
     for w in &group {
@@ -358,6 +362,10 @@ fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
 
 /// Freezes the active memtable now (if it holds anything), for `flush` and `close`.
 pub(crate) fn freeze_active(engine: &Engine) -> Result<()> {
+    engine.catch_panic("a freeze", || freeze_active_inner(engine))
+}
+
+fn freeze_active_inner(engine: &Engine) -> Result<()> {
     let mut writer = engine.writer.lock();
     if engine.version.load().active().is_empty() {
         return Ok(());
@@ -386,6 +394,10 @@ fn throttle(engine: &Engine, version: &Version) {
 
 /// Makes every write so far durable.
 pub(crate) fn sync(engine: &Engine) -> Result<()> {
+    engine.catch_panic("a sync", || sync_inner(engine))
+}
+
+fn sync_inner(engine: &Engine) -> Result<()> {
     let mut writer = engine.writer.lock();
     if writer.wal.is_synced() {
         return Ok(());
@@ -408,12 +420,13 @@ pub(crate) fn close(engine: &Engine) -> Result<()> {
             .clone()
             .unwrap_or_else(|| Error::internal("failed without an error")));
     }
-    {
+    engine.catch_panic("a close", || {
         let mut writer = engine.writer.lock();
         writer.wal.sync()?;
         if !engine.version.load().active().is_empty() {
             freeze(engine, &mut writer)?;
         }
-    }
+        Ok(())
+    })?;
     super::merge::merge_all(engine)
 }

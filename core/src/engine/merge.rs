@@ -118,7 +118,9 @@ fn merge_locked(engine: &Engine, newest: Option<(&[Mutation<'_>], u64)>) -> Resu
     if frozen.is_empty() && newest.is_none() {
         return Ok(false);
     }
-    let result = merge_frozen(engine, &mut state, &version, &frozen, newest);
+    let result = engine.catch_panic("a merge", || {
+        merge_frozen(engine, &mut state, &version, &frozen, newest)
+    });
     if let Err(e) = &result {
         // The allocator may now disagree with the file: stop writing until reopened.
         engine.fail(e);

@@ -2,6 +2,7 @@
 //! locking it, reading the newest meta page (`btree/meta.rs`), and replaying the WAL from where
 //! that page says (`recovery.rs`).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use super::conflicts::ConflictTracker;
 use super::counters::Counters;
 use super::merge::{MergeSignal, MergeState};
 use super::recovery::replay_wal;
-use super::state::Engine;
+use super::state::{panic_message, Engine};
 use super::version::Version;
 use crate::btree::alloc::Allocator;
 use crate::btree::freelist::read_freelist;
@@ -30,8 +31,20 @@ pub(crate) const DATA_FILE: &str = "data.ldb";
 const DATA_FILE_TMP: &str = "data.ldb.tmp";
 const LOCK_FILE: &str = "LOCK";
 
-/// Opens (or creates) the database at `path`.
+/// Opens (or creates) the database at `path`. A panic while opening (a bug) is returned as
+/// `INTERNAL`; what was taken (the lock, open files) is released as it unwinds.
 pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
+    catch_unwind(AssertUnwindSafe(|| open_engine(path, options, storage))).unwrap_or_else(
+        |payload| {
+            Err(Error::internal(format!(
+                "a panic while opening: {}",
+                panic_message(&*payload)
+            )))
+        },
+    )
+}
+
+fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
     let data_path = path.join(DATA_FILE);
     let exists = prepare_directory(path, &options, &*storage)?;
     let lock = take_lock(path, &*storage)?;

@@ -1,6 +1,7 @@
 //! [`Engine`]: the state below the public handle (LevelDB's `DBImpl`), and the checks every path
 //! makes on it (closed? failed?).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -70,6 +71,18 @@ impl Engine {
         self.failed.store(true, Ordering::Release);
     }
 
+    /// Runs `f`, the work of `what` (the commit leader, a merge, ...), so that a panic inside it
+    /// (a bug) becomes a recorded failure with code `INTERNAL` instead of unwinding through the
+    /// engine: later writes fail with it, reads keep working, `stats()` shows it, and the caller
+    /// goes on to release what it holds (the commit queue's leader flag, its waiters).
+    pub fn catch_panic<T>(&self, what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+            let error = Error::internal(format!("a panic in {what}: {}", panic_message(&*payload)));
+            self.fail(&error);
+            Err(error)
+        })
+    }
+
     /// `Err(CLOSED)` once the database was closed.
     #[inline]
     pub fn check_open(&self) -> Result<()> {
@@ -105,4 +118,13 @@ impl Engine {
         let seq = self.visible_seq.load(Ordering::Acquire);
         (self.version.load_full(), seq)
     }
+}
+
+/// The message a panic was raised with, for the `INTERNAL` error that reports it.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
 }

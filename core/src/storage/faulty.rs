@@ -25,14 +25,20 @@ pub enum FaultKind {
     Eio,
     /// A full device: `ENOSPC`.
     Enospc,
+    /// Not an error: a panic, as a bug in the engine would raise at that point. It strikes the
+    /// first operation from the chosen one on that changes a file or directory (a write, `sync`,
+    /// `set_len`, `remove`, `rename`, `sync_dir`, `create_dir_all`): reads never panic.
+    Panic,
 }
 
 impl FaultKind {
-    /// The `io::Error` for this fault (`raw_os_error()` is `EIO` or `ENOSPC`).
+    /// The `io::Error` for this fault (`raw_os_error()` is `EIO` or `ENOSPC`; `EIO` for `Panic`,
+    /// which panics instead of returning it).
     pub fn to_error(self) -> io::Error {
         io::Error::from_raw_os_error(match self {
             FaultKind::Eio => libc::EIO,
             FaultKind::Enospc => libc::ENOSPC,
+            FaultKind::Panic => libc::EIO,
         })
     }
 }
@@ -150,11 +156,22 @@ struct State {
 }
 
 impl State {
-    /// Counts one operation and fails it if a fault says so.
-    fn begin_op(&mut self) -> io::Result<()> {
+    /// Counts one operation and fails it if a fault says so. `mutating`: the operation changes
+    /// a file or a directory (only those can panic, see [`FaultKind::Panic`]).
+    fn begin_op(&mut self, mutating: bool) -> io::Result<()> {
         let index = self.ops;
         self.ops += 1;
         if let Some(fault) = self.fault {
+            if fault.kind == FaultKind::Panic {
+                if mutating && index >= fault.at {
+                    if !fault.sticky {
+                        self.fault = None;
+                    }
+                    // The state lock is released as the panic unwinds (the locks do not poison).
+                    panic!("injected panic at storage operation {index}");
+                }
+                return Ok(());
+            }
             if index == fault.at || (fault.sticky && index > fault.at) {
                 return Err(fault.kind.to_error());
             }
@@ -467,13 +484,13 @@ impl SplitMix64 {
 impl Storage for FaultyStorage {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(true)?;
         st.create_dirs(dir)
     }
 
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn StorageFile>> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(false)?;
         if st.dir_exists(path) {
             return Err(is_a_directory());
         }
@@ -492,19 +509,19 @@ impl Storage for FaultyStorage {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(false)?;
         Ok(st.dir_exists(path) || st.names.contains_key(path))
     }
 
     fn is_dir(&self, path: &Path) -> io::Result<bool> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(false)?;
         Ok(st.dir_exists(path))
     }
 
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(false)?;
         if !st.dir_exists(dir) {
             return Err(if st.names.contains_key(dir) {
                 not_a_directory()
@@ -524,7 +541,7 @@ impl Storage for FaultyStorage {
 
     fn remove(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(true)?;
         match st.names.remove(path) {
             Some(ino) => {
                 st.unlinked(ino);
@@ -538,7 +555,7 @@ impl Storage for FaultyStorage {
     /// Renames files only; renaming a directory fails with `Unsupported`.
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(true)?;
         if !st.names.contains_key(from) {
             if st.dir_exists(from) {
                 return Err(io::Error::new(
@@ -567,7 +584,7 @@ impl Storage for FaultyStorage {
     /// Directory operations are durable at once, so this only checks that `dir` exists.
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(true)?;
         if st.dir_exists(dir) || st.names.contains_key(dir) {
             Ok(())
         } else {
@@ -577,7 +594,7 @@ impl Storage for FaultyStorage {
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn FileLock>> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(false)?;
         if st.dir_exists(path) {
             return Err(is_a_directory());
         }
@@ -611,9 +628,9 @@ struct FaultyFile {
 
 impl FaultyFile {
     /// Runs one operation on the inode: counts it, applies faults, rejects stale handles.
-    fn op<T>(&self, f: impl FnOnce(&mut Inode) -> io::Result<T>) -> io::Result<T> {
+    fn op<T>(&self, mutating: bool, f: impl FnOnce(&mut Inode) -> io::Result<T>) -> io::Result<T> {
         let mut st = self.state.lock();
-        st.begin_op()?;
+        st.begin_op(mutating)?;
         if st.epoch != self.epoch {
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
@@ -623,7 +640,7 @@ impl FaultyFile {
 
 impl StorageFile for FaultyFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.op(|inode| {
+        self.op(false, |inode| {
             let len = inode.current.len() as u64;
             match offset.checked_add(buf.len() as u64) {
                 Some(end) if end <= len => {
@@ -640,7 +657,7 @@ impl StorageFile for FaultyFile {
     }
 
     fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.op(|inode| {
+        self.op(true, |inode| {
             check_end(offset, buf.len())?;
             if !buf.is_empty() {
                 apply_write(&mut inode.current, offset, buf);
@@ -654,7 +671,7 @@ impl StorageFile for FaultyFile {
     }
 
     fn sync(&self) -> io::Result<()> {
-        self.op(|inode| {
+        self.op(true, |inode| {
             let Inode {
                 durable, pending, ..
             } = inode;
@@ -664,11 +681,11 @@ impl StorageFile for FaultyFile {
     }
 
     fn len(&self) -> io::Result<u64> {
-        self.op(|inode| Ok(inode.current.len() as u64))
+        self.op(false, |inode| Ok(inode.current.len() as u64))
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.op(|inode| {
+        self.op(true, |inode| {
             check_end(len, 0)?;
             inode.current.resize(len as usize, 0);
             inode.pending.push(Pending::SetLen(len));
