@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use super::freelist::read_freelist;
 use super::meta::Meta;
 use super::node::{NodeView, Stored};
+use super::pager::PageSource;
 use super::tree::Tree;
 use crate::error::Result;
 
@@ -51,7 +52,7 @@ impl Checker<'_> {
             Stored::Overflow { first_page, len } => {
                 let mut chain = Vec::new();
                 let data = self.tree.pager.read_overflow(
-                    None,
+                    PageSource::File,
                     first_page,
                     len,
                     self.tree.page_count,

@@ -52,10 +52,12 @@ impl MappedFile {
     }
 }
 
-/// A page for a reader: borrowed from the map, or shared from the cache.
+/// A page for a reader: borrowed from the map, shared from the cache, or read from the file for
+/// this reader alone.
 pub(crate) enum PageRef<'a> {
     Mapped(&'a [u8]),
     Cached(Arc<Box<[u8]>>),
+    Read(Box<[u8]>),
 }
 
 impl std::ops::Deref for PageRef<'_> {
@@ -64,8 +66,19 @@ impl std::ops::Deref for PageRef<'_> {
         match self {
             PageRef::Mapped(b) => b,
             PageRef::Cached(b) => b,
+            PageRef::Read(b) => b,
         }
     }
+}
+
+/// Where a read takes its pages from.
+#[derive(Clone, Copy)]
+pub(crate) enum PageSource<'a> {
+    /// A reader's way: through the map when there is one and it covers the page, else through
+    /// the cache.
+    MapOrCache(Option<&'a MappedFile>),
+    /// Straight from the file, past the cache: for `verify()`, which must see what is on disk.
+    File,
 }
 
 /// A page a cursor can keep: it holds what keeps the bytes alive.
@@ -213,6 +226,14 @@ impl Pager {
         }
     }
 
+    /// Reads page `id` from `source`.
+    pub fn page_from<'a>(&self, source: PageSource<'a>, id: u64) -> Result<PageRef<'a>> {
+        match source {
+            PageSource::MapOrCache(map) => self.page(map, id),
+            PageSource::File => Ok(PageRef::Read(self.read_page_uncached(id)?)),
+        }
+    }
+
     /// Like [`Pager::page`], for a reader that keeps the page.
     pub fn owned_page(&self, map: Option<&Arc<MappedFile>>, id: u64) -> Result<OwnedPage> {
         match map {
@@ -339,11 +360,11 @@ impl Pager {
         page
     }
 
-    /// Reads the `len` bytes stored in the overflow chain starting at `first`, calling `visit` with
-    /// each page id of the chain.
+    /// Reads the `len` bytes stored in the overflow chain starting at `first` from `source`,
+    /// calling `visit` with each page id of the chain.
     pub fn read_overflow(
         &self,
-        map: Option<&MappedFile>,
+        source: PageSource<'_>,
         first: u64,
         len: u64,
         page_count: u64,
@@ -361,7 +382,7 @@ impl Pager {
                 return Err(self.bad_chain(first, "points outside the file"));
             }
             visit(id);
-            let page = self.page(map, id)?;
+            let page = self.page_from(source, id)?;
             if page::page_type(&page) != Some(PageType::Overflow) {
                 return Err(self.bad_chain(first, "reaches a page that is not an overflow page"));
             }

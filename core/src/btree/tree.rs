@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::node::{NodeView, Stored};
-use super::pager::{MappedFile, OwnedPage, PageRef, Pager};
+use super::pager::{MappedFile, OwnedPage, PageRef, PageSource, Pager};
 use crate::error::Result;
 
 /// A tree as of one merge generation. Its pages are never overwritten while a `Tree` that reaches
@@ -45,8 +45,13 @@ impl Tree {
 
     /// The bytes of a key or value stored in an overflow chain.
     pub fn read_overflow(&self, first: u64, len: u64) -> Result<Vec<u8>> {
-        self.pager
-            .read_overflow(self.map.as_deref(), first, len, self.page_count, |_| {})
+        self.pager.read_overflow(
+            PageSource::MapOrCache(self.map.as_deref()),
+            first,
+            len,
+            self.page_count,
+            |_| {},
+        )
     }
 
     /// `key` compared with the key stored in an overflow chain.

@@ -15,7 +15,7 @@ use super::node::{
     VALUE_OVERFLOW,
 };
 use super::page::PageType;
-use super::pager::overflow_capacity;
+use super::pager::{overflow_capacity, PageSource};
 use super::tree::Tree;
 use crate::error::Result;
 
@@ -509,7 +509,7 @@ impl<'a> TreeWriter<'a> {
             let tree = self.tree;
             let freed = &mut self.freed;
             tree.pager.read_overflow(
-                tree.map.as_deref(),
+                PageSource::MapOrCache(tree.map.as_deref()),
                 first_page,
                 len,
                 tree.page_count,
