@@ -222,7 +222,8 @@ impl Database {
 
     /// Closes the database like [`Database::close`], through a shared reference: for handles that
     /// outlive their close, as the C ABI's do. Later calls fail with `CLOSED`; closing again is a
-    /// no-op. The directory's lock is released at once if no snapshot, iterator, transaction or
+    /// no-op. In a child forked after the open, the handle is the parent's: every call fails with
+    /// `CLOSED`, and closing it (or dropping it) changes nothing on disk. The directory's lock is released at once if no snapshot, iterator, transaction or
     /// pinned value is left, else when the last of them is dropped. Must not run while another
     /// thread is starting a read on this handle.
     pub fn close_in_place(&self) -> Result<()> {
@@ -237,6 +238,15 @@ impl Database {
     }
 
     fn close_inner(&self) -> Result<()> {
+        if self.engine.inherited_by_fork() {
+            // A forked child's copy of the parent's handle: the merge thread and the writer are
+            // the parent's (they do not exist here) and so are the files. Touch nothing, wait for
+            // nothing; the lock was already let go of in the child (`fork.rs`).
+            if let Some(thread) = self.merge_thread.try_lock().and_then(|mut t| t.take()) {
+                crate::fork::keep_parents_thread(thread);
+            }
+            return Ok(());
+        }
         let Some(thread) = self.merge_thread.lock().take() else {
             return Ok(());
         };

@@ -32,6 +32,7 @@ mod db;
 mod durability;
 mod engine;
 mod error;
+mod fork;
 mod iterator;
 mod limits;
 pub mod locks;

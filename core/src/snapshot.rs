@@ -33,12 +33,14 @@ impl Snapshot {
 
     /// Calls `f` with the value of `key` without copying it, if present.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        self.version.check_not_inherited()?;
         check_key(key)?;
         self.version.get_with(key, self.seq, f)
     }
 
     /// The value of `key` in this snapshot without copying it where it lies in one piece.
     pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
+        self.version.check_not_inherited()?;
         check_key(key)?;
         self.version.get_pinned(key, self.seq)
     }

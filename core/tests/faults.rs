@@ -770,15 +770,16 @@ fn a_panicking_commit_leader_wedges_no_writer() {
     db.put(b"before", b"1").unwrap();
     storage.fail_op(20, FaultKind::Panic, false);
     let (done, finished) = std::sync::mpsc::channel();
+    let mut writers = Vec::new();
     for t in 0..4u8 {
         let db = db.clone();
         let done = done.clone();
-        std::thread::spawn(move || {
+        writers.push(std::thread::spawn(move || {
             let results: Vec<lightning_db::Result<()>> = (0..200u32)
                 .map(|i| db.put_with(&[t, (i >> 8) as u8, i as u8], b"v", Durability::Buffered))
                 .collect();
             done.send(results).unwrap();
-        });
+        }));
     }
     let mut codes = Vec::new();
     for _ in 0..4 {
@@ -798,6 +799,10 @@ fn a_panicking_commit_leader_wedges_no_writer() {
     assert_eq!(db.get(b"before").unwrap(), Some(b"1".to_vec()));
     let background = db.stats().background_error.expect("the panic is recorded");
     assert!(background.contains("panic"), "{background}");
+    // Every writer has answered; wait for their threads to let go of their handles too.
+    for writer in writers {
+        writer.join().unwrap();
+    }
     drop(db);
     storage.clear_faults();
     let db = open(&storage, &fault_options(false)).unwrap();

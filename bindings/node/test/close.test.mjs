@@ -2,6 +2,7 @@
 // (directory lock released) when the last handle closes, whatever children JavaScript still
 // holds; unclosed children are released by garbage collection; nothing keeps the process alive.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 
 import { dbPath, open, runNode, throwsCode } from './helpers.mjs';
@@ -139,3 +140,20 @@ test('garbage collection releases unclosed children and databases', () => {
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'released');
 });
+
+// A child process started while the database is open (child_process never passes descriptors
+// on, and the engine opens every file close-on-exec) does not hold its lock: the parent closes
+// and reopens while the child still runs.
+test('a running child process does not keep the database locked', (t) => {
+  const path = dbPath(t);
+  const db = open(path);
+  db.put('k', 'parent');
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  db.close();
+  const again = open(path);
+  assert.equal(again.get('k').toString(), 'parent');
+  again.close();
+  assert.equal(child.exitCode, null, 'the child was still running');
+});
+

@@ -235,3 +235,36 @@ def read_one(args: tuple[str, bytes]) -> bytes | None:
         fcntl.flock(m, fcntl.LOCK_EX)
         with lightning_db.open(path) as db:
             return db.get(key)
+
+
+def test_parent_reopens_while_a_forked_child_lives(db_path: str) -> None:
+    """The child lets go of the database's lock as fork() returns in it: the parent can close and
+    reopen while a child that never opened the database is still running (it held the lock until
+    it exited, before)."""
+    db = lightning_db.open(db_path)
+    db.put(b"k", b"parent")
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(ready_r)
+            os.close(go_w)
+            os.write(ready_w, b"r")
+            os.read(go_r, 1)  # lives until the parent has reopened
+        finally:
+            os._exit(0)
+    os.close(ready_w)
+    os.close(go_r)
+    try:
+        assert os.read(ready_r, 1) == b"r"
+        db.close()
+        again = lightning_db.open(db_path)  # LockedError while the child lived, before
+        assert again.get(b"k") == b"parent"
+        again.close()
+    finally:
+        os.write(go_w, b"g")
+        os.close(go_w)
+        os.close(ready_r)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

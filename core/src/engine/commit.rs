@@ -354,6 +354,7 @@ fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
     let version = Arc::new(Version {
         memtables,
         tree: current.tree.clone(),
+        fork_generation: engine.fork_generation,
     });
     engine.version.store(version.clone());
     super::merge::wake(engine);

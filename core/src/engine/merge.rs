@@ -225,7 +225,11 @@ fn merge_frozen(
             .filter(|m| !frozen.iter().any(|f| Arc::ptr_eq(f, m)))
             .cloned()
             .collect();
-        engine.version.store(Arc::new(Version { memtables, tree }));
+        engine.version.store(Arc::new(Version {
+            memtables,
+            tree,
+            fork_generation: engine.fork_generation,
+        }));
     }
     Counters::add(&engine.counters.merges, 1);
     Counters::add(&engine.counters.merged_entries, muts.len() as u64);

@@ -102,7 +102,11 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         options,
         storage,
         pager,
-        version: ArcSwap::from_pointee(Version { memtables, tree }),
+        version: ArcSwap::from_pointee(Version {
+            memtables,
+            tree,
+            fork_generation: crate::fork::generation(),
+        }),
         version_install: Mutex::new(()),
         visible_seq: AtomicU64::new(next_seq - 1),
         queue: Mutex::new(CommitQueue::default()),
@@ -120,6 +124,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         counters: Counters::default(),
         conflicts: Mutex::new(ConflictTracker::new(next_seq - 1)),
         open_transactions: AtomicUsize::new(0),
+        fork_generation: crate::fork::generation(),
     })
 }
 

@@ -53,6 +53,9 @@ pub(crate) struct Engine {
     pub conflicts: Mutex<ConflictTracker>,
     /// Transactions open now (read-only ones included), bounded by `max_active_transactions`.
     pub open_transactions: AtomicUsize,
+    /// The fork generation it was opened at (`fork.rs`): in a forked child it differs, and the
+    /// engine is the parent's.
+    pub fork_generation: u64,
 }
 
 impl Engine {
@@ -83,13 +86,21 @@ impl Engine {
         })
     }
 
-    /// `Err(CLOSED)` once the database was closed.
+    /// `Err(CLOSED)` once the database was closed, or in a child forked after it was opened.
     #[inline]
     pub fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
+        crate::fork::check_not_inherited(self.fork_generation)?;
         Ok(())
+    }
+
+    /// Whether this process is a child forked after the engine was opened: the engine is then
+    /// the parent's, its threads do not exist here, and its files must not be touched.
+    #[inline]
+    pub fn inherited_by_fork(&self) -> bool {
+        self.fork_generation != crate::fork::generation()
     }
 
     /// `Err` if writes are no longer accepted.

@@ -40,6 +40,9 @@ impl Engine {
 
     /// Counts out a transaction that began at sequence `start`.
     pub fn end_transaction(&self, start: u64, registered: bool, committed: bool) {
+        if self.inherited_by_fork() {
+            return; // the parent's bookkeeping, behind locks a parent thread may have held
+        }
         if registered {
             self.conflicts.lock().end(start);
         }

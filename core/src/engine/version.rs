@@ -14,9 +14,18 @@ pub(crate) struct Version {
     /// Newest first; `memtables[0]` is the active one, the rest are frozen and wait for the merge.
     pub memtables: Vec<Arc<Memtable>>,
     pub tree: Arc<Tree>,
+    /// The fork generation of the process that made it (`fork.rs`): a reader in a forked child
+    /// holds the parent's view and answers `CLOSED`.
+    pub fork_generation: u64,
 }
 
 impl Version {
+    /// `Err(CLOSED)` in a child forked after this version was made.
+    #[inline]
+    pub fn check_not_inherited(&self) -> Result<()> {
+        crate::fork::check_not_inherited(self.fork_generation)
+    }
+
     pub fn active(&self) -> &Arc<Memtable> {
         &self.memtables[0]
     }

@@ -20,7 +20,7 @@ use crate::range::Range;
 /// invalid. `key()` and `value()` are valid until the next move.
 pub struct Cursor {
     // Keeps the memtables and the tree's pages alive for the cursor's whole life.
-    _version: Arc<Version>,
+    version: Arc<Version>,
     sources: Vec<Source>,
     snapshot: u64,
     pub(super) range: Range,
@@ -62,7 +62,7 @@ impl Cursor {
         // Newest first: a source earlier in the list wins a tie.
         let sources = pending.into_iter().chain(memtables).chain([tree]).collect();
         Cursor {
-            _version: version,
+            version,
             sources,
             snapshot,
             range,
@@ -106,6 +106,7 @@ impl Cursor {
 
     /// Positions at the first key of the range.
     pub fn seek_to_first(&mut self) -> Result<()> {
+        self.version.check_not_inherited()?;
         let from = self.coverage.as_ref().and(self.range.start.clone());
         let r = self.seek_to_first_inner();
         self.cover(
@@ -129,6 +130,7 @@ impl Cursor {
 
     /// Positions at the last key of the range.
     pub fn seek_to_last(&mut self) -> Result<()> {
+        self.version.check_not_inherited()?;
         let r = self.seek_to_last_inner();
         let from = self.coverage.as_ref().and(self.range.end.clone());
         self.cover(
@@ -148,6 +150,7 @@ impl Cursor {
 
     /// Positions at the first key ≥ `key` in the range.
     pub fn seek(&mut self, key: &[u8]) -> Result<()> {
+        self.version.check_not_inherited()?;
         let from = match &self.range.start {
             Some(start) if start.as_slice() > key => start.clone(),
             _ => key.to_vec(),
@@ -165,6 +168,7 @@ impl Cursor {
 
     /// Positions at the last key ≤ `key` in the range.
     pub fn seek_for_prev(&mut self, key: &[u8]) -> Result<()> {
+        self.version.check_not_inherited()?;
         if self.range.end.as_deref().is_some_and(|end| key >= end) {
             return self.seek_to_last();
         }
@@ -180,11 +184,13 @@ impl Cursor {
     // A cursor move, named as in every ordered-store cursor API; `Iter` is the std iterator.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<()> {
+        self.version.check_not_inherited()?;
         self.step_covered(true)
     }
 
     /// Moves to the previous key. Does nothing if not `valid()`.
     pub fn prev(&mut self) -> Result<()> {
+        self.version.check_not_inherited()?;
         self.step_covered(false)
     }
 

@@ -1,6 +1,7 @@
 //! [`FsStorage`]: the real [`Storage`], on `std::fs`, positional I/O, `fdatasync`, `mmap` and `flock`.
 
 use super::{FileLock, Mapping, OpenMode, Storage, StorageFile};
+use crate::fork::{register_lock, LockRegistration};
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -99,7 +100,10 @@ impl Storage for FsStorage {
                 _ => return Err(err),
             }
         }
-        Ok(Box::new(FsLock { _file: file }))
+        Ok(Box::new(FsLock {
+            _registration: register_lock(file.as_raw_fd()),
+            _file: file,
+        }))
     }
 }
 
@@ -147,9 +151,11 @@ impl StorageFile for FsFile {
 }
 
 /// An exclusive `flock` held through its own open file description; closing the file on drop
-/// releases it.
+/// releases it. Its descriptor is registered so a forked child lets go of it (`fork.rs`).
 #[derive(Debug)]
 struct FsLock {
+    // Fields drop in order: the descriptor is unregistered before it is closed.
+    _registration: LockRegistration,
     _file: File,
 }
 

@@ -89,6 +89,7 @@ impl Transaction {
 
     /// Calls `f` with the value of `key` as this transaction sees it, if present.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        self.version.check_not_inherited()?;
         check_key(key)?;
         if let Some(pending) = self.writes.lock().get(key) {
             // Its own write: no other commit can change what this read returns.
@@ -101,6 +102,7 @@ impl Transaction {
     /// The value of `key` as this transaction sees it, without copying it where it lies in one
     /// piece (its own writes are copied).
     pub fn get_pinned(&self, key: &[u8]) -> Result<Option<PinnedValue>> {
+        self.version.check_not_inherited()?;
         check_key(key)?;
         if let Some(pending) = self.writes.lock().get(key) {
             return Ok(pending.clone().map(PinnedValue::owned));
@@ -123,6 +125,7 @@ impl Transaction {
 
     /// Sets `key` to `value` when the transaction commits.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.version.check_not_inherited()?;
         self.check_writes()?;
         check_key(key)?;
         check_value_len(value.len())?;
@@ -134,6 +137,7 @@ impl Transaction {
 
     /// Removes `key` when the transaction commits (absent keys are fine).
     pub fn delete(&self, key: &[u8]) -> Result<()> {
+        self.version.check_not_inherited()?;
         self.check_writes()?;
         check_key(key)?;
         self.writes.lock().insert(key.to_vec(), None);

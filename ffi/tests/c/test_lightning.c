@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lightning.h"
@@ -820,14 +821,16 @@ static void test_batch(void) {
     CHECK(ldb_batch_count(b) == 0);
     OK(ldb_write(db, b, LDB_DURABILITY_DEFAULT)); /* an empty batch is fine */
 
-    /* Atomic: one over-long key and nothing is applied (the limit is checked by ldb_write). */
+    /* A key over the limit is refused when it is added, before any byte of it is read; the batch
+     * keeps what it held. */
     static uint8_t big_key[4097];
     memset(big_key, 'k', sizeof big_key);
     OK(ldb_batch_put(b, S("good"), S("yes")));
-    OK(ldb_batch_put(b, big_key, sizeof big_key, S("bad")));
-    CHECK(ldb_batch_count(b) == 2);
-    CHECK_ST(ldb_write(db, b, LDB_DURABILITY_DEFAULT), LDB_INVALID_ARGUMENT);
-    EXPECT_ABSENT(ldb_get, db, "good");
+    CHECK_ST(ldb_batch_put(b, big_key, sizeof big_key, S("bad")), LDB_INVALID_ARGUMENT);
+    CHECK_ST(ldb_batch_delete(b, big_key, sizeof big_key), LDB_INVALID_ARGUMENT);
+    CHECK(ldb_batch_count(b) == 1);
+    OK(ldb_write(db, b, LDB_DURABILITY_DEFAULT));
+    EXPECT_GET(ldb_get, db, "good", "yes");
 
     ldb_batch_free(b);
     OK(ldb_close(db));
@@ -2188,6 +2191,92 @@ static void test_close(void) {
     }
 }
 
+/* fork() with a database open: in the child every inherited handle answers LDB_CLOSED and freeing
+ * it changes nothing; the parent closes and reopens while the child lives (the child lets go of
+ * the LOCK as fork() returns in it); then the child opens the database itself. */
+static void test_fork(void) {
+    char dir[512];
+    ldb_db *db = open_db(new_path(dir, sizeof dir, "fork"));
+    if (db == NULL)
+        return;
+    OK(ldb_put(db, S("k"), S("parent"), LDB_DURABILITY_SYNC));
+    int to_parent[2], go[2];
+    if (!CHECK(pipe(to_parent) == 0 && pipe(go) == 0))
+        return;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (!CHECK(pid >= 0))
+        return;
+    if (pid == 0) {
+        close(to_parent[0]);
+        close(go[1]);
+        /* Running: the at-fork handler has let go of the lock in this process. */
+        if (write(to_parent[1], "r", 1) != 1)
+            _exit(3);
+        int problems = 0;
+        uint8_t *v = NULL;
+        size_t n = 0;
+        ldb_snapshot *snap = NULL;
+        if (ldb_get(db, S("k"), &v, &n) != LDB_CLOSED)
+            problems |= 1;
+        if (ldb_put(db, S("child"), S("x"), LDB_DURABILITY_DEFAULT) != LDB_CLOSED)
+            problems |= 2;
+        if (ldb_snapshot_new(db, &snap) != LDB_CLOSED)
+            problems |= 4;
+        ldb_db_free(db); /* the parent's: changes nothing on disk, waits for nothing */
+        char c;
+        if (read(go[0], &c, 1) != 1)
+            problems |= 8;
+        ldb_db *own = NULL;
+        if (ldb_open(dir, NULL, &own) != LDB_OK) {
+            problems |= 16;
+        } else {
+            if (ldb_put(own, S("from-child"), S("yes"), LDB_DURABILITY_DEFAULT) != LDB_OK)
+                problems |= 32;
+            if (ldb_close(own) != LDB_OK)
+                problems |= 64;
+            ldb_db_free(own);
+        }
+        char byte = (char)problems;
+        if (write(to_parent[1], &byte, 1) != 1)
+            _exit(3);
+        _exit(0);
+    }
+    close(to_parent[1]);
+    close(go[0]);
+    char ready = 0;
+    CHECK(read(to_parent[0], &ready, 1) == 1 && ready == 'r');
+    OK(ldb_close(db));
+    ldb_db_free(db);
+    ldb_db *again = open_db(dir); /* while the child lives */
+    CHECK(again != NULL);
+    if (again != NULL) {
+        OK(ldb_close(again));
+        ldb_db_free(again);
+    }
+    CHECK(write(go[1], "g", 1) == 1);
+    char problems = 127;
+    CHECK(read(to_parent[0], &problems, 1) == 1);
+    if (!CHECK(problems == 0))
+        fprintf(stderr, "fork: the child reported problems 0x%x\n", (unsigned)problems);
+    /* The child reported through the pipe; here it must have exited, not crashed. (Its exit code
+     * is not checked: under valgrind it reports as leaks what the parent's threads held, which
+     * do not exist in a child.) */
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    close(to_parent[0]);
+    close(go[1]);
+    ldb_db *after = open_db(dir);
+    if (after != NULL) {
+        uint8_t *v = NULL;
+        size_t n = 0;
+        ldb_status st = ldb_get(after, S("from-child"), &v, &n);
+        CHECK(st == LDB_OK && v != NULL && n == 3 && memcmp(v, "yes", 3) == 0);
+        ldb_free(v);
+        ldb_db_free(after);
+    }
+}
+
 static void test_free_null(void) {
     ldb_free(NULL);
     ldb_batch_free(NULL);
@@ -2234,6 +2323,7 @@ int main(void) {
         {"stats and verify", test_stats_and_verify},
         {"corruption", test_corruption},
         {"close", test_close},
+        {"fork", test_fork},
         {"free NULL", test_free_null},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

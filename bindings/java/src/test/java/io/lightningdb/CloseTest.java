@@ -134,6 +134,29 @@ class CloseTest {
         }
     }
 
+    /**
+     * A child process started while the database is open (ProcessBuilder passes no descriptors
+     * on, and the engine opens every file close-on-exec) does not hold its lock: the parent
+     * closes and reopens while the child still runs.
+     */
+    @Test
+    void aRunningChildProcessDoesNotKeepTheDatabaseLocked() throws Exception {
+        Path dir = tmp.resolve("db");
+        LightningDb db = LightningDb.open(dir);
+        db.put(b("k"), b("parent"));
+        Process child = new ProcessBuilder("sleep", "60").start();
+        try {
+            db.close();
+            try (LightningDb again = LightningDb.open(dir)) {
+                assertEquals("parent", s(again.get(b("k"))));
+            }
+            assertTrue(child.isAlive(), "the child was still running");
+        } finally {
+            child.destroyForcibly();
+            child.waitFor();
+        }
+    }
+
     @Test
     void reopenAtOnceManyTimes() {
         Path dir = tmp.resolve("db");
