@@ -1,6 +1,7 @@
 //! Checking what C hands in (pointers, lengths, strings, enum values) and handing memory out.
 
 use std::ffi::{c_char, CStr};
+use std::mem::MaybeUninit;
 
 use lightning_db::{check_key_len, check_value_len, Durability, Error, ErrorCode};
 
@@ -94,7 +95,9 @@ pub(crate) unsafe fn out<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T, Er
     unsafe { out.as_mut() }.ok_or_else(|| invalid(format!("{what} is NULL")))
 }
 
-/// The caller's writable buffer of `cap` bytes at `ptr` (empty if `cap` is 0).
+/// The caller's writable buffer of `cap` bytes at `ptr` (empty if `cap` is 0). Its bytes may be
+/// uninitialized (C callers pass fresh buffers), so it is a slice of `MaybeUninit<u8>`: a
+/// `&mut [u8]` over uninitialized memory would be undefined behaviour.
 ///
 /// # Safety
 /// If `cap` is not 0, `ptr` must be valid for writes of `cap` bytes, not aliased, for `'a`.
@@ -102,15 +105,21 @@ pub(crate) unsafe fn buffer<'a>(
     ptr: *mut u8,
     cap: usize,
     what: &str,
-) -> Result<&'a mut [u8], Error> {
+) -> Result<&'a mut [MaybeUninit<u8>], Error> {
     if cap == 0 {
         return Ok(&mut []);
     }
     if ptr.is_null() {
         return Err(invalid(format!("{what} is NULL but its capacity is {cap}")));
     }
-    // SAFETY: the caller promises `cap` writable bytes at `ptr`, used by nothing else for 'a.
-    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
+    if cap > isize::MAX as usize {
+        return Err(invalid(format!(
+            "{what} has a capacity of {cap} bytes, more than any object can have"
+        )));
+    }
+    // SAFETY: the caller promises `cap` writable bytes at `ptr`, used by nothing else for 'a;
+    // `MaybeUninit<u8>` has the layout of `u8` and asks nothing of their contents.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<u8>>(), cap) })
 }
 
 /// The shared reference behind a handle, or an error if it is NULL.
@@ -174,9 +183,17 @@ pub(crate) fn copy_out(value: &[u8]) -> Result<(*mut u8, usize), Error> {
 }
 
 /// Copies `value` to the start of `buf` if it fits; its length either way.
-pub(crate) fn copy_into(value: &[u8], buf: &mut [u8]) -> usize {
+pub(crate) fn copy_into(value: &[u8], buf: &mut [MaybeUninit<u8>]) -> usize {
     if let Some(dest) = buf.get_mut(..value.len()) {
-        dest.copy_from_slice(value);
+        // SAFETY: `dest` is `value.len()` writable bytes that do not overlap `value` (one is the
+        // caller's buffer, the other the engine's memory).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                value.as_ptr(),
+                dest.as_mut_ptr().cast::<u8>(),
+                value.len(),
+            )
+        };
     }
     value.len()
 }
