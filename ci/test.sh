@@ -16,6 +16,9 @@ echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
 
+echo "== corruption and fault suites in the release profile (no overflow checks: wrap-arounds show)"
+cargo test --release -p lightning-db --test bad_input --test faults
+
 echo "== examples/rust/quickstart.rs (in a temporary directory, and twice in one given)"
 cargo run -q -p lightning-db --example quickstart
 QUICKSTART_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lightning-rust-quickstart.XXXXXX")
