@@ -270,13 +270,21 @@ fn remove_old_segments(engine: &Engine, first_kept: u64) -> Result<()> {
         .storage
         .list(&engine.wal_dir)
         .ctx("list", &engine.wal_dir)?;
+    let mut removed = false;
     for name in names {
         if let Some(n) = parse_segment_file_name(&name) {
             if n < first_kept {
                 let path = segment_path(&engine.wal_dir, n);
                 engine.storage.remove(&path).ctx("remove", &path)?;
+                removed = true;
             }
         }
+    }
+    if removed {
+        // Not needed for correctness (recovery removes segments the meta page no longer names),
+        // but a removal that a power loss undoes brings back files the next open must clean.
+        let dir = &engine.wal_dir;
+        engine.storage.sync_dir(dir).ctx("sync directory", dir)?;
     }
     Ok(())
 }

@@ -138,7 +138,7 @@ fn prepare_directory(path: &Path, options: &Options, storage: &dyn Storage) -> R
                 path.display()
             )));
         }
-        storage.create_dir_all(path).ctx("create directory", path)?;
+        create_directory(path, storage)?;
         return Ok(false);
     }
     if !storage.is_dir(path).ctx("stat", path)? {
@@ -172,6 +172,25 @@ fn prepare_directory(path: &Path, options: &Options, storage: &dyn Storage) -> R
         )));
     }
     Ok(false)
+}
+
+/// Creates the database directory and any missing parent, and makes each new entry durable: a
+/// directory's name lives in its parent, and without a sync of the parent a power loss can take
+/// the new directory, and every write acknowledged in it, away.
+fn create_directory(path: &Path, storage: &dyn Storage) -> Result<()> {
+    let mut new = Vec::new();
+    for dir in path.ancestors() {
+        if dir.as_os_str().is_empty() || storage.exists(dir).ctx("stat", dir)? {
+            break;
+        }
+        new.push(dir);
+    }
+    storage.create_dir_all(path).ctx("create directory", path)?;
+    for dir in new.iter().rev() {
+        let parent = dir.parent().unwrap_or(Path::new(""));
+        storage.sync_dir(parent).ctx("sync directory", parent)?;
+    }
+    Ok(())
 }
 
 fn take_lock(path: &Path, storage: &dyn Storage) -> Result<Box<dyn FileLock>> {

@@ -25,11 +25,33 @@ pub(super) fn replay_wal(
         .filter_map(|n| parse_segment_file_name(n))
         .collect();
     segments.sort_unstable();
-    for &old in segments.iter().filter(|&&s| s < meta.wal_start_segment) {
+    // Segments the tree already holds are removed only once the rest replayed without error, so
+    // that a failed open leaves them (and the evidence) as they were.
+    let obsolete: Vec<u64> = segments
+        .iter()
+        .copied()
+        .filter(|&s| s < meta.wal_start_segment)
+        .collect();
+    segments.retain(|&s| s >= meta.wal_start_segment);
+    let replayed = replay_segments(dir, storage, meta, memtable, &segments)?;
+    for &old in &obsolete {
         let p = segment_path(dir, old);
         storage.remove(&p).ctx("remove", &p)?;
     }
-    segments.retain(|&s| s >= meta.wal_start_segment);
+    if !obsolete.is_empty() {
+        storage.sync_dir(dir).ctx("sync directory", dir)?;
+    }
+    Ok(replayed)
+}
+
+/// Replays `segments` (the meta page's first WAL segment and those after it, in order).
+fn replay_segments(
+    dir: &Path,
+    storage: &dyn Storage,
+    meta: &Meta,
+    memtable: &Memtable,
+    segments: &[u64],
+) -> Result<(Option<u64>, u64)> {
     for (i, &s) in segments.iter().enumerate() {
         if s != meta.wal_start_segment + i as u64 {
             return Err(Error::corruption(

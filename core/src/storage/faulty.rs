@@ -73,10 +73,13 @@ pub enum PowerLoss {
 ///   readable and writable through handles that were open (until they drop or power is lost).
 /// - Each file has its *durable* content plus the list of operations (writes, `set_len`) made since
 ///   its last [`StorageFile::sync`]. Reads see the latest content. `sync` makes the list durable.
-/// - Directory operations (creating a file, `remove`, `rename`, `create_dir_all`) are durable at
-///   once; [`Storage::sync_dir`] only checks that the directory exists.
-/// - [`FaultyStorage::power_loss`] decides what happens to each file's unsynced operations, makes the
-///   result the file's content, and makes every handle and lock guard opened before it stale.
+/// - Directory entries (a file created, removed or renamed; a directory created) take effect at
+///   once but are durable only once their directory is synced ([`Storage::sync_dir`]), as on
+///   Linux: a power loss can undo every entry change since its directory's last sync (a file's
+///   `sync` makes its content durable, not its name).
+/// - [`FaultyStorage::power_loss`] decides what happens to each directory's unsynced entry changes
+///   and each file's unsynced operations, makes the result durable, and makes every handle and
+///   lock guard opened before it stale.
 ///
 /// # Operations and faults
 ///
@@ -144,6 +147,10 @@ struct Inode {
 struct State {
     dirs: BTreeSet<PathBuf>,
     names: BTreeMap<PathBuf, u64>,
+    /// `dirs` and `names` as a power loss would leave them: each directory's entries as of its
+    /// last sync.
+    durable_dirs: BTreeSet<PathBuf>,
+    durable_names: BTreeMap<PathBuf, u64>,
     inodes: HashMap<u64, Inode>,
     next_ino: u64,
     /// Bumped by every power loss; handles and lock guards of an older epoch are stale.
@@ -226,14 +233,87 @@ impl State {
         ino
     }
 
-    /// The inode lost its name: forget it unless a handle still has it open.
+    /// The inode lost its name: forget it unless a handle still has it open or a durable name
+    /// still refers to it (a power loss could bring that name back).
     fn unlinked(&mut self, ino: u64) {
-        let inode = self.inodes.get_mut(&ino).expect("named inode exists");
-        if inode.open_handles == 0 {
-            self.inodes.remove(&ino);
-        } else {
-            inode.linked = false;
+        self.inodes
+            .get_mut(&ino)
+            .expect("named inode exists")
+            .linked = false;
+        self.collect_garbage();
+    }
+
+    /// Forgets inodes that no name, durable name or open handle refers to.
+    fn collect_garbage(&mut self) {
+        let durable: BTreeSet<u64> = self.durable_names.values().copied().collect();
+        self.inodes
+            .retain(|ino, inode| inode.linked || inode.open_handles > 0 || durable.contains(ino));
+    }
+
+    /// Makes the entries of `dir` (its files and subdirectories) durable as they are now.
+    fn sync_entries(&mut self, dir: &Path) {
+        let inside = |p: &Path| p.parent() == Some(dir);
+        self.durable_names.retain(|p, _| !inside(p));
+        self.durable_dirs.retain(|p| !inside(p));
+        for (p, &ino) in &self.names {
+            if inside(p) {
+                self.durable_names.insert(p.clone(), ino);
+            }
         }
+        for p in &self.dirs {
+            if inside(p) {
+                self.durable_dirs.insert(p.clone());
+            }
+        }
+        self.collect_garbage();
+    }
+
+    /// The directory entries a power loss leaves, as `mode` says: every change kept, every
+    /// unsynced one dropped, or for each directory (by a draw of `rng`) one or the other.
+    fn entries_after_power_loss(
+        &self,
+        mode: PowerLoss,
+        rng: &mut SplitMix64,
+    ) -> (BTreeMap<PathBuf, u64>, BTreeSet<PathBuf>) {
+        let (mut names, mut dirs) = match mode {
+            PowerLoss::KeepAll => (self.names.clone(), self.dirs.clone()),
+            PowerLoss::DropAll => (self.durable_names.clone(), self.durable_dirs.clone()),
+            PowerLoss::Random { .. } => {
+                let parents: BTreeSet<PathBuf> = (self.names.keys())
+                    .chain(self.durable_names.keys())
+                    .chain(&self.dirs)
+                    .chain(&self.durable_dirs)
+                    .filter_map(|p| p.parent().map(Path::to_path_buf))
+                    .collect();
+                let keep: BTreeSet<PathBuf> =
+                    parents.into_iter().filter(|_| rng.below(2) == 1).collect();
+                let kept = |p: &Path| p.parent().is_some_and(|d| keep.contains(d));
+                let names = (self.names.iter().filter(|(p, _)| kept(p)))
+                    .chain(self.durable_names.iter().filter(|(p, _)| !kept(p)))
+                    .map(|(p, &ino)| (p.clone(), ino))
+                    .collect();
+                let dirs = (self.dirs.iter().filter(|p| kept(p)))
+                    .chain(self.durable_dirs.iter().filter(|p| !kept(p)))
+                    .cloned()
+                    .collect();
+                (names, dirs)
+            }
+        };
+        // An entry whose directory did not survive is gone with it (parents sort first).
+        let all: Vec<PathBuf> = dirs.iter().cloned().collect();
+        for dir in all {
+            let parent_ok = dir
+                .parent()
+                .is_some_and(|d| d.parent().is_none() || dirs.contains(d));
+            if !parent_ok {
+                dirs.remove(&dir);
+            }
+        }
+        names.retain(|p, _| {
+            p.parent()
+                .is_some_and(|d| d.parent().is_none() || dirs.contains(d))
+        });
+        (names, dirs)
     }
 
     fn inode_at(&mut self, path: &Path) -> Option<&mut Inode> {
@@ -305,7 +385,16 @@ impl FaultyStorage {
             PowerLoss::Random { seed } => seed,
             _ => 0,
         });
-        st.inodes.retain(|_, inode| inode.linked);
+        let (names, dirs) = st.entries_after_power_loss(mode, &mut rng);
+        st.names = names;
+        st.dirs = dirs;
+        st.durable_names = st.names.clone();
+        st.durable_dirs = st.dirs.clone();
+        let named: BTreeSet<u64> = st.names.values().copied().collect();
+        st.inodes.retain(|ino, _| named.contains(ino));
+        for inode in st.inodes.values_mut() {
+            inode.linked = true;
+        }
         // Files in path order, so that `Random` is deterministic.
         for ino in st.names.values() {
             let inode = st.inodes.get_mut(ino).expect("named inode exists");
@@ -350,6 +439,11 @@ impl FaultyStorage {
         inode.durable = data.to_vec();
         inode.current = data.to_vec();
         inode.pending.clear();
+        // The helper's file is durable, name and all.
+        st.durable_names.insert(path.to_path_buf(), ino);
+        for dir in path.ancestors().skip(1).filter(|d| d.parent().is_some()) {
+            st.durable_dirs.insert(dir.to_path_buf());
+        }
     }
 
     /// Flips (xor 0xFF) the byte at `offset` of the file at `path`, in both its current and its
@@ -581,11 +675,15 @@ impl Storage for FaultyStorage {
         Ok(())
     }
 
-    /// Directory operations are durable at once, so this only checks that `dir` exists.
+    /// Makes the entries of `dir` durable (a file's own name is not an entry of it: syncing a
+    /// file's path does nothing).
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
         st.begin_op(true)?;
-        if st.dir_exists(dir) || st.names.contains_key(dir) {
+        if st.dir_exists(dir) {
+            st.sync_entries(dir);
+            Ok(())
+        } else if st.names.contains_key(dir) {
             Ok(())
         } else {
             Err(not_found(dir))
@@ -708,7 +806,7 @@ impl Drop for FaultyFile {
         let inode = st.inodes.get_mut(&self.ino).expect("open inode exists");
         inode.open_handles -= 1;
         if inode.open_handles == 0 && !inode.linked {
-            st.inodes.remove(&self.ino);
+            st.collect_garbage();
         }
     }
 }

@@ -16,11 +16,13 @@ fn raw(err: io::Error) -> Option<i32> {
     err.raw_os_error()
 }
 
-/// A file system with `/db` and an open file `/db/f`.
+/// A file system with `/db` and an open file `/db/f`, both durable (their directories synced).
 fn setup() -> (FaultyStorage, Arc<dyn StorageFile>) {
     let s = FaultyStorage::new();
     s.create_dir_all(p("/db")).unwrap();
     let f = s.open(p("/db/f"), OpenMode::Create).unwrap();
+    s.sync_dir(p("/")).unwrap();
+    s.sync_dir(p("/db")).unwrap();
     (s, f)
 }
 
@@ -149,6 +151,8 @@ fn rename_and_remove_follow_inodes() {
         io::ErrorKind::NotFound
     );
     assert_eq!(raw(s.remove(p("/db")).unwrap_err()), Some(libc::EISDIR));
+    // Once the directory is synced, no durable name refers to either inode any more.
+    s.sync_dir(p("/db")).unwrap();
     drop(f);
     assert!(
         s.state.lock().inodes.is_empty(),
@@ -300,8 +304,8 @@ fn power_loss_keep_all_and_drop_all() {
             }
             _ => {
                 assert_eq!(s.read_file("/db/f").unwrap(), b"synced");
-                // The file's creation was durable at once; its content was not.
-                assert_eq!(s.read_file("/db/never-synced").unwrap(), b"");
+                // Neither its content nor its name (the directory was not synced since).
+                assert!(s.read_file("/db/never-synced").is_none());
             }
         }
         // Stale handles fail with EIO and do nothing.
@@ -328,6 +332,7 @@ fn power_loss_forgets_removed_open_files_and_keeps_renames() {
     s.rename(p("/db/f"), p("/db/g")).unwrap();
     let t = s.open(p("/db/tmp"), OpenMode::Create).unwrap();
     s.remove(p("/db/tmp")).unwrap();
+    s.sync_dir(p("/db")).unwrap();
     s.power_loss(PowerLoss::DropAll);
     assert_eq!(s.file_names("/db"), ["g"]);
     assert_eq!(s.read_file("/db/g").unwrap(), b"abc");
@@ -348,6 +353,7 @@ fn random_scenario(seed: u64) -> (Vec<u8>, Vec<u8>) {
         f.write_at(&chunk, 4096 + i * 1000).unwrap();
     }
     let g = s.open(p("/db/g"), OpenMode::Create).unwrap();
+    s.sync_dir(p("/db")).unwrap();
     g.write_at(&[1; 2048], 0).unwrap();
     g.sync().unwrap();
     g.write_at(&[2; 2048], 0).unwrap();
@@ -423,11 +429,66 @@ fn shared_between_threads() {
             });
         }
     });
-    assert_eq!(s.op_count(), 2 + 4 * 101);
+    assert_eq!(s.op_count(), 4 + 4 * 101);
     s.power_loss(PowerLoss::DropAll);
     let data = s.read_file("/db/f").unwrap();
     assert_eq!(data.len(), 3200);
     for (i, chunk) in data.chunks(800).enumerate() {
         assert!(chunk.iter().all(|&b| b == i as u8));
     }
+}
+
+#[test]
+fn directory_entries_are_durable_once_their_directory_is_synced() {
+    let s = FaultyStorage::new();
+    s.create_dir_all(p("/a/b")).unwrap();
+    let f = s.open(p("/a/b/f"), OpenMode::Create).unwrap();
+    f.write_at(b"data", 0).unwrap();
+    f.sync().unwrap(); // the content, not the name
+    s.power_loss(PowerLoss::DropAll);
+    assert!(!s.is_dir(p("/a")).unwrap(), "nothing was synced into /");
+
+    s.create_dir_all(p("/a/b")).unwrap();
+    let f = s.open(p("/a/b/f"), OpenMode::Create).unwrap();
+    f.write_at(b"data", 0).unwrap();
+    f.sync().unwrap();
+    s.sync_dir(p("/")).unwrap();
+    s.sync_dir(p("/a")).unwrap();
+    s.power_loss(PowerLoss::DropAll);
+    assert!(s.is_dir(p("/a/b")).unwrap());
+    assert!(s.read_file("/a/b/f").is_none(), "/a/b was not synced");
+
+    s.write_file("/a/b/f", b"data"); // the helper's files are durable
+    let f = s.open(p("/a/b/f"), OpenMode::Existing).unwrap();
+    s.rename(p("/a/b/f"), p("/a/b/g")).unwrap();
+    s.remove(p("/a/b/g")).unwrap();
+    drop(f);
+    s.power_loss(PowerLoss::DropAll);
+    assert_eq!(
+        s.file_names("/a/b"),
+        ["f"],
+        "the rename and the remove were undone"
+    );
+    assert_eq!(s.read_file("/a/b/f").unwrap(), b"data");
+
+    s.rename(p("/a/b/f"), p("/a/b/g")).unwrap();
+    s.power_loss(PowerLoss::KeepAll);
+    assert_eq!(
+        s.file_names("/a/b"),
+        ["g"],
+        "KeepAll keeps unsynced entries"
+    );
+
+    // Random: each directory keeps or drops its unsynced entries, by seed.
+    let mut outcomes = BTreeSet::new();
+    for seed in 0..32 {
+        let s = FaultyStorage::new();
+        s.write_file("/x/old", b"1");
+        s.write_file("/y/old", b"2");
+        s.rename(p("/x/old"), p("/x/new")).unwrap();
+        s.rename(p("/y/old"), p("/y/new")).unwrap();
+        s.power_loss(PowerLoss::Random { seed });
+        outcomes.insert((s.file_names("/x"), s.file_names("/y")));
+    }
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
 }
