@@ -16,13 +16,18 @@ pub(crate) const OP_DELETE: u8 = 2;
 /// The default keyspace. Named keyspaces get other ids; the format carries the id from day one.
 pub(crate) const DEFAULT_KEYSPACE: u32 = 0;
 
+/// The most operations one batch may hold: its WAL payload counts them in a `u32`.
+pub const MAX_BATCH_OPS: u64 = u32::MAX as u64;
+
 /// A group of puts and deletes that [`Database::write`](crate::Database::write) applies atomically:
 /// after any crash it is wholly present or wholly absent. Later operations on the same key win.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteBatch {
     /// Encoded ops, without the leading count.
     ops: Vec<u8>,
-    count: u32,
+    /// Counted in 64 bits so it cannot wrap; a batch of more than [`MAX_BATCH_OPS`] fails when it
+    /// is written (a `u32` count once wrapped to 0, and the batch silently became empty).
+    count: u64,
     /// The longest key and value added, so checking the limits costs nothing at write time.
     longest_key: usize,
     longest_value: usize,
@@ -89,8 +94,14 @@ impl WriteBatch {
         self.ops.len() + 4
     }
 
-    /// Checks every key and value against the documented limits.
+    /// Checks the operation count and every key and value against the documented limits.
     pub(crate) fn validate(&self) -> Result<()> {
+        if self.count > MAX_BATCH_OPS {
+            return Err(Error::invalid_argument(format!(
+                "a batch of {} operations is over the limit of {MAX_BATCH_OPS}",
+                self.count
+            )));
+        }
         check_key_len(self.longest_key)?;
         check_value_len(self.longest_value)
     }
@@ -99,13 +110,14 @@ impl WriteBatch {
     pub(crate) fn ops(&self) -> PayloadIter<'_> {
         PayloadIter {
             rest: &self.ops,
-            left: self.count,
+            left: self.count as u32,
         }
     }
 
     /// Appends the WAL payload (count + ops) to `out`.
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.count.to_le_bytes());
+        // `validate` keeps the count within a `u32`.
+        out.extend_from_slice(&(self.count as u32).to_le_bytes());
         out.extend_from_slice(&self.ops);
     }
 }
@@ -217,6 +229,22 @@ fn get_bytes<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A batch past `MAX_BATCH_OPS` operations is refused when written, not wrapped into an empty
+    /// one. (Filling 2^32 operations takes tens of GiB, so the count is set directly.)
+    #[test]
+    fn a_batch_over_the_operation_limit_is_refused_not_wrapped() {
+        let mut batch = WriteBatch::new();
+        batch.count = MAX_BATCH_OPS - 1;
+        batch.put(b"k", b"v");
+        assert_eq!(batch.len() as u64, MAX_BATCH_OPS);
+        batch.validate().unwrap();
+        batch.delete(b"k");
+        assert!(!batch.is_empty(), "the count wrapped");
+        let e = batch.validate().unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{e}");
+        assert!(e.message().contains("4294967295"), "{e}");
+    }
 
     #[test]
     fn batch_round_trips_through_payload() {

@@ -1,6 +1,6 @@
 //! `ldb_batch`: puts and deletes applied atomically by `ldb_write`.
 
-use lightning_db::WriteBatch;
+use lightning_db::{WriteBatch, MAX_BATCH_OPS};
 
 use crate::args::{handle, handle_mut, key_bytes, out, value_bytes};
 use crate::status::{guard, guard_value, ldb_status};
@@ -50,6 +50,7 @@ pub unsafe extern "C" fn ldb_batch_put(
                 value_bytes(value, value_len)?,
             )
         };
+        check_room(&batch.inner)?;
         batch.inner.put(key, value);
         Ok(())
     })
@@ -68,6 +69,7 @@ pub unsafe extern "C" fn ldb_batch_delete(
     guard(|| {
         // SAFETY: per this function's contract.
         let (batch, key) = unsafe { (handle_mut(batch, "batch")?, key_bytes(key, key_len)?) };
+        check_room(&batch.inner)?;
         batch.inner.delete(key);
         Ok(())
     })
@@ -108,4 +110,14 @@ pub unsafe extern "C" fn ldb_batch_free(batch: *mut ldb_batch) {
         // SAFETY: a handle from `Box::into_raw` in `ldb_batch_new`, freed once.
         drop(unsafe { Box::from_raw(batch) });
     }
+}
+
+/// `INVALID_ARGUMENT` if `batch` already holds the most operations a batch may.
+fn check_room(batch: &WriteBatch) -> Result<(), lightning_db::Error> {
+    if batch.len() as u64 >= MAX_BATCH_OPS {
+        return Err(crate::args::invalid(format!(
+            "the batch already holds {MAX_BATCH_OPS} operations, the most a batch may"
+        )));
+    }
+    Ok(())
 }
