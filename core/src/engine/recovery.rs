@@ -7,7 +7,7 @@ use crate::batch::decode_payload;
 use crate::btree::meta::Meta;
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
-use crate::storage::{OpenMode, Storage};
+use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::wal::{parse_segment_file_name, read_segment, segment_path, SEGMENT_HEADER_SIZE};
 
 /// Replays the WAL segments the meta page names into `memtable`. Returns the last segment
@@ -88,10 +88,10 @@ fn replay_segments(
         })?;
         if is_last && !end.torn {
             // Recovery makes this segment a sealed one (a new segment follows it), and sealed
-            // segments must be fully synced: after a process crash its tail may still be in the
-            // page cache only.
+            // segments must be durable: after a process crash its tail may still be in the page
+            // cache only, and after a failed fsync not even a sync would write it.
             let file = storage.open(&path, OpenMode::Existing).ctx("open", &path)?;
-            file.sync().ctx("sync", &path)?;
+            rewrite_and_sync(&*file, &path, end.valid_len)?;
         }
         if end.torn {
             // Cut the torn tail so new records never follow garbage.
@@ -104,8 +104,27 @@ fn replay_segments(
                 // The segment's header never reached the disk; its number is free again.
                 return Ok((i.checked_sub(1).map(|p| segments[p]), next_seq));
             }
-            file.sync().ctx("sync", &path)?;
+            rewrite_and_sync(&*file, &path, end.valid_len)?;
         }
     }
     Ok((segments.last().copied(), next_seq))
+}
+
+/// Writes the first `len` bytes of a segment again, then syncs it. A sync alone is not enough:
+/// after an fsync failed, Linux may have marked the unwritten pages clean, so a later fsync
+/// succeeds without writing them while reads, recovery's included, still see them in the page
+/// cache. Replayed records become visible and later records follow them, so they must truly be
+/// on disk; written again, the pages are dirty, and the sync writes them or fails.
+fn rewrite_and_sync(file: &dyn StorageFile, path: &Path, len: u64) -> Result<()> {
+    const CHUNK: u64 = 1 << 20;
+    let mut buf = Vec::new();
+    let mut offset = 0;
+    while offset < len {
+        let n = CHUNK.min(len - offset);
+        buf.resize(n as usize, 0);
+        file.read_at(&mut buf, offset).ctx("read", path)?;
+        file.write_at(&buf, offset).ctx("write", path)?;
+        offset += n;
+    }
+    file.sync().ctx("sync", path)
 }

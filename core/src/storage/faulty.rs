@@ -72,7 +72,9 @@ pub enum PowerLoss {
 /// - A handle refers to the inode, not the name: it follows renames, and a removed file stays
 ///   readable and writable through handles that were open (until they drop or power is lost).
 /// - Each file has its *durable* content plus the list of operations (writes, `set_len`) made since
-///   its last [`StorageFile::sync`]. Reads see the latest content. `sync` makes the list durable.
+///   its last [`StorageFile::sync`]. Reads see the latest content. `sync` makes the list durable;
+///   a `sync` that fails (an injected fault) loses the list, as Linux does after a failed
+///   writeback: the operations stay visible to reads but never become durable.
 /// - Directory entries (a file created, removed or renamed; a directory created) take effect at
 ///   once but are durable only once their directory is synced ([`Storage::sync_dir`]), as on
 ///   Linux: a power loss can undo every entry change since its directory's last sync (a file's
@@ -768,14 +770,28 @@ impl StorageFile for FaultyFile {
         })
     }
 
+    /// A failed sync loses what it was to write, as on Linux: the unsynced operations never
+    /// become durable (a later sync succeeds without them), though reads still see them.
     fn sync(&self) -> io::Result<()> {
-        self.op(true, |inode| {
-            let Inode {
-                durable, pending, ..
-            } = inode;
-            pending.drain(..).for_each(|op| op.apply(durable));
-            Ok(())
-        })
+        let mut st = self.state.lock();
+        let result = st.begin_op(true);
+        if st.epoch != self.epoch {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        let inode = st.inodes.get_mut(&self.ino).expect("open inode exists");
+        match result {
+            Ok(()) => {
+                let Inode {
+                    durable, pending, ..
+                } = inode;
+                pending.drain(..).for_each(|op| op.apply(durable));
+                Ok(())
+            }
+            Err(e) => {
+                inode.pending.clear();
+                Err(e)
+            }
+        }
     }
 
     fn len(&self) -> io::Result<u64> {
