@@ -1347,6 +1347,46 @@ fn verify_reads_overflow_pages_from_the_file_not_the_cache() {
     assert_no_background_panics();
 }
 
+/// With one meta page damaged, open relies on the other alone, so it first checks that tree
+/// whole: a damaged page in it is CORRUPTION at open, and nothing on disk changes. Before, open
+/// succeeded and the damage surfaced only when a read reached the page.
+#[test]
+fn with_one_meta_page_damaged_open_verifies_the_other_tree() {
+    watch_background_panics();
+    let (base, _) = two_generation_database(PAGE as u32);
+    let data_path = Path::new(DIR).join("data.ldb");
+    let file = base.read_file(&data_path).unwrap();
+    // Page 1 holds the newest meta page; its root page id is the u64 at byte 40.
+    let root = u64::from_le_bytes(file[PAGE + 40..PAGE + 48].try_into().unwrap());
+    assert!(root >= 2, "the tree has a root page");
+    let storage = copy_storage(&base);
+    storage.flip_byte(&data_path, 100); // the older meta page (page 0)
+    storage.flip_byte(&data_path, root * PAGE as u64 + 200); // a page of the newest tree
+    let before: Vec<(String, Vec<u8>)> = storage
+        .file_names(DIR)
+        .into_iter()
+        .map(|n| {
+            let bytes = storage.read_file(Path::new(DIR).join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect();
+    expect_corruption(
+        open(&storage, &page_options(false)).map(|_| ()),
+        "data.ldb",
+        "open with meta page 0 and the root page damaged",
+    );
+    let after: Vec<(String, Vec<u8>)> = storage
+        .file_names(DIR)
+        .into_iter()
+        .map(|n| {
+            let bytes = storage.read_file(Path::new(DIR).join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect();
+    assert!(before == after, "a failed open changed the files");
+    assert_no_background_panics();
+}
+
 #[test]
 fn both_meta_pages_flipped_is_corruption() {
     watch_background_panics();

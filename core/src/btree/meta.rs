@@ -138,9 +138,17 @@ pub(crate) fn page_size_of(page: &[u8]) -> u32 {
     u32::from_le_bytes(page[28..32].try_into().unwrap())
 }
 
+/// What [`read_newest_meta`] found.
+pub(crate) struct NewestMeta {
+    pub page_size: usize,
+    pub meta: Meta,
+    /// The other meta page failed its checks: `meta` is the only witness of the tree.
+    pub other_damaged: bool,
+}
+
 /// Finds an existing page file's page size and its newest valid meta page, checking that the file
 /// holds every page that meta page names.
-pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<(usize, Meta)> {
+pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<NewestMeta> {
     let len = file.len().ctx("stat", path)?;
     let mut head = vec![0u8; 32.min(len as usize)];
     file.read_at(&mut head, 0).ctx("read", path)?;
@@ -225,7 +233,11 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<(u
     // acts on any of them.
     meta.check(page_size, len)
         .map_err(|m| Error::corruption(path, format!("meta page {}: {m}", meta.slot())))?;
-    Ok((page_size, meta))
+    Ok(NewestMeta {
+        page_size,
+        meta,
+        other_damaged: !problems.is_empty(),
+    })
 }
 
 /// Whether the page at `slot` (0 or 1), for pages of `page_size` bytes, is an intact meta page that

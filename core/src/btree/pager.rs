@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::locks::Mutex;
 
 use super::cache::{CacheStats, PageCache};
-use super::meta::{read_newest_meta, Meta};
+use super::meta::{read_newest_meta, Meta, NewestMeta};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
 use crate::error::{Error, IoContext, Result};
 use crate::storage::{FileLock, Mapping, StorageFile};
@@ -128,6 +128,8 @@ pub(crate) struct Pager {
 pub(crate) struct Opened {
     pub pager: Pager,
     pub meta: Meta,
+    /// The other meta page failed its checks (see `NewestMeta`).
+    pub other_meta_damaged: bool,
 }
 
 impl Pager {
@@ -160,7 +162,11 @@ impl Pager {
         use_mmap: bool,
         lock: Box<dyn FileLock>,
     ) -> Result<Opened> {
-        let (page_size, meta) = read_newest_meta(&*file, &path)?;
+        let NewestMeta {
+            page_size,
+            meta,
+            other_damaged,
+        } = read_newest_meta(&*file, &path)?;
         let pager = Pager {
             file,
             path,
@@ -171,7 +177,11 @@ impl Pager {
             counters: PagerCounters::default(),
             lock: Mutex::new(Some(lock)),
         };
-        Ok(Opened { pager, meta })
+        Ok(Opened {
+            pager,
+            meta,
+            other_meta_damaged: other_damaged,
+        })
     }
 
     pub fn page_size(&self) -> usize {

@@ -17,6 +17,7 @@ use super::recovery::replay_wal;
 use super::state::{panic_message, Engine};
 use super::version::Version;
 use crate::btree::alloc::Allocator;
+use crate::btree::check::check_tree;
 use crate::btree::freelist::read_freelist;
 use crate::btree::pager::Pager;
 use crate::btree::tree::Tree;
@@ -58,6 +59,27 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     let opened = Pager::open(file, data_path, options.cache_size, options.mmap, lock)?;
     let pager = Arc::new(opened.pager);
     let meta = opened.meta;
+    let tree = Arc::new(Tree {
+        pager: pager.clone(),
+        root: meta.root,
+        generation: meta.generation,
+        page_count: meta.page_count,
+        map: pager.mapping_for(meta.page_count)?,
+    });
+    if opened.other_meta_damaged {
+        // One meta page is damaged, so the other is the only witness of the tree: a checksum
+        // cannot tell a torn write from damage, so trust its tree only once every page of it
+        // checks out, before anything on disk changes.
+        check_tree(&tree, &meta).map_err(|e| {
+            Error::new(
+                e.code(),
+                format!(
+                    "one meta page is damaged, and the tree the other names does not verify: {}",
+                    e.message()
+                ),
+            )
+        })?;
+    }
     let (free, freelist_pages) = read_freelist(&pager, meta.freelist_head, meta.page_count)?;
     let alloc = Allocator::new(meta.page_count, free);
 
@@ -82,13 +104,6 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         ]
     };
     let has_backlog = memtables.len() > 1;
-    let tree = Arc::new(Tree {
-        pager: pager.clone(),
-        root: meta.root,
-        generation: meta.generation,
-        page_count: meta.page_count,
-        map: pager.mapping_for(meta.page_count)?,
-    });
     let merge = MergeState {
         alloc,
         meta,
