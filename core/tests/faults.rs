@@ -803,7 +803,8 @@ fn a_panicking_commit_leader_wedges_no_writer() {
     for writer in writers {
         writer.join().unwrap();
     }
-    drop(db);
+    let db = Arc::try_unwrap(db).expect("the writers let go of the database");
+    db.close().expect("close succeeds after a panic");
     storage.clear_faults();
     let db = open(&storage, &fault_options(false)).unwrap();
     assert_eq!(db.get(b"before").unwrap(), Some(b"1".to_vec()));

@@ -415,11 +415,19 @@ fn sync_inner(engine: &Engine) -> Result<()> {
 pub(crate) fn close(engine: &Engine) -> Result<()> {
     engine.closed.store(true, Ordering::Release);
     if engine.failed.load(Ordering::Acquire) {
-        return Err(engine
+        let failure = engine
             .failure
             .lock()
             .clone()
-            .unwrap_or_else(|| Error::internal("failed without an error")));
+            .unwrap_or_else(|| Error::internal("failed without an error"));
+        // After a panic (INTERNAL) the close itself succeeds: writes already reported the
+        // failure, and nothing is merged from a state the panic may have left half-done (the
+        // WAL holds every acknowledged write for the next open). An I/O failure is reported
+        // again, as it may say the disk is in trouble.
+        if failure.code() == crate::error::ErrorCode::Internal {
+            return Ok(());
+        }
+        return Err(failure);
     }
     engine.catch_panic("a close", || {
         let mut writer = engine.writer.lock();
