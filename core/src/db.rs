@@ -57,9 +57,10 @@ impl Database {
         &self.engine.path
     }
 
-    /// Whether the database was closed.
+    /// Whether the database was closed (or, in a child forked after it was opened, belongs to
+    /// the parent: every call fails with `CLOSED` there too).
     pub fn is_closed(&self) -> bool {
-        self.engine.closed.load(Ordering::Acquire)
+        self.engine.closed.load(Ordering::Acquire) || self.engine.inherited_by_fork()
     }
 
     /// The options it was opened with.

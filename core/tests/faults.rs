@@ -866,12 +866,23 @@ fn eio_once_then_power_loss_at_every_operation() {
 // ---------------------------------------------------------------------------------------------
 // Corruption.
 
+/// Every file of `DIR`: its name and its current bytes.
+fn files_of(storage: &FaultyStorage) -> Vec<(String, Vec<u8>)> {
+    storage
+        .file_names(DIR)
+        .into_iter()
+        .map(|name| {
+            let bytes = storage.read_file(Path::new(DIR).join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
 /// A copy of every file of `DIR` in a new storage, all durable.
 fn copy_storage(src: &FaultyStorage) -> FaultyStorage {
     let dst = FaultyStorage::new();
-    for name in src.file_names(DIR) {
-        let path = Path::new(DIR).join(&name);
-        dst.write_file(&path, &src.read_file(&path).unwrap());
+    for (name, bytes) in files_of(src) {
+        dst.write_file(Path::new(DIR).join(name), &bytes);
     }
     dst
 }
@@ -1363,27 +1374,13 @@ fn with_one_meta_page_damaged_open_verifies_the_other_tree() {
     let storage = copy_storage(&base);
     storage.flip_byte(&data_path, 100); // the older meta page (page 0)
     storage.flip_byte(&data_path, root * PAGE as u64 + 200); // a page of the newest tree
-    let before: Vec<(String, Vec<u8>)> = storage
-        .file_names(DIR)
-        .into_iter()
-        .map(|n| {
-            let bytes = storage.read_file(Path::new(DIR).join(&n)).unwrap();
-            (n, bytes)
-        })
-        .collect();
+    let before = files_of(&storage);
     expect_corruption(
         open(&storage, &page_options(false)).map(|_| ()),
         "data.ldb",
         "open with meta page 0 and the root page damaged",
     );
-    let after: Vec<(String, Vec<u8>)> = storage
-        .file_names(DIR)
-        .into_iter()
-        .map(|n| {
-            let bytes = storage.read_file(Path::new(DIR).join(&n)).unwrap();
-            (n, bytes)
-        })
-        .collect();
+    let after = files_of(&storage);
     assert!(before == after, "a failed open changed the files");
     assert_no_background_panics();
 }

@@ -31,6 +31,9 @@ fn child(db: Database, path: &std::path::Path, mut go: std::fs::File) -> String 
         Some(ErrorCode::Closed) => String::new(),
         other => format!("{what}: expected CLOSED, got {other:?}; "),
     };
+    if !db.is_closed() {
+        report.push("is_closed() is false for the parent's handle; ".into());
+    }
     report.push(closed("get", db.get(b"k").err().map(|e| e.code())));
     report.push(closed(
         "put",

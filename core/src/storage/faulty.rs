@@ -729,12 +729,29 @@ struct FaultyFile {
 impl FaultyFile {
     /// Runs one operation on the inode: counts it, applies faults, rejects stale handles.
     fn op<T>(&self, mutating: bool, f: impl FnOnce(&mut Inode) -> io::Result<T>) -> io::Result<T> {
+        self.attempt(mutating, |inode, fault| {
+            fault?;
+            f(inode)
+        })
+    }
+
+    /// Like [`op`](Self::op), but `f` also runs when a fault fails the operation, with the
+    /// fault's error, so the operation can model what such a failure does to the inode.
+    fn attempt<T>(
+        &self,
+        mutating: bool,
+        f: impl FnOnce(&mut Inode, io::Result<()>) -> io::Result<T>,
+    ) -> io::Result<T> {
         let mut st = self.state.lock();
-        st.begin_op(mutating)?;
+        let fault = st.begin_op(mutating);
         if st.epoch != self.epoch {
+            fault?;
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
-        f(st.inodes.get_mut(&self.ino).expect("open inode exists"))
+        f(
+            st.inodes.get_mut(&self.ino).expect("open inode exists"),
+            fault,
+        )
     }
 }
 
@@ -773,25 +790,16 @@ impl StorageFile for FaultyFile {
     /// A failed sync loses what it was to write, as on Linux: the unsynced operations never
     /// become durable (a later sync succeeds without them), though reads still see them.
     fn sync(&self) -> io::Result<()> {
-        let mut st = self.state.lock();
-        let result = st.begin_op(true);
-        if st.epoch != self.epoch {
-            return Err(io::Error::from_raw_os_error(libc::EIO));
-        }
-        let inode = st.inodes.get_mut(&self.ino).expect("open inode exists");
-        match result {
-            Ok(()) => {
-                let Inode {
-                    durable, pending, ..
-                } = inode;
-                pending.drain(..).for_each(|op| op.apply(durable));
-                Ok(())
+        self.attempt(true, |inode, fault| {
+            let Inode {
+                durable, pending, ..
+            } = inode;
+            match fault {
+                Ok(()) => pending.drain(..).for_each(|op| op.apply(durable)),
+                Err(_) => pending.clear(),
             }
-            Err(e) => {
-                inode.pending.clear();
-                Err(e)
-            }
-        }
+            fault
+        })
     }
 
     fn len(&self) -> io::Result<u64> {
