@@ -9,6 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::format::masked_crc;
 use common::options::small_options;
 use lightning_db::storage::FaultyStorage;
 use lightning_db::{
@@ -398,13 +399,6 @@ fn a_page_file_that_is_not_ours_is_not_a_database_and_is_left_alone() {
 // ---------------------------------------------------------------------------------------------
 // A newer format
 
-/// The masked CRC32C of core/src/checksum.rs.
-fn masked_crc(data: &[u8]) -> u32 {
-    crc32c::crc32c(data)
-        .rotate_right(15)
-        .wrapping_add(0xa282_ead8)
-}
-
 /// Sets the format version of both meta pages (at offsets 0 and page_size; the version is the u32
 /// at byte 24, the page size the u32 at byte 28) and reseals each page's checksum (bytes 0..4, the
 /// masked CRC32C of bytes 4..page_size).
@@ -459,6 +453,42 @@ fn a_newer_format_version_is_unsupported() {
     let db = Database::open(dir.path(), small_options()).unwrap();
     assert_eq!(db.get(b"key").unwrap(), Some(b"value".to_vec()));
     db.verify().unwrap();
+}
+
+/// WAL format version 2 added the segment salt (header bytes 12..16) and sync markers; a segment
+/// of version 1 is refused, and nothing is changed.
+#[test]
+fn a_wal_segment_of_format_version_1_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path(), small_options()).unwrap();
+        db.put(b"key", b"value").unwrap();
+        db.close().unwrap();
+    }
+    let segments: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    assert!(
+        !segments.is_empty(),
+        "a closed database keeps its WAL segment"
+    );
+    for segment in &segments {
+        let mut bytes = fs::read(segment).unwrap();
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        bytes[12..16].fill(0);
+        let crc = masked_crc(&bytes[..24]);
+        bytes[24..28].copy_from_slice(&crc.to_le_bytes());
+        fs::write(segment, &bytes).unwrap();
+    }
+    let before = tree_of(dir.path());
+    let e = expect_code(
+        Database::open(dir.path(), small_options()),
+        ErrorCode::UnsupportedVersion,
+    );
+    assert!(e.message().contains("WAL format version 1"), "{e}");
+    assert_eq!(tree_of(dir.path()), before, "files were changed");
 }
 
 /// The byte offsets of a meta page's u64 fields (docs/format.md §4.2), with their names.

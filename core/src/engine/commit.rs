@@ -22,7 +22,7 @@ use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::locks::Mutex;
 use crate::memtable::Memtable;
-use crate::wal::{encode_record, WalWriter};
+use crate::wal::WalWriter;
 
 /// Batches at least this large are written straight into the tree (see `commit_direct`): half a
 /// memtable, and at most 4 MiB, past which writing the data once beats the WAL + memtable path.
@@ -178,13 +178,9 @@ fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     state.buf.clear();
     let mut seq = first_seq;
     for w in &accepted {
-        encode_record(
-            &mut state.buf,
-            seq,
-            &w.payload,
-            w.payload_crc,
-            state.wal.synced_upto(),
-        );
+        state
+            .wal
+            .encode_record(&mut state.buf, seq, &w.payload, w.payload_crc);
         seq += w.ops;
     }
     if let Err(e) = state.wal.append(&state.buf) {
@@ -194,7 +190,7 @@ fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     Counters::add(&engine.counters.wal_bytes, state.buf.len() as u64);
     Counters::add(&engine.counters.commit_groups, 1);
     if accepted.iter().any(|w| w.sync) {
-        if let Err(e) = state.wal.sync() {
+        if let Err(e) = state.wal.sync_and_attest() {
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good sync can be trusted, so stop taking writes.
             engine.fail(&e);
@@ -403,7 +399,7 @@ fn sync_inner(engine: &Engine) -> Result<()> {
     if writer.wal.is_synced() {
         return Ok(());
     }
-    if let Err(e) = writer.wal.sync() {
+    if let Err(e) = writer.wal.sync_and_attest() {
         engine.fail(&e);
         return Err(e);
     }

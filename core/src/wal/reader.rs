@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use super::record::{
-    align8, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, WAL_FORMAT_VERSION,
+    align8, record_header_crc, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC,
+    WAL_FORMAT_VERSION,
 };
 use crate::checksum::masked_crc;
 use crate::error::{Error, ErrorCode, IoContext, Result};
@@ -27,18 +28,34 @@ struct Record<'a> {
     end: u64,
 }
 
-/// Parses the record starting at `off`, if it is intact.
-fn parse_record(data: &[u8], off: u64) -> Option<Record<'_>> {
+impl Record<'_> {
+    /// A sync marker: no payload, `first_seq` 0 (batches start at sequence 1).
+    fn is_sync_marker(&self) -> bool {
+        self.payload.is_empty()
+    }
+}
+
+/// Parses the record starting at `off`, if it is intact: its header checksum (salted with the
+/// segment's salt) and payload checksum match, and it claims no more of the segment durable than
+/// lies before it (a sync marker claims exactly that).
+fn parse_record(data: &[u8], off: u64, salt: u32) -> Option<Record<'_>> {
     let start = usize::try_from(off).ok()?;
     let header = data.get(start..start.checked_add(RECORD_HEADER_SIZE)?)?;
     let stored = u32::from_le_bytes(header[0..4].try_into().unwrap());
-    if stored != masked_crc(&header[4..]) {
+    if stored != record_header_crc(salt, header) {
         return None;
     }
     let payload_crc = u32::from_le_bytes(header[4..8].try_into().unwrap());
     let len = usize::try_from(u64::from_le_bytes(header[8..16].try_into().unwrap())).ok()?;
     let first_seq = u64::from_le_bytes(header[16..24].try_into().unwrap());
     let synced_upto = u64::from_le_bytes(header[24..32].try_into().unwrap());
+    let marker = len == 0;
+    if synced_upto > off || (marker && (synced_upto != off || first_seq != 0)) {
+        return None;
+    }
+    if !marker && first_seq == 0 {
+        return None;
+    }
     let body = start + RECORD_HEADER_SIZE;
     let payload = data.get(body..body.checked_add(len)?)?;
     if masked_crc(payload) != payload_crc {
@@ -48,14 +65,15 @@ fn parse_record(data: &[u8], off: u64) -> Option<Record<'_>> {
         first_seq,
         synced_upto,
         payload,
-        end: align8((body + len) as u64),
+        end: align8(body.checked_add(len)? as u64),
     })
 }
 
 /// Reads segment `segment` at `path`, calling `apply(first_seq, payload)` for each intact record in
-/// order. A damaged record in a segment that is not the last one is corruption (rotation syncs a
-/// segment before the next one starts). In the last segment, a damaged record is a torn tail unless
-/// a later intact record says the damaged bytes had been synced.
+/// order (sync markers are not passed on). A damaged record in a segment that is not the last one is
+/// corruption (rotation syncs a segment before the next one starts). In the last segment, a damaged
+/// record is a torn tail unless a later intact record or sync marker says the damaged bytes had
+/// been synced.
 pub(crate) fn read_segment(
     storage: &dyn Storage,
     path: &Path,
@@ -68,25 +86,30 @@ pub(crate) fn read_segment(
     let mut data = vec![0u8; usize::try_from(len).map_err(|_| Error::internal("huge segment"))?];
     file.read_at(&mut data, 0).ctx("read", path)?;
 
-    if let Err(e) = check_segment_header(&data, segment, path) {
-        // A header that never made it (wholly) to disk can only be the last segment's, created
-        // just before a crash: the header is synced before any record is appended, so a segment
-        // holding no more than a damaged header holds no record either. Any other damage is
-        // corruption.
-        if is_last && (len <= SEGMENT_HEADER_SIZE || data.iter().all(|&b| b == 0)) {
-            return Ok(SegmentEnd {
-                valid_len: 0,
-                torn: true,
-                records: 0,
-            });
+    let salt = match check_segment_header(&data, segment, path) {
+        Ok(salt) => salt,
+        Err(e) => {
+            // A header that never made it (wholly) to disk can only be the last segment's,
+            // created just before a crash: the header is synced before any record is appended,
+            // so a segment holding no more than a damaged header holds no record either. Any
+            // other damage is corruption.
+            let unwritten = len <= SEGMENT_HEADER_SIZE || data.iter().all(|&b| b == 0);
+            if is_last && e.code() == ErrorCode::Corruption && unwritten {
+                return Ok(SegmentEnd {
+                    valid_len: 0,
+                    torn: true,
+                    records: 0,
+                });
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
 
     let mut off = SEGMENT_HEADER_SIZE;
     let mut records = 0;
     while off < len {
-        match parse_record(&data, off) {
+        match parse_record(&data, off, salt) {
+            Some(rec) if rec.is_sync_marker() => off = rec.end,
             Some(rec) => {
                 apply(rec.first_seq, rec.payload).map_err(|e| match e.code() {
                     ErrorCode::Internal => {
@@ -104,7 +127,7 @@ pub(crate) fn read_segment(
                         format!("damaged WAL record at offset {off} in a sealed segment"),
                     ));
                 }
-                if let Some(later) = synced_record_after(&data, off) {
+                if let Some(later) = synced_record_after(&data, off, salt) {
                     return Err(Error::corruption(
                         path,
                         format!(
@@ -128,13 +151,13 @@ pub(crate) fn read_segment(
 }
 
 /// The offset of an intact record after `bad` whose `synced_upto` covers `bad`, if any.
-fn synced_record_after(data: &[u8], bad: u64) -> Option<u64> {
+fn synced_record_after(data: &[u8], bad: u64, salt: u32) -> Option<u64> {
     let mut off = bad + 8;
     while off + RECORD_HEADER_SIZE as u64 <= data.len() as u64 {
         let at = off as usize;
         // Fast skip over zero-filled space: an intact header is never all zeros.
         if data[at..at + 8] != [0; 8] {
-            if let Some(rec) = parse_record(data, off) {
+            if let Some(rec) = parse_record(data, off, salt) {
                 if rec.synced_upto > bad {
                     return Some(off);
                 }
@@ -145,7 +168,8 @@ fn synced_record_after(data: &[u8], bad: u64) -> Option<u64> {
     None
 }
 
-fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<()> {
+/// Checks a segment's header; returns the segment's salt.
+fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<u32> {
     let h = data
         .get(..SEGMENT_HEADER_SIZE as usize)
         .ok_or_else(|| Error::corruption(path, "WAL segment shorter than its header"))?;
@@ -175,107 +199,9 @@ fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<()> {
             format!("WAL segment header says segment {number}"),
         ));
     }
-    Ok(())
+    Ok(u32::from_le_bytes(h[12..16].try_into().unwrap()))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::{encode_record, segment_path, WalWriter};
-    use super::*;
-    use crate::storage::FaultyStorage;
-
-    fn write_records(
-        storage: &FaultyStorage,
-        sync_between: bool,
-    ) -> (std::path::PathBuf, Vec<u64>) {
-        let dir = Path::new("/db");
-        storage.create_dir_all(dir).unwrap();
-        let mut w = WalWriter::create(storage, dir, 1).unwrap();
-        let mut starts = Vec::new();
-        for seq in 1..=5u64 {
-            let payload = vec![seq as u8; 10 * seq as usize];
-            let mut rec = Vec::new();
-            encode_record(
-                &mut rec,
-                seq,
-                &payload,
-                masked_crc(&payload),
-                w.synced_upto(),
-            );
-            starts.push(w.len());
-            w.append(&rec).unwrap();
-            if sync_between {
-                w.sync().unwrap();
-            }
-        }
-        (segment_path(dir, 1), starts)
-    }
-
-    fn count(
-        storage: &FaultyStorage,
-        path: &Path,
-        is_last: bool,
-    ) -> Result<(SegmentEnd, Vec<u64>)> {
-        let mut seqs = Vec::new();
-        let end = read_segment(storage, path, 1, is_last, |seq, payload| {
-            assert_eq!(payload.len(), 10 * seq as usize);
-            seqs.push(seq);
-            Ok(())
-        })?;
-        Ok((end, seqs))
-    }
-
-    #[test]
-    fn reads_back_every_record() {
-        let s = FaultyStorage::new();
-        let (path, _) = write_records(&s, true);
-        let (end, seqs) = count(&s, &path, true).unwrap();
-        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
-        assert!(!end.torn);
-        assert_eq!(end.records, 5);
-    }
-
-    #[test]
-    fn torn_tail_is_tolerated() {
-        let s = FaultyStorage::new();
-        let (path, starts) = write_records(&s, true);
-        let data = s.read_file(&path).unwrap();
-        // Cut into the last record itself, not just its padding.
-        s.write_file(&path, &data[..data.len() - 10]);
-        let (end, seqs) = count(&s, &path, true).unwrap();
-        assert_eq!(seqs, vec![1, 2, 3, 4]);
-        assert!(end.torn);
-        assert_eq!(end.valid_len, starts[4]);
-    }
-
-    #[test]
-    fn damage_before_a_synced_record_is_corruption() {
-        let s = FaultyStorage::new();
-        let (path, starts) = write_records(&s, true);
-        s.flip_byte(&path, starts[1] + 40);
-        let err = count(&s, &path, true).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::Corruption);
-        assert!(err.message().contains("wal-"), "{err}");
-    }
-
-    #[test]
-    fn damage_followed_only_by_unsynced_records_is_a_tail() {
-        let s = FaultyStorage::new();
-        let (path, starts) = write_records(&s, false);
-        s.flip_byte(&path, starts[2] + 40);
-        let (end, seqs) = count(&s, &path, true).unwrap();
-        assert_eq!(seqs, vec![1, 2]);
-        assert!(end.torn);
-    }
-
-    #[test]
-    fn damage_in_a_sealed_segment_is_corruption() {
-        let s = FaultyStorage::new();
-        let (path, starts) = write_records(&s, false);
-        s.flip_byte(&path, starts[4] + 40);
-        assert_eq!(
-            count(&s, &path, false).unwrap_err().code(),
-            ErrorCode::Corruption
-        );
-    }
-}
+#[path = "reader_tests.rs"]
+mod tests;

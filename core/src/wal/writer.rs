@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::record::{encode_segment_header, segment_path, SEGMENT_HEADER_SIZE};
-use crate::error::{IoContext, Result};
+use super::record::{
+    encode_record, encode_segment_header, encode_sync_marker, segment_path, SEGMENT_HEADER_SIZE,
+};
+use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage, StorageFile};
 
 /// The open tail segment. Only the group-commit leader touches it.
@@ -16,6 +18,10 @@ pub(crate) struct WalWriter {
     offset: u64,
     /// Bytes known durable.
     synced: u64,
+    /// The end of the sync marker written after the last sync, if nothing was appended since.
+    attested: Option<u64>,
+    /// This segment's random salt, part of every record header's checksum.
+    salt: u32,
 }
 
 impl WalWriter {
@@ -23,8 +29,14 @@ impl WalWriter {
     pub fn create(storage: &dyn Storage, dir: &std::path::Path, segment: u64) -> Result<WalWriter> {
         let path = segment_path(dir, segment);
         let file = storage.open(&path, OpenMode::Create).ctx("create", &path)?;
+        let salt = getrandom::u32().map_err(|e| {
+            Error::new(
+                ErrorCode::Io,
+                format!("{}: no random salt for the segment: {e}", path.display()),
+            )
+        })?;
         file.set_len(0).ctx("truncate", &path)?;
-        file.write_at(&encode_segment_header(segment), 0)
+        file.write_at(&encode_segment_header(segment, salt), 0)
             .ctx("write", &path)?;
         file.sync().ctx("sync", &path)?;
         storage.sync_dir(dir).ctx("sync directory", dir)?;
@@ -34,6 +46,8 @@ impl WalWriter {
             segment,
             offset: SEGMENT_HEADER_SIZE,
             synced: SEGMENT_HEADER_SIZE,
+            attested: None,
+            salt,
         })
     }
 
@@ -47,9 +61,16 @@ impl WalWriter {
         self.offset
     }
 
-    /// Bytes of this segment known durable; stamped into each record as `synced_upto`.
-    pub fn synced_upto(&self) -> u64 {
-        self.synced
+    /// Appends a record for a batch to `out`, stamped with this segment's salt and how much of
+    /// the segment is known durable (`synced_upto`).
+    pub fn encode_record(
+        &self,
+        out: &mut Vec<u8>,
+        first_seq: u64,
+        payload: &[u8],
+        payload_crc: u32,
+    ) {
+        encode_record(out, self.salt, first_seq, payload, payload_crc, self.synced);
     }
 
     /// Appends encoded records. On error nothing is considered written: the next append overwrites.
@@ -58,10 +79,12 @@ impl WalWriter {
             .write_at(records, self.offset)
             .ctx("write", &self.path)?;
         self.offset += records.len() as u64;
+        self.attested = None;
         Ok(())
     }
 
-    /// Makes everything appended so far durable.
+    /// Makes everything appended so far durable (and the last sync marker with it). Sealing a
+    /// segment uses this one: a sealed segment ends synced, with nothing after its last sync.
     pub fn sync(&mut self) -> Result<()> {
         if self.synced < self.offset {
             self.file.sync().ctx("sync", &self.path)?;
@@ -70,7 +93,22 @@ impl WalWriter {
         Ok(())
     }
 
+    /// Syncs, then appends a sync marker that attests the synced bytes (not synced itself: it
+    /// becomes durable with the next sync, the close, or the kernel's writeback). Acknowledged
+    /// sync writes use this one, so that damage to a record they made durable is corruption.
+    pub fn sync_and_attest(&mut self) -> Result<()> {
+        if self.is_synced() {
+            return Ok(());
+        }
+        self.sync()?;
+        let marker = encode_sync_marker(self.salt, self.offset);
+        self.append(&marker)?;
+        self.attested = Some(self.offset);
+        Ok(())
+    }
+
+    /// Whether every record appended is durable (a sync marker after the last sync may not be).
     pub fn is_synced(&self) -> bool {
-        self.synced == self.offset
+        self.synced == self.offset || self.attested == Some(self.offset)
     }
 }

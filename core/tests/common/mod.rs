@@ -5,6 +5,7 @@
 //! - [`check`]: checks inside proptest cases that fail the case (so it shrinks) instead of
 //!   panicking;
 //! - [`env`]: numbers from environment variables, and the proptest settings built on them;
+//! - [`format`]: pieces of the on-disk format, to craft files with;
 //! - [`options`]: database options the tests open with;
 //! - [`ranges`]: the kinds of `Range` a test picks, with the keys each one holds;
 //! - [`rng`]: seeded randomness, so a run can be replayed from its seed;
@@ -17,6 +18,7 @@
 pub mod bytes;
 pub mod check;
 pub mod env;
+pub mod format;
 pub mod options;
 pub mod ranges;
 pub mod rng;
