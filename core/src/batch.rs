@@ -19,6 +19,11 @@ pub(crate) const DEFAULT_KEYSPACE: u32 = 0;
 /// The most operations one batch may hold: its WAL payload counts them in a `u32`.
 pub const MAX_BATCH_OPS: u64 = u32::MAX as u64;
 
+/// The most bytes one batch may hold, encoded ([`WriteBatch::encoded_len`]): 1 GiB. A batch is
+/// held in memory whole, by the writer and by recovery reading its WAL record; bigger loads are
+/// several batches.
+pub const MAX_BATCH_BYTES: u64 = 1 << 30;
+
 /// A group of puts and deletes that [`Database::write`](crate::Database::write) applies atomically:
 /// after any crash it is wholly present or wholly absent. Later operations on the same key win.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +65,39 @@ impl WriteBatch {
         self
     }
 
+    /// Adds a put of `key` → `value`, or refuses it with `INVALID_ARGUMENT` (leaving the batch as
+    /// it was) if the key or value is over its size limit, or the batch would pass
+    /// [`MAX_BATCH_OPS`] or [`MAX_BATCH_BYTES`]. The C ABI and every binding add through this.
+    pub fn try_put(&mut self, key: &[u8], value: &[u8]) -> Result<&mut Self> {
+        check_key_len(key.len())?;
+        check_value_len(value.len())?;
+        self.check_room(op_len(key.len(), Some(value.len())))?;
+        Ok(self.put(key, value))
+    }
+
+    /// Adds a delete of `key`, or refuses it as [`try_put`](Self::try_put) does.
+    pub fn try_delete(&mut self, key: &[u8]) -> Result<&mut Self> {
+        check_key_len(key.len())?;
+        self.check_room(op_len(key.len(), None))?;
+        Ok(self.delete(key))
+    }
+
+    /// `INVALID_ARGUMENT` if one more operation of `op_bytes` encoded bytes would pass a limit.
+    fn check_room(&self, op_bytes: u64) -> Result<()> {
+        if self.count >= MAX_BATCH_OPS {
+            return Err(Error::invalid_argument(format!(
+                "the batch already holds {MAX_BATCH_OPS} operations, the most a batch may"
+            )));
+        }
+        let total = self.encoded_len() as u64 + op_bytes;
+        if total > MAX_BATCH_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "the batch would hold {total} bytes, over the limit of {MAX_BATCH_BYTES} (1 GiB)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Adds a delete of `key` (deleting an absent key is not an error).
     pub fn delete(&mut self, key: &[u8]) -> &mut Self {
         self.ops.push(OP_DELETE);
@@ -94,12 +132,19 @@ impl WriteBatch {
         self.ops.len() + 4
     }
 
-    /// Checks the operation count and every key and value against the documented limits.
+    /// Checks the operation count, the size and every key and value against the documented
+    /// limits.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.count > MAX_BATCH_OPS {
             return Err(Error::invalid_argument(format!(
                 "a batch of {} operations is over the limit of {MAX_BATCH_OPS}",
                 self.count
+            )));
+        }
+        if self.encoded_len() as u64 > MAX_BATCH_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "a batch of {} bytes is over the limit of {MAX_BATCH_BYTES} (1 GiB)",
+                self.encoded_len()
             )));
         }
         check_key_len(self.longest_key)?;
@@ -211,6 +256,16 @@ pub(crate) fn get_varint(input: &mut &[u8]) -> Option<u64> {
     None
 }
 
+/// The encoded size of one operation (a delete when `value_len` is `None`).
+fn op_len(key_len: usize, value_len: Option<usize>) -> u64 {
+    let field = |len: usize| varint_len(len as u64) + len as u64;
+    1 + varint_len(u64::from(DEFAULT_KEYSPACE)) + field(key_len) + value_len.map_or(0, field)
+}
+
+fn varint_len(v: u64) -> u64 {
+    u64::from((64 - v.leading_zeros()).max(1).div_ceil(7))
+}
+
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
@@ -244,6 +299,63 @@ mod tests {
         let e = batch.validate().unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{e}");
         assert!(e.message().contains("4294967295"), "{e}");
+    }
+
+    /// The adding calls refuse an operation past either limit and leave the batch as it was.
+    #[test]
+    fn try_put_and_try_delete_refuse_past_the_limits() {
+        let mut batch = WriteBatch::new();
+        batch.count = MAX_BATCH_OPS - 1;
+        batch.try_put(b"k", b"v").unwrap();
+        let before = batch.clone();
+        for e in [
+            batch.try_put(b"k", b"v").map(|_| ()).unwrap_err(),
+            batch.try_delete(b"k").map(|_| ()).unwrap_err(),
+        ] {
+            assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{e}");
+            assert!(e.message().contains("4294967295 operations"), "{e}");
+        }
+        assert_eq!(batch, before);
+
+        // 1 GiB of values: fifteen of 64 MiB and a last one that just fits.
+        let mut batch = WriteBatch::new();
+        let big = vec![7u8; crate::MAX_VALUE_SIZE];
+        for i in 0..15u8 {
+            batch.try_put(&[i], &big).unwrap();
+        }
+        let room = MAX_BATCH_BYTES - batch.encoded_len() as u64;
+        let last = room as usize - op_len(1, Some(0)) as usize - 3; // minus 3 more varint bytes
+        batch.try_put(b"x", &big[..last]).unwrap();
+        assert_eq!(batch.encoded_len() as u64, MAX_BATCH_BYTES);
+        batch.validate().unwrap();
+        let before = batch.len();
+        let e = batch.try_delete(b"").map(|_| ()).unwrap_err();
+        assert!(e.message().contains("1 GiB"), "{e}");
+        assert_eq!(batch.len(), before);
+        // Rust's infallible `put` adds anyway; writing the batch then fails.
+        batch.delete(b"");
+        assert_eq!(
+            batch.validate().unwrap_err().code(),
+            crate::ErrorCode::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn op_len_is_the_encoded_size() {
+        for (key, value) in [
+            (0, Some(0)),
+            (1, Some(127)),
+            (128, Some(16384)),
+            (4096, None),
+        ] {
+            let mut b = WriteBatch::new();
+            let k = vec![1u8; key];
+            match value {
+                Some(v) => b.put(&k, &vec![2u8; v]),
+                None => b.delete(&k),
+            };
+            assert_eq!(op_len(key, value), b.encoded_len() as u64 - 4);
+        }
     }
 
     #[test]

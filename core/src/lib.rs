@@ -46,7 +46,7 @@ pub mod storage;
 mod txn;
 mod wal;
 
-pub use batch::{WriteBatch, MAX_BATCH_OPS};
+pub use batch::{WriteBatch, MAX_BATCH_BYTES, MAX_BATCH_OPS};
 pub use db::Database;
 pub use durability::Durability;
 pub use engine::VerifyReport;

@@ -1,6 +1,6 @@
 //! `ldb_batch`: puts and deletes applied atomically by `ldb_write`.
 
-use lightning_db::{WriteBatch, MAX_BATCH_OPS};
+use lightning_db::WriteBatch;
 
 use crate::args::{handle, handle_mut, key_bytes, out, value_bytes};
 use crate::status::{guard, guard_value, ldb_status};
@@ -28,7 +28,9 @@ pub unsafe extern "C" fn ldb_batch_new(batch_out: *mut *mut ldb_batch) -> ldb_st
 }
 
 /// Adds a put of `key` → `value` (copied). A key or value over its size limit fails here with
-/// `LDB_INVALID_ARGUMENT`, before any of its bytes is read.
+/// `LDB_INVALID_ARGUMENT`, before any of its bytes is read; so does an operation that would take
+/// the batch past 4,294,967,295 operations or 1 GiB of encoded operations (the batch is left as
+/// it was).
 ///
 /// # Safety
 /// `batch` must be a live handle; `key`/`value` point to `key_len`/`value_len` bytes (or are NULL
@@ -50,13 +52,12 @@ pub unsafe extern "C" fn ldb_batch_put(
                 value_bytes(value, value_len)?,
             )
         };
-        check_room(&batch.inner)?;
-        batch.inner.put(key, value);
+        batch.inner.try_put(key, value)?;
         Ok(())
     })
 }
 
-/// Adds a delete of `key` (copied).
+/// Adds a delete of `key` (copied), refused as `ldb_batch_put`'s operations are.
 ///
 /// # Safety
 /// As `ldb_batch_put`.
@@ -69,8 +70,7 @@ pub unsafe extern "C" fn ldb_batch_delete(
     guard(|| {
         // SAFETY: per this function's contract.
         let (batch, key) = unsafe { (handle_mut(batch, "batch")?, key_bytes(key, key_len)?) };
-        check_room(&batch.inner)?;
-        batch.inner.delete(key);
+        batch.inner.try_delete(key)?;
         Ok(())
     })
 }
@@ -110,14 +110,4 @@ pub unsafe extern "C" fn ldb_batch_free(batch: *mut ldb_batch) {
         // SAFETY: a handle from `Box::into_raw` in `ldb_batch_new`, freed once.
         drop(unsafe { Box::from_raw(batch) });
     }
-}
-
-/// `INVALID_ARGUMENT` if `batch` already holds the most operations a batch may.
-fn check_room(batch: &WriteBatch) -> Result<(), lightning_db::Error> {
-    if batch.len() as u64 >= MAX_BATCH_OPS {
-        return Err(crate::args::invalid(format!(
-            "the batch already holds {MAX_BATCH_OPS} operations, the most a batch may"
-        )));
-    }
-    Ok(())
 }

@@ -168,3 +168,39 @@ fn keys_and_values_longer_than_the_limits_are_refused_before_they_are_read() {
 
 /// One byte over the key limit (`MAX_KEY_SIZE` is 4096 bytes).
 const MAX_KEY_SIZE_PLUS_ONE: usize = 4097;
+
+/// A batch holds at most 1 GiB of encoded operations: the put that would pass it fails with
+/// `LDB_INVALID_ARGUMENT` and leaves the batch as it was, so it can still be written.
+#[test]
+fn a_batch_refuses_the_operation_that_would_pass_its_byte_limit() {
+    let h = open();
+    let big = vec![3u8; 64 << 20];
+    // SAFETY: live handles; every buffer is valid for the length passed.
+    unsafe {
+        let mut batch = ptr::null_mut();
+        assert_eq!(ldb_batch_new(&mut batch), ldb_status::LDB_OK);
+        // Each op is 64 MiB of value plus 8 bytes (kind, keyspace, key and its length, the
+        // value's 4-byte length): fifteen fit, a sixteenth would pass 1 GiB.
+        for i in 0..15u8 {
+            let key = [i];
+            assert_eq!(
+                ldb_batch_put(batch, key.as_ptr(), 1, big.as_ptr(), big.len()),
+                ldb_status::LDB_OK,
+                "{}",
+                last_message()
+            );
+        }
+        let key = [15u8];
+        assert_invalid(
+            ldb_batch_put(batch, key.as_ptr(), 1, big.as_ptr(), big.len()),
+            "the sixteenth 64 MiB value",
+        );
+        assert!(last_message().contains("1 GiB"), "{}", last_message());
+        assert_eq!(ldb_batch_count(batch), 15);
+        // Smaller operations still fit.
+        assert_eq!(ldb_batch_delete(batch, key.as_ptr(), 1), ldb_status::LDB_OK);
+        assert_eq!(ldb_batch_count(batch), 16);
+        ldb_batch_free(batch);
+    }
+    drop(h);
+}
