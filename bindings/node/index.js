@@ -95,14 +95,20 @@ function invalidType(name, expected, value) {
 
 const BYTES = 'a Buffer, Uint8Array or string';
 
-/** `value` as bytes: a Buffer or Uint8Array as is, a string as UTF-8. */
+/**
+ * `value` as bytes for a native call: a Buffer or Uint8Array on an ordinary ArrayBuffer as is, a
+ * string as UTF-8. A view on a SharedArrayBuffer is copied first: another thread may change its
+ * bytes at any moment, and the native side reads the bytes it is given as if they cannot change
+ * during the call. (Callers test `x instanceof Uint8Array && x.buffer instanceof ArrayBuffer`
+ * inline first, the common case, and come here for everything else.)
+ */
 function bytes(value, name) {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
   // A Uint8Array from another realm (vm context) fails instanceof.
-  if (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]') {
-    return value;
+  if (value instanceof Uint8Array ||
+      (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]')) {
+    return value.buffer instanceof ArrayBuffer ? value : new Uint8Array(value);
   }
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
   throw invalidType(name, BYTES, value);
 }
 
@@ -380,24 +386,24 @@ class Database {
   }
 
   get(key) {
-    return getFromPool(this._handle, key instanceof Uint8Array ? key : bytes(key, 'key'));
+    return getFromPool(this._handle, key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, 'key'));
   }
 
   has(key) {
-    return fastHas(this._handle, key instanceof Uint8Array ? key : bytes(key, 'key'));
+    return fastHas(this._handle, key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, 'key'));
   }
 
   put(key, value, options) {
     fastPut(
       this._handle,
-      key instanceof Uint8Array ? key : bytes(key, 'key'),
-      value instanceof Uint8Array ? value : bytes(value, 'value'),
+      key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, 'key'),
+      value instanceof Uint8Array && value.buffer instanceof ArrayBuffer ? value : bytes(value, 'value'),
       options === undefined ? 0 : durability(options),
     );
   }
 
   delete(key, options) {
-    fastDelete(this._handle, key instanceof Uint8Array ? key : bytes(key, 'key'), options === undefined ? 0 : durability(options));
+    fastDelete(this._handle, key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, 'key'), options === undefined ? 0 : durability(options));
   }
 
   batch(operations, options) {
@@ -528,10 +534,10 @@ function batchArgs(operations) {
     const op = operations[i];
     if (op === null || typeof op !== 'object') throw invalidType(`operations[${i}]`, 'an object', op);
     const key = op.key;
-    keys[i] = key instanceof Uint8Array ? key : bytes(key, `operations[${i}].key`);
+    keys[i] = key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, `operations[${i}].key`);
     if (op.type === 'put') {
       const value = op.value;
-      values[i] = value instanceof Uint8Array ? value : bytes(value, `operations[${i}].value`);
+      values[i] = value instanceof Uint8Array && value.buffer instanceof ArrayBuffer ? value : bytes(value, `operations[${i}].value`);
     } else if (op.type === 'del') {
       values[i] = null;
     } else {

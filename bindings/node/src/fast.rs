@@ -5,7 +5,9 @@
 //! `extern "C"` callback that takes the database as a tagged `External` (made once per
 //! `Database` by [`external`]) and the key/value as Uint8Arrays, and talks to Node-API directly.
 //! The JavaScript layer checks argument types first; these check them again, cheaply, and throw
-//! instead of misbehaving on anything else. A panic never leaves a callback: it becomes
+//! instead of misbehaving on anything else. The JavaScript layer also copies any view on a
+//! `SharedArrayBuffer` before the call: another thread may change shared bytes at any moment,
+//! while the `&[u8]` made here promises they do not change until the call returns. A panic never leaves a callback: it becomes
 //! `LDB_INTERNAL`.
 
 use std::ffi::{c_char, c_void};

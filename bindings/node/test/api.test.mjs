@@ -105,6 +105,62 @@ test('the value written is the one at the call: later changes to the Buffer do n
   assert.equal(db.get('k').toString(), 'original');
 });
 
+test('Uint8Arrays on a SharedArrayBuffer work everywhere, copied at the call, while another thread changes them', async (t) => {
+  // The native side reads the bytes it gets as if they cannot change during the call, which a
+  // SharedArrayBuffer does not promise: the JavaScript layer passes a copy of such views.
+  const db = openDb(t);
+  const shared = new SharedArrayBuffer(4096);
+  const key = new Uint8Array(shared, 0, 8);
+  const value = new Uint8Array(shared, 8, 4000);
+  key.set(Buffer.from('sharedk1'));
+  value.fill(7);
+  db.put(key, value);
+  assert.ok(db.has(key));
+  assert.deepEqual(db.get(key), Buffer.alloc(4000, 7));
+  value.fill(9); // later changes do not reach what was written
+  assert.deepEqual(db.get('sharedk1'), Buffer.alloc(4000, 7));
+  db.batch([{ type: 'put', key, value }]);
+  assert.deepEqual(db.get('sharedk1'), Buffer.alloc(4000, 9));
+  const txn = db.begin();
+  txn.put(key, new Uint8Array(shared, 8, 3));
+  txn.commit();
+  assert.deepEqual(db.get('sharedk1'), Buffer.from([9, 9, 9]));
+  assert.deepEqual(await db.getAsync(key), Buffer.from([9, 9, 9]));
+  db.delete(key);
+  assert.equal(db.get('sharedk1'), undefined);
+  const { runInNewContext } = await import('node:vm');
+  const foreign = runInNewContext('new Uint8Array(new SharedArrayBuffer(1)).fill(102)');
+  db.put(foreign, foreign);
+  assert.equal(db.get('f').toString(), 'f');
+
+  // A worker rewrites the key (between "sharedk1" and "sharedk2") and the value (each 32-bit
+  // lane the same counter) as fast as it can while this thread writes and reads with them.
+  const { Worker } = await import('node:worker_threads');
+  db.put('sharedk1', 'one');
+  db.put('sharedk2', 'two');
+  const flags = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(`
+    const { workerData } = require('node:worker_threads');
+    const bytes = new Uint8Array(workerData.shared);
+    const lanes = new Int32Array(workerData.shared, 8, 1000);
+    const stop = new Int32Array(workerData.flags);
+    for (let n = 0; Atomics.load(stop, 0) === 0; n++) {
+      bytes[7] = 49 + (n & 1);
+      for (let i = 0; i < lanes.length; i++) lanes[i] = n;
+    }`, { eval: true, workerData: { shared, flags: flags.buffer } });
+  try {
+    for (let i = 0; i < 5000; i++) {
+      const got = db.get(key);
+      assert.ok(got !== undefined, 'a key in the middle of a rewrite is still one of the two');
+      if (i % 10 === 0) db.put(`copy${i % 100}`, value);
+    }
+  } finally {
+    Atomics.store(flags, 0, 1);
+    await new Promise((resolve) => worker.once('exit', resolve));
+  }
+  db.verify();
+});
+
 test('batch: puts and deletes, atomic, in order', (t) => {
   const db = openDb(t);
   db.put('gone', 'x');
