@@ -1,9 +1,10 @@
 //! Fault injection through the public API (DESIGN §2 "Storage trait", §3, §6):
 //!
 //! - power loss at every storage operation of a write–merge–reopen scenario, with every way
-//!   [`PowerLoss`] can treat unsynced writes (also with 16 KiB pages), and a second power loss at
-//!   every operation of the recovery that follows;
-//! - an I/O error (EIO, ENOSPC; once or sticky) at every storage operation of the same scenario;
+//!   [`PowerLoss`] can treat unsynced writes (also with 16 KiB pages, and with pages read through
+//!   a memory map), and a second power loss at every operation of the recovery that follows;
+//! - an I/O error (EIO, ENOSPC, a panic; once, or sticky with pages read through a memory map) at
+//!   every storage operation of the same scenario;
 //! - flipped bytes in WAL records (open and sealed segments) and in page-file pages (leaf, branch,
 //!   overflow, freelist, meta), through [`FaultyStorage`] and through the real file system with
 //!   mmap.
@@ -578,15 +579,25 @@ fn power_loss_drop_all_at_every_operation() {
 
 #[test]
 fn power_loss_keep_all_at_every_operation() {
-    power_loss_sweep("power loss KeepAll", &[PowerLoss::KeepAll]);
+    // Pages read through a memory map of the file (FaultyStorage's maps are live).
+    power_loss_sweep_with(
+        "power loss KeepAll, mmap",
+        &[PowerLoss::KeepAll],
+        &fault_options(true),
+    );
 }
 
 #[test]
 fn power_loss_random_at_every_operation() {
-    let modes: Vec<PowerLoss> = (0..random_seeds())
-        .map(|seed| PowerLoss::Random { seed })
-        .collect();
-    power_loss_sweep("power loss Random", &modes);
+    // Half the seeds with pages read through a memory map, half through `pread`.
+    for mmap in [false, true] {
+        let modes: Vec<PowerLoss> = (0..random_seeds())
+            .filter(|seed| (seed % 2 == 1) == mmap)
+            .map(|seed| PowerLoss::Random { seed })
+            .collect();
+        let name = format!("power loss Random, mmap {mmap}");
+        power_loss_sweep_with(&name, &modes, &fault_options(mmap));
+    }
 }
 
 #[test]
@@ -703,7 +714,8 @@ fn power_loss_during_recovery() {
 /// every durable one after a `DropAll` power loss.
 fn io_error_sweep(name: &str, kind: FaultKind, sticky: bool, then_power_loss: bool) {
     let sc = scenario();
-    // FaultyStorage cannot map; with mmap on, pages the merge writes skip the cache.
+    // Sticky faults read pages through a memory map (FaultyStorage's maps are live), faults that
+    // strike once through `pread` and the cache.
     let options = fault_options(sticky);
     let total = count_ops(&sc, &options);
     let code = match kind {
@@ -1121,6 +1133,24 @@ fn page_options(mmap: bool) -> Options {
         cache_size: 16 << 10,
         mmap,
         ..Options::default()
+    }
+}
+
+/// With the `mmap` option, FaultyStorage's pages are read through its memory map, not the cache:
+/// the sweeps that turn `mmap` on do test the mmap read path.
+#[test]
+fn with_mmap_pages_of_a_faulty_storage_are_read_through_the_map() {
+    let state = page_test_state();
+    let storage = FaultyStorage::new();
+    let db = open(&storage, &page_options(false)).unwrap();
+    fill(&db, &state);
+    db.close().unwrap();
+    for mmap in [false, true] {
+        let db = open(&storage, &page_options(mmap)).unwrap();
+        assert_eq!(read_state(&db).unwrap(), state);
+        let misses = db.stats().cache_misses;
+        assert_eq!(misses == 0, mmap, "cache misses with mmap {mmap}: {misses}");
+        db.close().unwrap();
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`FaultyStorage`]: an in-memory [`Storage`] for tests. It fails chosen operations with `EIO` or
 //! `ENOSPC` and simulates power loss by dropping, reordering or tearing writes that were not synced.
 
+use super::faulty_content::Content;
 use super::{FileLock, Mapping, OpenMode, Storage, StorageFile};
 
 use crate::locks::Mutex;
@@ -79,6 +80,9 @@ pub enum PowerLoss {
 ///   once but are durable only once their directory is synced ([`Storage::sync_dir`]), as on
 ///   Linux: a power loss can undo every entry change since its directory's last sync (a file's
 ///   `sync` makes its content durable, not its name).
+/// - A file can be memory-mapped ([`StorageFile::map`]): the map is live, showing every later
+///   change to the file's current content (writes, truncation, `flip_byte`, a power loss's
+///   outcome), so tests with the `mmap` option exercise the mmap read path under every fault.
 /// - [`FaultyStorage::power_loss`] decides what happens to each directory's unsynced entry changes
 ///   and each file's unsynced operations, makes the result durable, and makes every handle and
 ///   lock guard opened before it stale.
@@ -121,7 +125,7 @@ impl Pending {
 
 /// Writes `data` at `offset`, zero-filling any gap past the end. Callers keep offsets below
 /// [`MAX_FILE_LEN`].
-fn apply_write(content: &mut Vec<u8>, offset: u64, data: &[u8]) {
+pub(super) fn apply_write(content: &mut Vec<u8>, offset: u64, data: &[u8]) {
     if data.is_empty() {
         return;
     }
@@ -137,7 +141,7 @@ fn apply_write(content: &mut Vec<u8>, offset: u64, data: &[u8]) {
 struct Inode {
     durable: Vec<u8>,
     /// `durable` with `pending` applied, in order.
-    current: Vec<u8>,
+    current: Content,
     pending: Vec<Pending>,
     /// Whether a name refers to this inode.
     linked: bool,
@@ -407,7 +411,7 @@ impl FaultyStorage {
                 PowerLoss::DropAll => {}
                 PowerLoss::Random { .. } => apply_random(&mut content, pending, &mut rng),
             }
-            inode.current.clone_from(&content);
+            inode.current.replace(&content);
             inode.durable = content;
             inode.open_handles = 0;
         }
@@ -420,7 +424,7 @@ impl FaultyStorage {
     pub fn read_file(&self, path: impl AsRef<Path>) -> Option<Vec<u8>> {
         let mut st = self.state.lock();
         st.inode_at(path.as_ref())
-            .map(|inode| inode.current.clone())
+            .map(|inode| inode.current.as_slice().to_vec())
     }
 
     /// Makes `data` the durable (and current) content of the file at `path`, creating the file and
@@ -439,7 +443,7 @@ impl FaultyStorage {
         let ino = st.create_file(path);
         let inode = st.inodes.get_mut(&ino).expect("inode exists");
         inode.durable = data.to_vec();
-        inode.current = data.to_vec();
+        inode.current.replace(data);
         inode.pending.clear();
         // The helper's file is durable, name and all.
         st.durable_names.insert(path.to_path_buf(), ino);
@@ -467,7 +471,7 @@ impl FaultyStorage {
             path.display(),
             inode.current.len()
         );
-        inode.current[at] ^= 0xFF;
+        inode.current.flip(at);
         if let Some(byte) = inode.durable.get_mut(at) {
             *byte ^= 0xFF;
         }
@@ -762,7 +766,7 @@ impl StorageFile for FaultyFile {
             match offset.checked_add(buf.len() as u64) {
                 Some(end) if end <= len => {
                     let start = offset as usize;
-                    buf.copy_from_slice(&inode.current[start..start + buf.len()]);
+                    buf.copy_from_slice(&inode.current.as_slice()[start..start + buf.len()]);
                     Ok(())
                 }
                 _ => Err(io::Error::new(
@@ -777,7 +781,7 @@ impl StorageFile for FaultyFile {
         self.op(true, |inode| {
             check_end(offset, buf.len())?;
             if !buf.is_empty() {
-                apply_write(&mut inode.current, offset, buf);
+                inode.current.write(offset, buf);
                 inode.pending.push(Pending::Write {
                     offset,
                     data: buf.to_vec(),
@@ -809,15 +813,22 @@ impl StorageFile for FaultyFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.op(true, |inode| {
             check_end(len, 0)?;
-            inode.current.resize(len as usize, 0);
+            inode.current.resize(len as usize);
             inode.pending.push(Pending::SetLen(len));
             Ok(())
         })
     }
 
-    /// Always `Ok(None)`: this storage cannot map. Not an operation (never counted, never fails).
-    fn map(&self, _len: u64) -> io::Result<Option<Mapping>> {
-        Ok(None)
+    /// A live map over a memfd that mirrors the file (see `faulty_content.rs`). Not an
+    /// operation (never counted, never fails by injection): a real `mmap` fails only for want of
+    /// address space, and the page faults of reads through it are not calls that could fail.
+    fn map(&self, len: u64) -> io::Result<Option<Mapping>> {
+        let mut st = self.state.lock();
+        if st.epoch != self.epoch {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        let inode = st.inodes.get_mut(&self.ino).expect("open inode exists");
+        inode.current.map(len).map(Some)
     }
 }
 

@@ -63,15 +63,6 @@ fn read_write_len_set_len_sync() {
 }
 
 #[test]
-fn map_is_none() {
-    let (s, f) = setup();
-    f.write_at(b"abc", 0).unwrap();
-    let before = s.op_count();
-    assert!(f.map(3).unwrap().is_none());
-    assert_eq!(s.op_count(), before, "map is not an operation");
-}
-
-#[test]
 fn paths_directories_and_listing() {
     let s = FaultyStorage::new();
     assert!(s.is_dir(p("/")).unwrap());
@@ -491,4 +482,40 @@ fn directory_entries_are_durable_once_their_directory_is_synced() {
         outcomes.insert((s.file_names("/x"), s.file_names("/y")));
     }
     assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+}
+
+#[test]
+fn a_map_is_live_through_writes_truncation_flips_and_power_loss() {
+    let (s, f) = setup();
+    let path = p("/db/f");
+    f.write_at(b"hello", 0).unwrap();
+    f.sync().unwrap();
+    let ops = s.op_count();
+    let map = f.map(8192).unwrap().expect("FaultyStorage maps");
+    assert_eq!(s.op_count(), ops, "map is not an operation");
+    assert_eq!(map.len(), 8192);
+    assert_eq!(&map[..5], b"hello");
+    // A later write, past the old end too, shows through the map made before it.
+    f.write_at(b"J", 0).unwrap();
+    f.write_at(b"world", 100).unwrap();
+    assert_eq!(&map[..5], b"Jello");
+    assert_eq!(&map[100..105], b"world");
+    // So does a flipped byte and a cut.
+    s.flip_byte(path, 1);
+    assert_eq!(map[1], b'e' ^ 0xFF);
+    f.set_len(3).unwrap();
+    assert_eq!(
+        &map[3..5],
+        &[0, 0],
+        "cut bytes read as zeros through the map"
+    );
+    // A power loss replaces what the map shows with what survived: "hello" was synced.
+    s.power_loss(PowerLoss::DropAll);
+    assert_eq!(&map[..5], &[b'h', b'e' ^ 0xFF, b'l', b'l', b'o']);
+    assert_eq!(&map[100..105], &[0; 5]);
+    // A stale handle cannot map.
+    assert!(f.map(4096).is_err());
+    let again = s.open(path, OpenMode::Existing).unwrap();
+    let second = again.map(4096).unwrap().unwrap();
+    assert_eq!(&second[..5], &map[..5]);
 }

@@ -3,6 +3,8 @@
 
 #[cfg(any(test, feature = "fault-injection"))]
 mod faulty;
+#[cfg(any(test, feature = "fault-injection"))]
+mod faulty_content;
 mod fs;
 mod mapping;
 mod traits;
