@@ -103,8 +103,7 @@ impl Content {
 fn memfd() -> io::Result<File> {
     use std::os::fd::FromRawFd;
     // SAFETY: a NUL-terminated name and valid flags; the result is checked before use.
-    let fd =
-        unsafe { libc::memfd_create(b"lightning-faulty\0".as_ptr().cast(), libc::MFD_CLOEXEC) };
+    let fd = unsafe { libc::memfd_create(c"lightning-faulty".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
