@@ -209,7 +209,9 @@ void ldb_free(void *ptr);
 ldb_status ldb_batch_new(ldb_batch **batch_out);
 
 // Adds a put of `key` → `value` (copied). A key or value over its size limit fails here with
-// `LDB_INVALID_ARGUMENT`, before any of its bytes is read.
+// `LDB_INVALID_ARGUMENT`, before any of its bytes is read; so does an operation that would take
+// the batch past 4,294,967,295 operations or 1 GiB of encoded operations (the batch is left as
+// it was).
 //
 // # Safety
 // `batch` must be a live handle; `key`/`value` point to `key_len`/`value_len` bytes (or are NULL
@@ -220,7 +222,7 @@ ldb_status ldb_batch_put(ldb_batch *batch,
                          const uint8_t *value,
                          size_t value_len);
 
-// Adds a delete of `key` (copied).
+// Adds a delete of `key` (copied), refused as `ldb_batch_put`'s operations are.
 //
 // # Safety
 // As `ldb_batch_put`.
