@@ -167,6 +167,17 @@ struct FsLock {
 
 impl FileLock for FsLock {}
 
+impl Drop for FsLock {
+    fn drop(&mut self) {
+        // Unlock before the descriptor closes. A flock belongs to the open file description,
+        // which a child being spawned shares until its exec closes it (posix_spawn and vfork
+        // run no at-fork handler): closing alone would leave the lock held until then, and a
+        // reopen right after a close could fail with LOCKED.
+        // SAFETY: `flock` only takes an integer descriptor and flags; `_file` is still open.
+        unsafe { libc::flock(self._file.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +304,34 @@ mod tests {
         let again = s.lock(&path).unwrap();
         drop(again);
         let _third = s.lock(&path).unwrap();
+    }
+
+    /// A child process being spawned shares the lock's open file description until its exec
+    /// (here a `dup` plays that child): closing the database must still release the lock.
+    #[test]
+    fn dropping_the_lock_releases_it_while_another_descriptor_shares_it() {
+        let (dir, s) = setup();
+        let path = dir.path().join("LOCK");
+        let guard = s.lock(&path).unwrap();
+        let file = OpenOptions::new().read(true).open(&path).unwrap();
+        // Find the guard's descriptor: the newest one open on LOCK before `file`.
+        let shared = (0..file.as_raw_fd())
+            .rev()
+            .find(|&fd| {
+                std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                    .ok()
+                    .as_deref()
+                    == Some(&path)
+            })
+            .expect("the guard's descriptor");
+        // SAFETY: `dup` of a descriptor that is open (the guard holds it).
+        let child = unsafe { libc::dup(shared) };
+        assert!(child >= 0);
+        drop(guard);
+        let again = s.lock(&path);
+        // SAFETY: `child` is the descriptor `dup` made above, closed once.
+        unsafe { libc::close(child) };
+        again.expect("the lock was released although another descriptor shares it");
     }
 
     #[test]
