@@ -49,11 +49,14 @@ fn parse_record(data: &[u8], off: u64, salt: u32) -> Option<Record<'_>> {
     let len = usize::try_from(u64::from_le_bytes(header[8..16].try_into().unwrap())).ok()?;
     let first_seq = u64::from_le_bytes(header[16..24].try_into().unwrap());
     let synced_upto = u64::from_le_bytes(header[24..32].try_into().unwrap());
-    let marker = len == 0;
-    if synced_upto > off || (marker && (synced_upto != off || first_seq != 0)) {
-        return None;
-    }
-    if !marker && first_seq == 0 {
+    // A sync marker (no payload) starts no batch and sits exactly where the bytes it attests
+    // end; a batch starts at sequence 1 or later and claims nothing past its own start.
+    let plausible = if len == 0 {
+        first_seq == 0 && synced_upto == off
+    } else {
+        first_seq != 0 && synced_upto <= off
+    };
+    if !plausible {
         return None;
     }
     let body = start + RECORD_HEADER_SIZE;
