@@ -63,8 +63,8 @@ failed=0
 printf '%-16s %-7s %12s %8s %8s %s\n' target status execs exec/s cov ft
 for t in $TARGETS; do
   status=$(cut -d' ' -f2 "$WORK/$t.status")
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$WORK/$t.log" | grep -o '[0-9]*$' || echo '?')
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$WORK/$t.log" | grep -o '[0-9]*$' || echo '?')
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$WORK/$t.log" | grep -o '[0-9]*$' || echo '?')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$WORK/$t.log" | grep -o '[0-9]*$' || echo '?')
   last=$(grep -E '^#[0-9]+' "$WORK/$t.log" | tail -1)
   cov=$(echo "$last" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*' || echo '?')
   ft=$(echo "$last" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || echo '?')
