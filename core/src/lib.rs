@@ -33,6 +33,9 @@ mod durability;
 mod engine;
 mod error;
 mod fork;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod iterator;
 mod limits;
 pub mod locks;
