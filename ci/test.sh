@@ -16,6 +16,10 @@ echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
 
+echo "== fuzzing entry points: clippy and the fuzz corpus replayed (stable; the c_abi corpus replays in cargo test above)"
+cargo clippy -p lightning-db --features fuzzing --all-targets -- -D warnings
+cargo test -p lightning-db --features fuzzing --test fuzz_corpus
+
 echo "== corruption and fault suites in the release profile (no overflow checks: wrap-arounds show)"
 cargo test --release -p lightning-db --test bad_input --test faults
 
@@ -40,3 +44,9 @@ ci/java-test.sh
 
 echo "== bench builds"
 cargo clippy --manifest-path bench/Cargo.toml --all-targets -- -D warnings
+
+echo "== fuzz crate builds"
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+
+echo "== fuzzing, 30 s per target (needs nightly; skipped without)"
+ci/fuzz.sh 30

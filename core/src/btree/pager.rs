@@ -385,6 +385,12 @@ impl Pager {
         if len > crate::limits::MAX_VALUE_SIZE.max(crate::limits::MAX_KEY_SIZE) {
             return Err(self.bad_chain(first, "length beyond the value limit"));
         }
+        // Every page but the two meta pages could be in the chain, no more: a longer claim is
+        // corruption, found before reserving memory for it.
+        let most = (cap as u64).saturating_mul(page_count.saturating_sub(2));
+        if len as u64 > most {
+            return Err(self.bad_chain(first, "is longer than the whole file could hold"));
+        }
         let mut out = Vec::with_capacity(len);
         let mut id = first;
         while out.len() < len {
@@ -411,3 +417,7 @@ impl Pager {
         Error::corruption(&self.path, message)
     }
 }
+
+#[cfg(test)]
+#[path = "pager_tests.rs"]
+mod tests;
