@@ -11,28 +11,37 @@
 //! stderr.
 
 mod engines;
+mod resources;
+mod rounds;
 mod workloads;
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use engines::EngineKind;
 use workloads::{format_rate, Workload};
 
 const USAGE: &str = "\
-usage: lightning-bench [--n N] [--engines E,...] [--workloads W,...] [--dir PATH]
+usage: lightning-bench [--n N] [--runs R] [--engines E,...] [--workloads W,...] [--dir PATH]
 
   --n N            keys in the bulk-loaded database, and the op budget of the long write and
                    read loops (default 1000000; underscores allowed: 1_000_000)
+  --runs R         rounds (default 3): each engine runs once per round in a process of its
+                   own, the engines' order reversed every other round; every figure printed
+                   is the median of the rounds
   --engines LIST   comma-separated, from: lightning,lightning-c,lmdb,redb,fjall (default: all)
                    lightning-c: Lightning DB through its C ABI (lightning-ffi), same options;
                    with lightning also run, the C ABI's overhead is printed after the tables
-  --workloads LIST comma-separated, from: bulk_load,write_buffered,write_sync,
-                   write_sync_4threads,write_batch_1000,read_random,read_random_2threads,
-                   scan,read_while_writing,txn_rmw,txn_rmw_2threads (default: all)
+  --workloads LIST comma-separated, from: bulk_load,write_buffered,write_buffered_merged,
+                   write_sync,write_sync_4threads,write_batch_1000,write_batch_1000_merged,
+                   read_random,read_random_2threads,scan,read_while_writing,txn_rmw,
+                   txn_rmw_2threads (default: all)
+                   bulk_load: one batch of sorted pairs, durable (fsynced) for every engine
+                   *_merged: the buffered loop again timed until the engine has also done
+                   the work it deferred (a memtable merge or flush; nothing for LMDB, redb)
                    txn_rmw, txn_rmw_2threads: read-modify-write transactions (read a random
                    loaded key, bump a counter in its value, write it back, commit) on 1 or 2
                    threads, with buffered commits (no fsync), like write_buffered; a commit
@@ -43,9 +52,13 @@ usage: lightning-bench [--n N] [--engines E,...] [--workloads W,...] [--dir PATH
 
 struct Args {
     n: u64,
+    runs: u32,
     engines: Vec<EngineKind>,
     workloads: Vec<Workload>,
     dir: Option<PathBuf>,
+    /// Internal (`--child`): run the engines in this process, in `dir` itself, and print one
+    /// record line per workload for the parent.
+    child: bool,
 }
 
 fn parse_list<T: Copy + PartialEq>(
@@ -71,9 +84,11 @@ fn parse_list<T: Copy + PartialEq>(
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         n: 1_000_000,
+        runs: 3,
         engines: EngineKind::ALL.to_vec(),
         workloads: Workload::ALL.to_vec(),
         dir: None,
+        child: false,
     };
     while let Some(arg) = argv.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -84,6 +99,10 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         if flag == "--help" || flag == "-h" {
             return Err(String::new());
+        }
+        if flag == "--child" {
+            args.child = true;
+            continue;
         }
         let value = match inline {
             Some(v) => v,
@@ -99,6 +118,11 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                     .ok_or_else(|| {
                         format!("--n: expected a positive whole number, got {value:?}")
                     })?;
+            }
+            "--runs" => {
+                args.runs = value.parse().ok().filter(|&r| r > 0).ok_or_else(|| {
+                    format!("--runs: expected a positive whole number, got {value:?}")
+                })?;
             }
             "--engines" => {
                 args.engines = parse_list(&flag, &value, &EngineKind::ALL, EngineKind::from_name)?
@@ -336,6 +360,123 @@ fn json_string(s: &str) -> String {
     out
 }
 
+/// `--child`: runs each engine of `args` in this process, in `args.dir`, and prints a record
+/// line per workload (progress goes to stderr).
+fn run_as_child(args: &Args) -> ExitCode {
+    let Some(dir) = args.dir.as_deref() else {
+        eprintln!("error: --child needs --dir");
+        return ExitCode::from(2);
+    };
+    let mut failed = false;
+    for &engine in &args.engines {
+        let engine_started = Instant::now();
+        workloads::run_engine(engine, &args.workloads, args.n, dir, &mut |w, outcome| {
+            match &outcome {
+                Ok(m) => eprintln!(
+                    "[{engine}] {}: {} ops in {:.2} s = {} ops/s{}",
+                    w.name(),
+                    m.ops,
+                    m.elapsed.as_secs_f64(),
+                    format_rate(m.ops_per_sec()),
+                    m.note
+                        .as_ref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                ),
+                Err(e) => {
+                    failed = true;
+                    eprintln!("[{engine}] {}: FAILED: {e}", w.name());
+                }
+            }
+            println!("{}", rounds::Record::of(engine, w, &outcome).encode());
+        });
+        let _ = fs::remove_dir_all(dir);
+        eprintln!(
+            "[{engine}] done in {:.1} s",
+            engine_started.elapsed().as_secs_f64()
+        );
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One JSON line of an (engine, workload)'s medians.
+fn print_json_line(engine: EngineKind, w: Workload, s: &rounds::Summary) {
+    let mut line = format!(
+        "{{\"engine\": \"{}\", \"workload\": \"{}\", \"rounds\": {}",
+        engine.name(),
+        w.name(),
+        s.rounds
+    );
+    match s.rate {
+        Some(rate) => line.push_str(&format!(", \"ops_per_sec\": {rate:.1}")),
+        None => line.push_str(&format!(
+            ", \"ops_per_sec\": null, \"error\": {}",
+            json_string(s.error.as_deref().unwrap_or("failed"))
+        )),
+    }
+    if let Some(rss) = s.peak_rss {
+        line.push_str(&format!(", \"peak_rss_anon_bytes\": {rss}"));
+    }
+    if let Some(d) = s.disk_per_key {
+        line.push_str(&format!(", \"disk_bytes_per_key\": {d:.1}"));
+    }
+    if let Some((failed, attempted)) = s.conflicts {
+        let rate = failed as f64 / attempted.max(1) as f64;
+        line.push_str(&format!(
+            ", \"conflicts\": {failed}, \"conflict_rate\": {rate:.6}"
+        ));
+    }
+    line.push('}');
+    println!("{line}");
+}
+
+/// The peak anonymous memory (MiB) and bytes on disk per key of each (workload, engine).
+fn print_resources(args: &Args, summaries: &HashMap<(EngineKind, Workload), rounds::Summary>) {
+    let grid = |title: &str, cell: &dyn Fn(&rounds::Summary) -> Option<String>| {
+        let rows_with_data: Vec<Workload> = args
+            .workloads
+            .iter()
+            .copied()
+            .filter(|&w| {
+                args.engines
+                    .iter()
+                    .any(|&e| summaries.get(&(e, w)).and_then(cell).is_some())
+            })
+            .collect();
+        if rows_with_data.is_empty() {
+            return;
+        }
+        let mut header = vec![title.to_string()];
+        header.extend(args.engines.iter().map(|e| e.name().to_string()));
+        let mut rows = vec![header];
+        for w in rows_with_data {
+            let mut row = vec![w.name().to_string()];
+            for &e in &args.engines {
+                row.push(
+                    summaries
+                        .get(&(e, w))
+                        .and_then(cell)
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+            rows.push(row);
+        }
+        println!();
+        print_grid(&rows);
+    };
+    grid("peak anon RSS, MiB", &|s| {
+        s.peak_rss
+            .map(|b| format!("{:.0}", b as f64 / (1u64 << 20) as f64))
+    });
+    grid("disk bytes per key (after close)", &|s| {
+        s.disk_per_key.map(|d| format!("{d:.0}"))
+    });
+}
+
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
@@ -348,6 +489,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.child {
+        return run_as_child(&args);
+    }
     let dir = match run_dir(args.dir.clone()) {
         Ok(dir) => dir,
         Err(e) => {
@@ -367,72 +511,59 @@ fn main() -> ExitCode {
     );
     println!();
 
-    let mut results = HashMap::new();
-    let mut conflicts = Conflicts::new();
     let started = Instant::now();
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("error: cannot find this program's path to run the engines: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let workload_list = args
+        .workloads
+        .iter()
+        .map(|w| w.name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let records = rounds::run_rounds(args.runs, &args.engines, &args.workloads, |engine| {
+        let mut command = Command::new(&exe);
+        command
+            .arg("--child")
+            .args(["--n", &args.n.to_string()])
+            .args(["--engines", engine.name()])
+            .args(["--workloads", &workload_list])
+            .arg("--dir")
+            .arg(dir.join(engine.name()));
+        command
+    });
+    let summaries = rounds::summarize(&records);
+    let mut results = Results::new();
+    let mut conflicts = Conflicts::new();
     for &engine in &args.engines {
-        let engine_started = Instant::now();
-        eprintln!("[{engine}] starting");
-        workloads::run_engine(
-            engine,
-            &args.workloads,
-            args.n,
-            &dir.join(engine.name()),
-            &mut |w, outcome| {
-                let rate = match outcome {
-                    Ok(m) => {
-                        let rate = m.ops_per_sec();
-                        eprintln!(
-                            "[{engine}] {}: {} ops in {:.2} s = {} ops/s{}",
-                            w.name(),
-                            m.ops,
-                            m.elapsed.as_secs_f64(),
-                            format_rate(rate),
-                            m.note
-                                .as_ref()
-                                .map(|n| format!(" ({n})"))
-                                .unwrap_or_default()
-                        );
-                        let conflict_fields = match (m.conflicts, m.conflict_rate()) {
-                            (Some(failed), Some(rate)) => {
-                                conflicts.insert((engine, w), (failed, m.ops + failed));
-                                format!(", \"conflicts\": {failed}, \"conflict_rate\": {rate:.6}")
-                            }
-                            _ => String::new(),
-                        };
-                        println!(
-                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": {rate:.1}{conflict_fields}}}",
-                            engine.name(),
-                            w.name()
-                        );
-                        Some(rate)
-                    }
-                    Err(e) => {
-                        eprintln!("[{engine}] {}: FAILED: {e}", w.name());
-                        println!(
-                            "{{\"engine\": \"{}\", \"workload\": \"{}\", \"ops_per_sec\": null, \"error\": {}}}",
-                            engine.name(),
-                            w.name(),
-                            json_string(&e.to_string())
-                        );
-                        None
-                    }
-                };
-                results.insert((engine, w), rate);
-            },
-        );
-        let _ = fs::remove_dir_all(dir.join(engine.name()));
-        eprintln!(
-            "[{engine}] done in {:.1} s",
-            engine_started.elapsed().as_secs_f64()
-        );
+        for &w in &args.workloads {
+            let Some(s) = summaries.get(&(engine, w)) else {
+                continue;
+            };
+            results.insert((engine, w), s.rate);
+            if let Some(c) = s.conflicts {
+                conflicts.insert((engine, w), c);
+            }
+            print_json_line(engine, w, s);
+        }
     }
     if let Err(e) = fs::remove_dir_all(&dir) {
         eprintln!("could not remove {}: {e}", dir.display());
     }
 
     println!();
+    println!(
+        "medians of {} round{} (engines in alternating order, each in a process of its own)",
+        args.runs,
+        if args.runs == 1 { "" } else { "s" }
+    );
+    println!();
     print_table(&args, &results);
+    print_resources(&args, &summaries);
     print_conflicts(&args, &conflicts);
     print_c_abi_overhead(&args, &results);
     println!();
@@ -460,7 +591,7 @@ mod tests {
         assert_eq!(a.workloads, vec![Workload::BulkLoad, Workload::Scan]);
         assert_eq!(a.dir, Some(PathBuf::from("/x")));
         let a = args("").unwrap();
-        assert_eq!(a.n, 1_000_000);
+        assert_eq!((a.n, a.runs, a.child), (1_000_000, 3, false));
         assert_eq!(a.engines.len(), 5);
         let a = args("--engines lmdb,lightning-c,lightning").unwrap();
         assert_eq!(
@@ -471,7 +602,9 @@ mod tests {
                 EngineKind::Lmdb
             ]
         );
-        assert_eq!(a.workloads.len(), 11);
+        assert_eq!(a.workloads.len(), 13);
+        let a = args("--runs 5 --child --dir /d").unwrap();
+        assert_eq!((a.runs, a.child), (5, true));
         let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();
         assert_eq!(
             a.workloads,
@@ -486,6 +619,7 @@ mod tests {
     #[test]
     fn rejects_bad_arguments() {
         assert!(args("--n 0").is_err());
+        assert!(args("--runs 0").is_err());
         assert!(args("--n").is_err());
         assert!(args("--engines rocksdb").is_err());
         assert!(args("--workloads ,").is_err());

@@ -16,15 +16,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::engines::{Engine, EngineKind, Key, Result, Value, KEY_LEN, VALUE_LEN};
+use crate::resources::{disk_bytes, RssSampler};
 
 /// The workloads, in the order of the table's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Workload {
     BulkLoad,
     WriteBuffered,
+    WriteBufferedMerged,
     WriteSync,
     WriteSync4Threads,
     WriteBatch1000,
+    WriteBatch1000Merged,
     ReadRandom,
     ReadRandom2Threads,
     Scan,
@@ -35,12 +38,14 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 13] = [
         Workload::BulkLoad,
         Workload::WriteBuffered,
+        Workload::WriteBufferedMerged,
         Workload::WriteSync,
         Workload::WriteSync4Threads,
         Workload::WriteBatch1000,
+        Workload::WriteBatch1000Merged,
         Workload::ReadRandom,
         Workload::ReadRandom2Threads,
         Workload::Scan,
@@ -54,9 +59,11 @@ impl Workload {
         match self {
             Workload::BulkLoad => "bulk_load",
             Workload::WriteBuffered => "write_buffered",
+            Workload::WriteBufferedMerged => "write_buffered_merged",
             Workload::WriteSync => "write_sync",
             Workload::WriteSync4Threads => "write_sync_4threads",
             Workload::WriteBatch1000 => "write_batch_1000",
+            Workload::WriteBatch1000Merged => "write_batch_1000_merged",
             Workload::ReadRandom => "read_random",
             Workload::ReadRandom2Threads => "read_random_2threads",
             Workload::Scan => "scan",
@@ -69,6 +76,17 @@ impl Workload {
     /// The workload named `name`.
     pub fn from_name(name: &str) -> Option<Workload> {
         Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// The "until merged" view of a buffered write workload: the same loop, with the clock
+    /// stopped only after the engine finished the work it deferred (see
+    /// [`Engine::finish_deferred_work`]).
+    fn merged_view(self) -> Option<Workload> {
+        match self {
+            Workload::WriteBuffered => Some(Workload::WriteBufferedMerged),
+            Workload::WriteBatch1000 => Some(Workload::WriteBatch1000Merged),
+            _ => None,
+        }
     }
 
     /// Whether the workload runs on the bulk-loaded database (else on a fresh one of its own).
@@ -223,27 +241,49 @@ pub struct Measurement {
     /// Transaction workloads: the attempts whose commit failed with a conflict (`ops` counts
     /// the commits).
     pub conflicts: Option<u64>,
+    /// The process's peak anonymous memory during the workload, in bytes.
+    pub peak_rss: Option<u64>,
+    /// Bytes the database took on disk after it was closed: for a write workload its own fresh
+    /// database; for the bulk load, the loaded database after every workload that used it.
+    pub disk_bytes: Option<u64>,
+    /// The keys that database held, for bytes per key.
+    pub keys: Option<u64>,
+}
+
+/// A copy of an error, for a second report of one failure.
+fn copy_error(e: &crate::engines::BoxError) -> crate::engines::BoxError {
+    e.to_string().into()
 }
 
 impl Measurement {
+    /// A copy, for a second report of one measurement.
+    fn copy(&self) -> Measurement {
+        Measurement {
+            note: self.note.clone(),
+            ..*self
+        }
+    }
+
     fn new(ops: u64, elapsed: Duration) -> Measurement {
         Measurement {
             ops,
             elapsed,
             note: None,
             conflicts: None,
+            peak_rss: None,
+            disk_bytes: None,
+            keys: None,
         }
-    }
-
-    /// Transaction workloads: failed commits over attempted commits.
-    pub fn conflict_rate(&self) -> Option<f64> {
-        self.conflicts
-            .map(|c| c as f64 / (self.ops + c).max(1) as f64)
     }
 
     /// Operations per second.
     pub fn ops_per_sec(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Bytes on disk per key, if measured.
+    pub fn disk_bytes_per_key(&self) -> Option<f64> {
+        Some(self.disk_bytes? as f64 / self.keys?.max(1) as f64)
     }
 }
 
@@ -534,25 +574,61 @@ pub fn run_engine(
     report: &mut dyn FnMut(Workload, Result<Measurement>),
 ) {
     let wants = |w: Workload| workloads.contains(&w);
+    let memory = RssSampler::start();
 
-    // Write workloads, each on a fresh database.
+    // Write workloads, each on a fresh database. A buffered one is also timed until merged.
     for w in [
         Workload::WriteBuffered,
         Workload::WriteSync,
         Workload::WriteSync4Threads,
         Workload::WriteBatch1000,
     ] {
-        if wants(w) {
-            let db_dir = dir.join(w.name());
-            let outcome = on_fresh_db(engine, &db_dir, |db| match w {
+        let merged = w.merged_view();
+        if !wants(w) && !merged.is_some_and(wants) {
+            continue;
+        }
+        let db_dir = dir.join(w.name());
+        let mut merged_outcome = None;
+        memory.start_window();
+        let outcome = on_fresh_db(engine, &db_dir, |db| {
+            let m = match w {
                 Workload::WriteBuffered => write_buffered(db, n),
                 Workload::WriteSync => write_sync(db),
                 Workload::WriteSync4Threads => write_sync_threads(db),
                 _ => write_batches(db, n),
-            });
-            report(w, outcome);
-            remove_dir(&db_dir);
+            }?;
+            if merged.is_some() {
+                let start = Instant::now();
+                let finished = db.finish_deferred_work();
+                merged_outcome =
+                    Some(finished.map(|()| Measurement::new(m.ops, m.elapsed + start.elapsed())));
+            }
+            Ok(m)
+        })
+        .map(|mut m| {
+            m.peak_rss = Some(memory.peak());
+            m.disk_bytes = disk_bytes(&db_dir).ok();
+            m.keys = Some(m.ops);
+            m
+        });
+        if let (Ok(m), Some(Ok(merged))) = (&outcome, &mut merged_outcome) {
+            (merged.peak_rss, merged.disk_bytes, merged.keys) = (m.peak_rss, m.disk_bytes, m.keys);
         }
+        if wants(w) {
+            report(
+                w,
+                outcome.as_ref().map(Measurement::copy).map_err(copy_error),
+            );
+        }
+        if let Some(merged) = merged.filter(|&m| wants(m)) {
+            let merged_outcome = match (&outcome, merged_outcome) {
+                (Err(e), _) => Err(copy_error(e)),
+                (Ok(_), Some(m)) => m,
+                (Ok(_), None) => Err("the write loop ran, the merge did not".into()),
+            };
+            report(merged, merged_outcome);
+        }
+        remove_dir(&db_dir);
     }
 
     // The bulk load, and the workloads that read what it loaded.
@@ -565,6 +641,7 @@ pub fn run_engine(
         return;
     }
     let db_dir = dir.join("loaded");
+    memory.start_window();
     match load(engine, &db_dir, n) {
         Err(e) => {
             let message = e.to_string();
@@ -575,12 +652,11 @@ pub fn run_engine(
                 report(w, Err(format!("bulk load failed: {message}").into()));
             }
         }
-        Ok((db, loaded)) => {
-            if wants(Workload::BulkLoad) {
-                report(Workload::BulkLoad, Ok(loaded));
-            }
+        Ok((db, mut loaded)) => {
+            loaded.peak_rss = Some(memory.peak());
             for w in Workload::ALL.into_iter().filter(|w| readers.contains(w)) {
                 settle();
+                memory.start_window();
                 let outcome = match w {
                     Workload::ReadRandom => read_random(&*db, n, 1),
                     Workload::ReadRandom2Threads => read_random(&*db, n, READ_THREADS),
@@ -592,9 +668,25 @@ pub fn run_engine(
                         Err(format!("{} does not use the loaded database", other.name()).into())
                     }
                 };
-                report(w, outcome);
+                report(
+                    w,
+                    outcome.map(|mut m| {
+                        m.peak_rss = Some(memory.peak());
+                        m
+                    }),
+                );
             }
-            if let Err(e) = db.close() {
+            let closed = db.close();
+            if wants(Workload::BulkLoad) {
+                report(
+                    Workload::BulkLoad,
+                    closed.map(|()| {
+                        loaded.disk_bytes = disk_bytes(&db_dir).ok();
+                        loaded.keys = Some(n);
+                        loaded
+                    }),
+                );
+            } else if let Err(e) = closed {
                 eprintln!("[{engine}] closing the loaded database failed: {e}");
             }
         }

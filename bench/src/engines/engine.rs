@@ -30,10 +30,17 @@ pub const LMDB_MAP_SIZE: usize = 16 << 30;
 
 /// An open database of one engine.
 pub trait Engine: Send + Sync {
-    /// Writes `pairs` in a single batch / transaction, buffered, and returns once they are in
-    /// the engine's read-optimised structure. `pairs` are sorted by key and the database is
-    /// empty, so an engine may use its bulk-load path for sorted input.
+    /// Writes `pairs` in a single batch / transaction and returns once they are durable
+    /// (fsynced: every engine at the same durability) and in the engine's read-optimised
+    /// structure. `pairs` are sorted by key and the database is empty, so an engine may use its
+    /// bulk-load path for sorted input.
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()>;
+
+    /// Does the work the engine deferred from the writes so far (merging or flushing its
+    /// memtable into its read-optimised structure), so that a write workload timed "until
+    /// merged" has paid for it. Engines that do that work inside each commit (LMDB, redb)
+    /// have nothing to do.
+    fn finish_deferred_work(&self) -> Result<()>;
 
     /// Writes one pair; with `sync`, returns only once it is durable (fsynced).
     fn put(&self, key: &[u8], value: &[u8], sync: bool) -> Result<()>;

@@ -64,6 +64,15 @@ impl Engine for FjallEngine {
             ingestion.write(key.as_slice(), value.as_slice())?;
         }
         ingestion.finish()?;
+        // Durable like every engine's bulk load.
+        self.db.persist(PersistMode::SyncAll)?;
+        Ok(())
+    }
+
+    fn finish_deferred_work(&self) -> Result<()> {
+        // Flush the memtable into a table and wait for it (the call fjall's own tests use);
+        // compactions of the tables may still follow.
+        self.keyspace.rotate_memtable_and_wait()?;
         Ok(())
     }
 

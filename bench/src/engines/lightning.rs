@@ -2,7 +2,8 @@
 //!
 //! Default options except the page cache, which gets [`CACHE_BYTES`] like the other engines'
 //! caches. Durability is chosen per write; `bulk_load` ends with `flush()`, which waits until
-//! the memtables are merged into the B+tree, so the data is read from its final structure.
+//! the memtables are merged into the B+tree (fsynced), so the data is durable and read from its
+//! final structure; `finish_deferred_work` is `flush()` too.
 //! Point reads use `get_with`, which reads the value in place. Read-modify-write transactions
 //! are `begin_with` snapshot isolation and `Durability::Buffered`, `get_with`, `put`, `commit`;
 //! a commit failing with `CONFLICT` is reported as a conflict (not retried).
@@ -54,6 +55,12 @@ fn batch_of(pairs: &[(Key, Value)]) -> WriteBatch {
 impl Engine for LightningEngine {
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()> {
         self.db.write_with(&batch_of(pairs), Durability::Buffered)?;
+        // The merge fsyncs the tree it writes before its meta page points to it.
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn finish_deferred_work(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
     }

@@ -204,6 +204,10 @@ unsafe fn read_and_free<R>(ptr: *mut u8, len: usize, f: impl FnOnce(&[u8]) -> R)
 impl Engine for LightningCEngine {
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()> {
         self.write_pairs(pairs)?;
+        self.finish_deferred_work()
+    }
+
+    fn finish_deferred_work(&self) -> Result<()> {
         // SAFETY: `self.db()` is a live handle.
         check(unsafe { ldb_flush(self.db()) }, "ldb_flush")
     }

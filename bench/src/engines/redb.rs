@@ -5,7 +5,7 @@
 //! (buffered; redb keeps such commits in memory until a durable one) or
 //! `Durability::Immediate` (fsync on commit). A read-modify-write is one `Durability::None`
 //! write transaction (get, insert, commit); redb has one writer at a time, so it never
-//! conflicts.
+//! conflicts. The bulk load commits with `Durability::Immediate`, as every engine's is durable.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -49,8 +49,8 @@ impl RedbEngine {
         Ok(txn)
     }
 
-    fn write_pairs(&self, pairs: &[(Key, Value)]) -> Result<()> {
-        let txn = self.write_txn(false)?;
+    fn write_pairs(&self, pairs: &[(Key, Value)], sync: bool) -> Result<()> {
+        let txn = self.write_txn(sync)?;
         {
             let mut table = txn.open_table(TABLE)?;
             for (key, value) in pairs {
@@ -64,7 +64,11 @@ impl RedbEngine {
 
 impl Engine for RedbEngine {
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()> {
-        self.write_pairs(pairs)
+        self.write_pairs(pairs, true)
+    }
+
+    fn finish_deferred_work(&self) -> Result<()> {
+        Ok(())
     }
 
     fn put(&self, key: &[u8], value: &[u8], sync: bool) -> Result<()> {
@@ -78,7 +82,7 @@ impl Engine for RedbEngine {
     }
 
     fn write_batch(&self, pairs: &[(Key, Value)]) -> Result<()> {
-        self.write_pairs(pairs)
+        self.write_pairs(pairs, false)
     }
 
     fn read_modify_write(&self, key: &[u8]) -> Result<Option<u64>> {
