@@ -14,6 +14,7 @@ mod engines;
 mod resources;
 mod rounds;
 mod workloads;
+mod zipf;
 
 use std::collections::HashMap;
 use std::fs;
@@ -37,8 +38,9 @@ usage: lightning-bench [--n N] [--runs R] [--engines E,...] [--workloads W,...] 
                    with lightning also run, the C ABI's overhead is printed after the tables
   --workloads LIST comma-separated, from: bulk_load,write_buffered,write_buffered_merged,
                    write_sync,write_sync_4threads,write_batch_1000,write_batch_1000_merged,
-                   read_random,read_random_2threads,scan,read_while_writing,txn_rmw,
-                   txn_rmw_2threads (default: all)
+                   read_random,read_random_2threads,read_hot_1000,scan,scan_with_memtable,
+                   read_while_writing,zipf_update_mix,zipf_read_after,zipf_scan_after,
+                   txn_rmw,txn_rmw_2threads (default: all; see bench/README.md)
                    bulk_load: one batch of sorted pairs, durable (fsynced) for every engine
                    *_merged: the buffered loop again timed until the engine has also done
                    the work it deferred (a memtable merge or flush; nothing for LMDB, redb)
@@ -602,7 +604,7 @@ mod tests {
                 EngineKind::Lmdb
             ]
         );
-        assert_eq!(a.workloads.len(), 13);
+        assert_eq!(a.workloads.len(), 18);
         let a = args("--runs 5 --child --dir /d").unwrap();
         assert_eq!((a.runs, a.child), (5, true));
         let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::engines::{Engine, EngineKind, Key, Result, Value, KEY_LEN, VALUE_LEN};
 use crate::resources::{disk_bytes, RssSampler};
+use crate::zipf::{Zipfian, THETA};
 
 /// The workloads, in the order of the table's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,15 +31,20 @@ pub enum Workload {
     WriteBatch1000Merged,
     ReadRandom,
     ReadRandom2Threads,
+    ReadHot1000,
     Scan,
+    ScanWithMemtable,
     ReadWhileWriting,
+    ZipfUpdateMix,
+    ZipfReadAfter,
+    ZipfScanAfter,
     TxnRmw,
     TxnRmw2Threads,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 13] = [
+    pub const ALL: [Workload; 18] = [
         Workload::BulkLoad,
         Workload::WriteBuffered,
         Workload::WriteBufferedMerged,
@@ -48,8 +54,13 @@ impl Workload {
         Workload::WriteBatch1000Merged,
         Workload::ReadRandom,
         Workload::ReadRandom2Threads,
+        Workload::ReadHot1000,
         Workload::Scan,
+        Workload::ScanWithMemtable,
         Workload::ReadWhileWriting,
+        Workload::ZipfUpdateMix,
+        Workload::ZipfReadAfter,
+        Workload::ZipfScanAfter,
         Workload::TxnRmw,
         Workload::TxnRmw2Threads,
     ];
@@ -66,8 +77,13 @@ impl Workload {
             Workload::WriteBatch1000Merged => "write_batch_1000_merged",
             Workload::ReadRandom => "read_random",
             Workload::ReadRandom2Threads => "read_random_2threads",
+            Workload::ReadHot1000 => "read_hot_1000",
             Workload::Scan => "scan",
+            Workload::ScanWithMemtable => "scan_with_memtable",
             Workload::ReadWhileWriting => "read_while_writing",
+            Workload::ZipfUpdateMix => "zipf_update_mix",
+            Workload::ZipfReadAfter => "zipf_read_after",
+            Workload::ZipfScanAfter => "zipf_scan_after",
             Workload::TxnRmw => "txn_rmw",
             Workload::TxnRmw2Threads => "txn_rmw_2threads",
         }
@@ -95,6 +111,7 @@ impl Workload {
             self,
             Workload::ReadRandom
                 | Workload::ReadRandom2Threads
+                | Workload::ReadHot1000
                 | Workload::Scan
                 | Workload::ReadWhileWriting
                 | Workload::TxnRmw
@@ -125,6 +142,14 @@ const SCAN_PASSES: u32 = 5;
 const SCAN_TIME: Duration = Duration::from_secs(2);
 /// `read_while_writing`: at most `n` reads or this long.
 const READ_WHILE_WRITING_TIME: Duration = Duration::from_secs(5);
+/// `read_hot_1000`: the hot keys, and at most `HOT_READS_PER_KEY × n` reads or this long.
+const HOT_KEYS: u64 = 1_000;
+const HOT_READS_PER_N: u64 = 5;
+const HOT_READ_TIME: Duration = Duration::from_secs(5);
+/// `scan_with_memtable`: one new key per this many loaded ones, written singly just before.
+const FRESH_KEY_EVERY: u64 = 10;
+/// The Zipfian workloads: at most `n` operations each or this long.
+const ZIPF_TIME: Duration = Duration::from_secs(10);
 /// `txn_rmw` and `txn_rmw_2threads`: threads, and at most `n` transactions (attempted, in
 /// all) or this long.
 const TXN_THREADS: usize = 2;
@@ -191,6 +216,8 @@ const WRITE_SYNC_STREAM: u64 = 2;
 const WRITE_SYNC_THREADS_STREAM: u64 = 3; // ..3 + SYNC_THREADS
 const WRITE_BATCH_STREAM: u64 = 8;
 const READ_WHILE_WRITING_STREAM: u64 = 9;
+const FRESH_KEYS_STREAM: u64 = 10;
+const ZIPF_VALUES_STREAM: u64 = 11;
 
 /// Key number `i` of stream `stream`: two splitmix64 outputs of a counter that is distinct for
 /// every (stream, i) below 2^39 keys per stream; the output function is a bijection, so no two
@@ -476,6 +503,105 @@ fn read_while_writing(engine: &dyn Engine, loaded: u64) -> Result<Measurement> {
     })
 }
 
+/// Point reads of the same [`HOT_KEYS`] loaded keys over and over, in random order, 1 thread:
+/// what a cache of hot rows serves.
+fn read_hot(engine: &dyn Engine, loaded: u64) -> Result<Measurement> {
+    let hot = random_loaded_keys(0x5eed_3000, loaded, HOT_KEYS.min(loaded));
+    let mut rng = SplitMix64::new(0x5eed_3001);
+    let keys: Vec<Key> = (0..HOT_READS_PER_N * loaded)
+        .map(|_| hot[rng.below(hot.len() as u64) as usize])
+        .collect();
+    timed_threads(1, HOT_READ_TIME, |_, deadline| {
+        read_until(engine, &keys, deadline)
+    })
+}
+
+/// A full scan right after `loaded / FRESH_KEY_EVERY` new keys were written singly (buffered,
+/// untimed), so an engine with a memtable still holds them there and merges two sources.
+fn scan_with_memtable(engine: &dyn Engine, loaded: u64) -> Result<Measurement> {
+    let fresh = pairs(FRESH_KEYS_STREAM, loaded / FRESH_KEY_EVERY);
+    for (key, value) in &fresh {
+        engine.put(key, value, false)?;
+    }
+    scan(engine, loaded + fresh.len() as u64)
+}
+
+/// The Zipfian workloads on one loaded database, in order: a 50/50 mix of reads and buffered
+/// updates of Zipfian-chosen loaded keys, then reads of Zipfian-chosen keys right after it,
+/// then a full scan right after that. Hot keys are updated many times; an engine that keeps
+/// every version until a merge pays for it in the reads and the scan.
+fn zipf_workloads(
+    engine: &dyn Engine,
+    loaded: u64,
+    report: &mut dyn FnMut(Workload, Result<Measurement>),
+    memory: &RssSampler,
+    wants: &dyn Fn(Workload) -> bool,
+) {
+    let zipf = Zipfian::new(loaded, THETA);
+    let mut rng = SplitMix64::new(0x5eed_4000);
+    // (key, Some(new value) for an update, None for a read), drawn before the clock starts.
+    let ops: Vec<(Key, Option<Value>)> = (0..loaded)
+        .map(|i| {
+            let k = key(LOADED_STREAM, zipf.next(&mut rng));
+            let update = rng.next_u64() & 1 == 1;
+            (k, update.then(|| value(ZIPF_VALUES_STREAM, i)))
+        })
+        .collect();
+    memory.start_window();
+    let mix = timed_threads(1, ZIPF_TIME, |_, deadline| {
+        let mut done = 0u64;
+        for chunk in ops.chunks(CLOCK_EVERY) {
+            for (key, update) in chunk {
+                match update {
+                    Some(value) => engine.put(key, value, false)?,
+                    None => {
+                        if !engine.get(key)? {
+                            return Err(format!("key {} not found", hex(key)).into());
+                        }
+                    }
+                }
+            }
+            done += chunk.len() as u64;
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        Ok(done)
+    });
+    let mix_ok = mix.is_ok();
+    if wants(Workload::ZipfUpdateMix) {
+        report(Workload::ZipfUpdateMix, with_peak(mix, memory));
+    }
+    if !mix_ok {
+        return;
+    }
+    if wants(Workload::ZipfReadAfter) {
+        let keys: Vec<Key> = (0..loaded)
+            .map(|_| key(LOADED_STREAM, zipf.next(&mut rng)))
+            .collect();
+        memory.start_window();
+        let reads = timed_threads(1, ZIPF_TIME, |_, deadline| {
+            read_until(engine, &keys, deadline)
+        });
+        report(Workload::ZipfReadAfter, with_peak(reads, memory));
+    }
+    if wants(Workload::ZipfScanAfter) {
+        memory.start_window();
+        report(
+            Workload::ZipfScanAfter,
+            with_peak(scan(engine, loaded), memory),
+        );
+    }
+}
+
+/// `outcome` with the window's peak memory.
+fn with_peak(outcome: Result<Measurement>, memory: &RssSampler) -> Result<Measurement> {
+    outcome.map(|mut m| {
+        m.peak_rss = Some(memory.peak());
+        m
+    })
+}
+
 /// What one thread of a transaction workload did: the (key, counter read) of every commit,
 /// and how many commits conflicted.
 struct RmwLog {
@@ -631,6 +757,44 @@ pub fn run_engine(
         remove_dir(&db_dir);
     }
 
+    // Workloads on a loaded database of their own, which they change.
+    if wants(Workload::ScanWithMemtable) {
+        let db_dir = dir.join(Workload::ScanWithMemtable.name());
+        let outcome = load(engine, &db_dir, n).and_then(|(db, _)| {
+            memory.start_window();
+            let m = with_peak(scan_with_memtable(&*db, n), &memory);
+            let closed = db.close();
+            let m = m?;
+            closed?;
+            Ok(m)
+        });
+        report(Workload::ScanWithMemtable, outcome);
+        remove_dir(&db_dir);
+    }
+    let zipf = [
+        Workload::ZipfUpdateMix,
+        Workload::ZipfReadAfter,
+        Workload::ZipfScanAfter,
+    ];
+    if zipf.into_iter().any(wants) {
+        let db_dir = dir.join("zipf");
+        match load(engine, &db_dir, n) {
+            Ok((db, _)) => {
+                settle();
+                zipf_workloads(&*db, n, report, &memory, &wants);
+                if let Err(e) = db.close() {
+                    eprintln!("[{engine}] closing the Zipfian database failed: {e}");
+                }
+            }
+            Err(e) => {
+                for w in zipf.into_iter().filter(|&w| wants(w)) {
+                    report(w, Err(format!("bulk load failed: {e}").into()));
+                }
+            }
+        }
+        remove_dir(&db_dir);
+    }
+
     // The bulk load, and the workloads that read what it loaded.
     let readers: Vec<Workload> = workloads
         .iter()
@@ -660,6 +824,7 @@ pub fn run_engine(
                 let outcome = match w {
                     Workload::ReadRandom => read_random(&*db, n, 1),
                     Workload::ReadRandom2Threads => read_random(&*db, n, READ_THREADS),
+                    Workload::ReadHot1000 => read_hot(&*db, n),
                     Workload::Scan => scan(&*db, n),
                     Workload::ReadWhileWriting => read_while_writing(&*db, n),
                     Workload::TxnRmw => txn_rmw(&*db, n, 1),
