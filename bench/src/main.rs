@@ -26,10 +26,13 @@ use engines::EngineKind;
 use workloads::{format_rate, Workload};
 
 const USAGE: &str = "\
-usage: lightning-bench [--n N] [--runs R] [--engines E,...] [--workloads W,...] [--dir PATH]
+usage: lightning-bench [--n N] [--value-size B] [--runs R] [--engines E,...] [--workloads W,...]
+                       [--dir PATH]
 
   --n N            keys in the bulk-loaded database, and the op budget of the long write and
                    read loops (default 1000000; underscores allowed: 1_000_000)
+  --value-size B   bytes in every value (default 100; at least 8; a KiB suffix is fine:
+                   64KiB). Larger values at smaller n: 1KiB at --n 200000, 64KiB at --n 10000
   --runs R         rounds (default 3): each engine runs once per round in a process of its
                    own, the engines' order reversed every other round; every figure printed
                    is the median of the rounds
@@ -54,6 +57,7 @@ usage: lightning-bench [--n N] [--runs R] [--engines E,...] [--workloads W,...] 
 
 struct Args {
     n: u64,
+    value_size: usize,
     runs: u32,
     engines: Vec<EngineKind>,
     workloads: Vec<Workload>,
@@ -86,6 +90,7 @@ fn parse_list<T: Copy + PartialEq>(
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         n: 1_000_000,
+        value_size: engines::DEFAULT_VALUE_SIZE,
         runs: 3,
         engines: EngineKind::ALL.to_vec(),
         workloads: Workload::ALL.to_vec(),
@@ -121,6 +126,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                         format!("--n: expected a positive whole number, got {value:?}")
                     })?;
             }
+            "--value-size" => args.value_size = parse_value_size(&value)?,
             "--runs" => {
                 args.runs = value.parse().ok().filter(|&r| r > 0).ok_or_else(|| {
                     format!("--runs: expected a positive whole number, got {value:?}")
@@ -137,6 +143,26 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     Ok(args)
+}
+
+/// `--value-size`: a whole number of bytes, or of KiB with the suffix `KiB` (or `K`).
+fn parse_value_size(value: &str) -> Result<usize, String> {
+    let text = value.replace('_', "");
+    let (digits, unit) = match text.strip_suffix("KiB").or_else(|| text.strip_suffix('K')) {
+        Some(digits) => (digits, 1024),
+        None => (text.as_str(), 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&n| (engines::MIN_VALUE_SIZE..=lightning_db::MAX_VALUE_SIZE).contains(&n))
+        .ok_or_else(|| {
+            format!(
+                "--value-size: expected a size from {} bytes to 64 MiB, got {value:?}",
+                engines::MIN_VALUE_SIZE
+            )
+        })
 }
 
 /// The first value of `field` in a `name : value` file such as /proc/cpuinfo.
@@ -491,6 +517,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    engines::set_value_size(args.value_size);
     if args.child {
         return run_as_child(&args);
     }
@@ -503,8 +530,9 @@ fn main() -> ExitCode {
     };
     print_machine(&dir);
     println!(
-        "n = {} keys of 16 bytes, values of 100 bytes; engines: {}",
+        "n = {} keys of 16 bytes, values of {} bytes; engines: {}",
         args.n,
+        args.value_size,
         args.engines
             .iter()
             .map(|e| e.name())
@@ -532,6 +560,7 @@ fn main() -> ExitCode {
         command
             .arg("--child")
             .args(["--n", &args.n.to_string()])
+            .args(["--value-size", &args.value_size.to_string()])
             .args(["--engines", engine.name()])
             .args(["--workloads", &workload_list])
             .arg("--dir")
@@ -605,6 +634,9 @@ mod tests {
             ]
         );
         assert_eq!(a.workloads.len(), 18);
+        assert_eq!(args("--value-size 64KiB").unwrap().value_size, 65536);
+        assert_eq!(args("--value-size 1_024").unwrap().value_size, 1024);
+        assert_eq!(args("").unwrap().value_size, 100);
         let a = args("--runs 5 --child --dir /d").unwrap();
         assert_eq!((a.runs, a.child), (5, true));
         let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();
@@ -622,6 +654,8 @@ mod tests {
     fn rejects_bad_arguments() {
         assert!(args("--n 0").is_err());
         assert!(args("--runs 0").is_err());
+        assert!(args("--value-size 7").is_err());
+        assert!(args("--value-size 65MiB").is_err());
         assert!(args("--n").is_err());
         assert!(args("--engines rocksdb").is_err());
         assert!(args("--workloads ,").is_err());

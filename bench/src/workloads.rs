@@ -1,7 +1,8 @@
 //! The workloads, their data and their budgets.
 //!
-//! Keys are 16 pseudo-random bytes and values 100 pseudo-random bytes, both from splitmix64,
-//! so every run writes the same data. Each write workload runs on a fresh database; the read
+//! Keys are 16 pseudo-random bytes and values `--value-size` (default 100) pseudo-random bytes,
+//! both from splitmix64, so every run writes the same data. Each write workload runs on a fresh
+//! database; the read
 //! and scan workloads run on the database built by a bulk load of `n` keys, whose keys they
 //! know, so every read hits. Data is generated before the clock starts; only the loop of
 //! database operations is timed, and every loop stops at its count or at its time budget,
@@ -15,7 +16,7 @@ use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::engines::{Engine, EngineKind, Key, Result, Value, KEY_LEN, VALUE_LEN};
+use crate::engines::{value_size, Engine, EngineKind, Key, Result, Value, KEY_LEN};
 use crate::resources::{disk_bytes, RssSampler};
 use crate::zipf::{Zipfian, THETA};
 
@@ -232,9 +233,9 @@ pub fn key(stream: u64, i: u64) -> Key {
     key
 }
 
-/// The value of key number `i` of stream `stream`: 100 incompressible bytes.
+/// The value of key number `i` of stream `stream`: [`value_size`] incompressible bytes.
 pub fn value(stream: u64, i: u64) -> Value {
-    let mut value = [0u8; VALUE_LEN];
+    let mut value = vec![0u8; value_size()];
     SplitMix64::new(!SEED ^ mix64((stream << 40) + i)).fill(&mut value);
     value
 }

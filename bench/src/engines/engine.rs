@@ -2,6 +2,7 @@
 //! helpers the implementations share.
 
 use std::error::Error;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Errors of any engine, boxed.
 pub type BoxError = Box<dyn Error + Send + Sync>;
@@ -12,14 +13,30 @@ pub type Result<T, E = BoxError> = std::result::Result<T, E>;
 /// Bytes in every key.
 pub const KEY_LEN: usize = 16;
 
-/// Bytes in every value.
-pub const VALUE_LEN: usize = 100;
+/// Bytes in every value unless `--value-size` says otherwise.
+pub const DEFAULT_VALUE_SIZE: usize = 100;
+
+/// The smallest value size: a read-modify-write keeps a counter in a value's first 8 bytes.
+pub const MIN_VALUE_SIZE: usize = 8;
+
+/// The value size of this run, set once at start-up (see [`set_value_size`]).
+static VALUE_SIZE: AtomicUsize = AtomicUsize::new(DEFAULT_VALUE_SIZE);
+
+/// Bytes in every value of this run.
+pub fn value_size() -> usize {
+    VALUE_SIZE.load(Ordering::Relaxed)
+}
+
+/// Sets the value size of this run; call it before generating any data.
+pub fn set_value_size(bytes: usize) {
+    VALUE_SIZE.store(bytes, Ordering::Relaxed);
+}
 
 /// A key.
 pub type Key = [u8; KEY_LEN];
 
-/// A value.
-pub type Value = [u8; VALUE_LEN];
+/// A value: [`value_size`] bytes.
+pub type Value = Vec<u8>;
 
 /// Cache given to every engine that has one of its own (LMDB uses the OS page cache). Large
 /// enough to hold the whole data set of a default run, so reads are warm for everyone.
@@ -85,17 +102,22 @@ pub fn touch(bytes: &[u8]) -> u64 {
         .fold(bytes.len() as u64, |acc, &b| acc.wrapping_add(u64::from(b)))
 }
 
-/// The value to write back in a read-modify-write: `value` (which must be [`VALUE_LEN`] bytes)
+/// The value to write back in a read-modify-write: `value` (which must be [`value_size`] bytes)
 /// with the little-endian counter in its first 8 bytes plus one (wrapping); and that counter as
 /// read.
 pub fn bump_counter(value: &[u8]) -> Result<(Value, u64)> {
-    let mut new: Value = value.try_into().map_err(|_| {
-        format!(
-            "read-modify-write read a value of {} bytes, expected {VALUE_LEN}",
-            value.len()
+    if value.len() != value_size() {
+        return Err(format!(
+            "read-modify-write read a value of {} bytes, expected {}",
+            value.len(),
+            value_size()
         )
-    })?;
-    let (counter, _) = new.split_first_chunk_mut::<8>().expect("VALUE_LEN >= 8");
+        .into());
+    }
+    let mut new: Value = value.to_vec();
+    let (counter, _) = new
+        .split_first_chunk_mut::<8>()
+        .ok_or("a value shorter than its counter")?;
     let old = u64::from_le_bytes(*counter);
     *counter = old.wrapping_add(1).to_le_bytes();
     Ok((new, old))

@@ -24,7 +24,7 @@ pub mod lmdb;
 pub mod redb;
 
 pub use engine::{
-    bump_counter, rmw_key_not_found, touch, BoxError, Engine, Key, Reader, Result, Value,
-    CACHE_BYTES, KEY_LEN, LMDB_MAP_SIZE, VALUE_LEN,
+    bump_counter, rmw_key_not_found, set_value_size, touch, value_size, BoxError, Engine, Key,
+    Reader, Result, Value, CACHE_BYTES, DEFAULT_VALUE_SIZE, KEY_LEN, LMDB_MAP_SIZE, MIN_VALUE_SIZE,
 };
 pub use kind::EngineKind;
