@@ -210,7 +210,7 @@ ldb_status ldb_batch_new(ldb_batch **batch_out);
 
 // Adds a put of `key` → `value` (copied). A key or value over its size limit fails here with
 // `LDB_INVALID_ARGUMENT`, before any of its bytes is read; so does an operation that would take
-// the batch past 4,294,967,295 operations or 1 GiB of encoded operations (the batch is left as
+// the batch past 4,294,967,295 operations or 4 GiB of encoded operations (the batch is left as
 // it was).
 //
 // # Safety

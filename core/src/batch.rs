@@ -19,10 +19,10 @@ pub(crate) const DEFAULT_KEYSPACE: u32 = 0;
 /// The most operations one batch may hold: its WAL payload counts them in a `u32`.
 pub const MAX_BATCH_OPS: u64 = u32::MAX as u64;
 
-/// The most bytes one batch may hold, encoded ([`WriteBatch::encoded_len`]): 1 GiB. A batch is
-/// held in memory whole, by the writer and by recovery reading its WAL record; bigger loads are
-/// several batches.
-pub const MAX_BATCH_BYTES: u64 = 1 << 30;
+/// The most bytes one batch may hold, encoded ([`WriteBatch::encoded_len`]): 4 GiB. A batch is
+/// held in memory whole, by the writer and (unless it is large enough to go straight into the
+/// tree) by recovery reading its WAL record; bigger loads are several batches.
+pub const MAX_BATCH_BYTES: u64 = 4 << 30;
 
 /// A group of puts and deletes that [`Database::write`](crate::Database::write) applies atomically:
 /// after any crash it is wholly present or wholly absent. Later operations on the same key win.
@@ -92,7 +92,7 @@ impl WriteBatch {
         let total = self.encoded_len() as u64 + op_bytes;
         if total > MAX_BATCH_BYTES {
             return Err(Error::invalid_argument(format!(
-                "the batch would hold {total} bytes, over the limit of {MAX_BATCH_BYTES} (1 GiB)"
+                "the batch would hold {total} bytes, over the limit of {MAX_BATCH_BYTES} (4 GiB)"
             )));
         }
         Ok(())
@@ -143,7 +143,7 @@ impl WriteBatch {
         }
         if self.encoded_len() as u64 > MAX_BATCH_BYTES {
             return Err(Error::invalid_argument(format!(
-                "a batch of {} bytes is over the limit of {MAX_BATCH_BYTES} (1 GiB)",
+                "a batch of {} bytes is over the limit of {MAX_BATCH_BYTES} (4 GiB)",
                 self.encoded_len()
             )));
         }
@@ -317,10 +317,10 @@ mod tests {
         }
         assert_eq!(batch, before);
 
-        // 1 GiB of values: fifteen of 64 MiB and a last one that just fits.
+        // 4 GiB of values: 63 of 64 MiB and a last one that just fits.
         let mut batch = WriteBatch::new();
         let big = vec![7u8; crate::MAX_VALUE_SIZE];
-        for i in 0..15u8 {
+        for i in 0..63u8 {
             batch.try_put(&[i], &big).unwrap();
         }
         let room = MAX_BATCH_BYTES - batch.encoded_len() as u64;
@@ -330,7 +330,7 @@ mod tests {
         batch.validate().unwrap();
         let before = batch.len();
         let e = batch.try_delete(b"").map(|_| ()).unwrap_err();
-        assert!(e.message().contains("1 GiB"), "{e}");
+        assert!(e.message().contains("4 GiB"), "{e}");
         assert_eq!(batch.len(), before);
         // Rust's infallible `put` adds anyway; writing the batch then fails.
         batch.delete(b"");

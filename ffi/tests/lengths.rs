@@ -169,7 +169,7 @@ fn keys_and_values_longer_than_the_limits_are_refused_before_they_are_read() {
 /// One byte over the key limit (`MAX_KEY_SIZE` is 4096 bytes).
 const MAX_KEY_SIZE_PLUS_ONE: usize = 4097;
 
-/// A batch holds at most 1 GiB of encoded operations: the put that would pass it fails with
+/// A batch holds at most 4 GiB of encoded operations: the put that would pass it fails with
 /// `LDB_INVALID_ARGUMENT` and leaves the batch as it was, so it can still be written.
 #[test]
 fn a_batch_refuses_the_operation_that_would_pass_its_byte_limit() {
@@ -180,8 +180,8 @@ fn a_batch_refuses_the_operation_that_would_pass_its_byte_limit() {
         let mut batch = ptr::null_mut();
         assert_eq!(ldb_batch_new(&mut batch), ldb_status::LDB_OK);
         // Each op is 64 MiB of value plus 8 bytes (kind, keyspace, key and its length, the
-        // value's 4-byte length): fifteen fit, a sixteenth would pass 1 GiB.
-        for i in 0..15u8 {
+        // value's 4-byte length): 63 fit, a 64th would pass 4 GiB.
+        for i in 0..63u8 {
             let key = [i];
             assert_eq!(
                 ldb_batch_put(batch, key.as_ptr(), 1, big.as_ptr(), big.len()),
@@ -190,16 +190,16 @@ fn a_batch_refuses_the_operation_that_would_pass_its_byte_limit() {
                 last_message()
             );
         }
-        let key = [15u8];
+        let key = [63u8];
         assert_invalid(
             ldb_batch_put(batch, key.as_ptr(), 1, big.as_ptr(), big.len()),
-            "the sixteenth 64 MiB value",
+            "the 64th 64 MiB value",
         );
-        assert!(last_message().contains("1 GiB"), "{}", last_message());
-        assert_eq!(ldb_batch_count(batch), 15);
+        assert!(last_message().contains("4 GiB"), "{}", last_message());
+        assert_eq!(ldb_batch_count(batch), 63);
         // Smaller operations still fit.
         assert_eq!(ldb_batch_delete(batch, key.as_ptr(), 1), ldb_status::LDB_OK);
-        assert_eq!(ldb_batch_count(batch), 16);
+        assert_eq!(ldb_batch_count(batch), 64);
         ldb_batch_free(batch);
     }
     drop(h);

@@ -355,16 +355,16 @@ def test_batch_with_an_oversized_key_applies_nothing(db: Database) -> None:
     assert list(db.items()) == []
 
 
-def test_a_batch_refuses_the_put_that_would_pass_one_gib(db: Database) -> None:
+def test_a_batch_refuses_the_put_that_would_pass_four_gib(db: Database) -> None:
     big = b"\x03" * (64 << 20)
     batch = lightning_db.WriteBatch()
-    for i in range(15):  # each op is 64 MiB + 8 bytes: fifteen fit in 1 GiB
+    for i in range(63):  # each op is 64 MiB + 8 bytes: 63 fit in 4 GiB
         batch.put(bytes([i]), big)
-    with pytest.raises(lightning_db.InvalidArgumentError, match="1 GiB"):
-        batch.put(b"\x0f", big)
-    assert len(batch) == 15
-    batch.delete(b"\x0f")  # a small operation still fits
-    assert len(batch) == 16
+    with pytest.raises(lightning_db.InvalidArgumentError, match="4 GiB"):
+        batch.put(b"\x3f", big)
+    assert len(batch) == 63
+    batch.delete(b"\x3f")  # a small operation still fits
+    assert len(batch) == 64
 
 
 # --------------------------------------------------------------------------------------------
