@@ -268,33 +268,38 @@ fn print_table(args: &Args, results: &Results) {
 /// The conflict rates of the transaction workloads that ran, if any: failed commits over
 /// attempted commits, and the count of failed ones.
 fn print_conflicts(args: &Args, conflicts: &Conflicts) {
-    let workloads: Vec<Workload> = args
-        .workloads
-        .iter()
-        .copied()
-        .filter(|&w| {
-            args.engines
-                .iter()
-                .any(|&e| conflicts.contains_key(&(e, w)))
-        })
-        .collect();
-    if workloads.is_empty() {
-        return;
-    }
-    let mut header = vec!["conflicts (failed / attempted commits)".to_string()];
-    header.extend(args.engines.iter().map(|e| e.name().to_string()));
-    let mut rows = vec![header];
-    for w in workloads {
-        let mut row = vec![w.name().to_string()];
-        for &e in &args.engines {
-            row.push(match conflicts.get(&(e, w)) {
-                Some(&(0, _)) => "0".into(),
-                Some(&(failed, attempted)) => format!(
+    print_figures(args, "conflicts (failed / attempted commits)", |e, w| {
+        conflicts
+            .get(&(e, w))
+            .map(|&(failed, attempted)| match failed {
+                0 => "0".into(),
+                _ => format!(
                     "{:.3}% ({failed})",
                     100.0 * failed as f64 / attempted.max(1) as f64
                 ),
-                None => "-".into(),
-            });
+            })
+    });
+}
+
+/// A table of one figure, a row per workload for which some engine has it, a column per
+/// engine (`-` where it has none); nothing if no workload has it.
+fn print_figures(args: &Args, title: &str, cell: impl Fn(EngineKind, Workload) -> Option<String>) {
+    let rows_with_data: Vec<Workload> = args
+        .workloads
+        .iter()
+        .copied()
+        .filter(|&w| args.engines.iter().any(|&e| cell(e, w).is_some()))
+        .collect();
+    if rows_with_data.is_empty() {
+        return;
+    }
+    let mut header = vec![title.to_string()];
+    header.extend(args.engines.iter().map(|e| e.name().to_string()));
+    let mut rows = vec![header];
+    for w in rows_with_data {
+        let mut row = vec![w.name().to_string()];
+        for &e in &args.engines {
+            row.push(cell(e, w).unwrap_or_else(|| "-".into()));
         }
         rows.push(row);
     }
@@ -464,44 +469,12 @@ fn print_json_line(engine: EngineKind, w: Workload, s: &rounds::Summary) {
 
 /// The peak anonymous memory (MiB) and bytes on disk per key of each (workload, engine).
 fn print_resources(args: &Args, summaries: &HashMap<(EngineKind, Workload), rounds::Summary>) {
-    let grid = |title: &str, cell: &dyn Fn(&rounds::Summary) -> Option<String>| {
-        let rows_with_data: Vec<Workload> = args
-            .workloads
-            .iter()
-            .copied()
-            .filter(|&w| {
-                args.engines
-                    .iter()
-                    .any(|&e| summaries.get(&(e, w)).and_then(cell).is_some())
-            })
-            .collect();
-        if rows_with_data.is_empty() {
-            return;
-        }
-        let mut header = vec![title.to_string()];
-        header.extend(args.engines.iter().map(|e| e.name().to_string()));
-        let mut rows = vec![header];
-        for w in rows_with_data {
-            let mut row = vec![w.name().to_string()];
-            for &e in &args.engines {
-                row.push(
-                    summaries
-                        .get(&(e, w))
-                        .and_then(cell)
-                        .unwrap_or_else(|| "-".into()),
-                );
-            }
-            rows.push(row);
-        }
-        println!();
-        print_grid(&rows);
-    };
-    grid("peak anon RSS, MiB", &|s| {
-        s.peak_rss
-            .map(|b| format!("{:.0}", b as f64 / (1u64 << 20) as f64))
+    print_figures(args, "peak anon RSS, MiB", |e, w| {
+        let bytes = summaries.get(&(e, w))?.peak_rss?;
+        Some(format!("{:.0}", bytes as f64 / (1u64 << 20) as f64))
     });
-    grid("disk bytes per key (after close)", &|s| {
-        s.disk_per_key.map(|d| format!("{d:.0}"))
+    print_figures(args, "disk bytes per key (after close)", |e, w| {
+        Some(format!("{:.0}", summaries.get(&(e, w))?.disk_per_key?))
     });
 }
 

@@ -19,26 +19,9 @@ use lightning_db::fuzzing::{self, REPAIR};
 use lightning_db::storage::FaultyStorage;
 use lightning_db::{Database, Options, WriteBatch};
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-/// Every file of `corpus/<target>` and `regressions/<target>`, sorted.
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        if let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target)) {
-            for e in entries {
-                let path = e.unwrap().path();
-                if path.is_file() {
-                    files.push(path);
-                }
-            }
-        }
-    }
-    files.sort();
-    files
-}
+#[path = "../../fuzz/corpus_files.rs"]
+mod corpus_files;
+use corpus_files::{fuzz_dir, inputs};
 
 fn replay(target: &str, run: fn(&[u8])) {
     let files = inputs(target);

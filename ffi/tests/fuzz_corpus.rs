@@ -2,35 +2,17 @@
 //! (`fuzz/regressions/c_abi/`) through the same interpreter the fuzz target runs
 //! (`c_abi_fuzz/interp.rs`), on stable. `write_seeds` (ignored) writes the seed call sequences.
 
-use std::path::{Path, PathBuf};
-
 mod interp {
     include!("c_abi_fuzz/interp.rs");
 }
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-fn inputs() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        if let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join("c_abi")) {
-            for e in entries {
-                let path = e.unwrap().path();
-                if path.is_file() {
-                    files.push(path);
-                }
-            }
-        }
-    }
-    files.sort();
-    files
-}
+#[path = "../../fuzz/corpus_files.rs"]
+mod corpus_files;
+use corpus_files::{fuzz_dir, inputs};
 
 #[test]
 fn c_abi_corpus() {
-    let files = inputs();
+    let files = inputs("c_abi");
     assert!(!files.is_empty(), "no corpus for c_abi");
     let tmp = tempfile::tempdir().unwrap();
     for path in files {

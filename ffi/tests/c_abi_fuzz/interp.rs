@@ -151,19 +151,15 @@ fn cptr(s: &Option<std::ffi::CString>) -> *const std::ffi::c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
-const OPTION_NAMES: &[&str] = &[
-    "create_if_missing",
-    "sync",
-    "cache_size",
-    "page_size",
-    "memtable_size",
-    "max_frozen_memtables",
-    "mmap",
-    "max_active_transactions",
-    "memtableSize",
-    "cache-size",
-];
-const OPTION_VALUES: &[&str] = &[
+/// Every option's canonical name, then two other spellings the parser accepts. (The order
+/// decides which name an input byte picks: keep the list's prefix when options are added.)
+fn option_names() -> Vec<&'static str> {
+    lightning_db::Options::NAMES
+        .iter()
+        .copied()
+        .chain(["memtableSize", "cache-size"])
+        .collect()
+}const OPTION_VALUES: &[&str] = &[
     "true",
     "false",
     "4096",
@@ -336,13 +332,13 @@ pub fn run(input: &[u8], dir: &std::path::Path) {
                 }
                 1 => {
                     let o = pick(&mut r, &h.options);
-                    let name = cstr(&mut r, OPTION_NAMES);
+                    let name = cstr(&mut r, &option_names());
                     let value = cstr(&mut r, OPTION_VALUES);
                     st(ldb_options_set(o, cptr(&name), cptr(&value)));
                 }
                 2 => {
                     let o = pick(&mut r, &h.options);
-                    let name = cstr(&mut r, OPTION_NAMES);
+                    let name = cstr(&mut r, &option_names());
                     let mut out: *mut std::ffi::c_char = sentinel();
                     let null = r.u8() == 0xff;
                     let p = if null {
