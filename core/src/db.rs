@@ -209,6 +209,18 @@ impl Database {
         merge::merge_all(&self.engine)
     }
 
+    /// Gives the page file's free space back to the file system: merges the memtables into the
+    /// tree (as [`Database::flush`]), moves the tree's pages out of the file's tail into free
+    /// pages nearer its start, and cuts the file. Online: readers and writers go on, and a crash
+    /// at any point loses nothing. Pages an open snapshot, iterator or transaction still reads
+    /// stay until it is gone (a later merge or compaction gives them back). Returns the bytes the
+    /// page file shrank by. Runs by itself after a merge, and at close, when free pages pass a
+    /// third of a page file of 64 MiB or more.
+    pub fn compact(&self) -> Result<u64> {
+        self.flush()?;
+        engine::compact::compact(&self.engine)
+    }
+
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
         Stats::gather(&self.engine)

@@ -103,6 +103,8 @@ enum Step {
     /// Reads the whole snapshot: it must still show the state it was taken at.
     CheckSnapshot,
     DropSnapshot,
+    /// `compact()`: merges, moves the tree out of the file's tail, cuts the file.
+    Compact,
     Close,
 }
 
@@ -197,7 +199,7 @@ fn scenario() -> Scenario {
     writes(&mut steps, BIG, true);
     steps.extend([Flush, CheckSnapshot]);
     writes(&mut steps, 30..DELETE_BIG + 1, false);
-    steps.extend([Flush, CheckSnapshot, DropSnapshot]);
+    steps.extend([Flush, Compact, CheckSnapshot, DropSnapshot, Compact]);
     writes(&mut steps, DELETE_BIG + 1..40, false);
     steps.extend([Scan, Close]);
 
@@ -291,9 +293,10 @@ fn run(storage: &FaultyStorage, sc: &Scenario, options: &Options) -> (Run, Optio
                     }
                 }
             }
-            Step::Flush | Step::Sync => {
+            Step::Flush | Step::Sync | Step::Compact => {
                 let result = match step {
                     Step::Flush => db.flush(),
+                    Step::Compact => db.compact().map(|_| ()),
                     _ => db.sync(),
                 };
                 match result {

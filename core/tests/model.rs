@@ -205,6 +205,9 @@ enum Op {
     IterStart(RangeSpec, bool),
     IterContinue(usize, usize),
     Flush,
+    /// `compact()`: merges, moves the tree out of the file's tail and cuts the file, while
+    /// snapshots and iterators of the sequence may still read the old pages.
+    Compact,
     /// Closes (`true`) or drops (`false`) the database, then opens it again.
     Reopen(bool),
     Verify,
@@ -329,6 +332,7 @@ fn op() -> impl Strategy<Value = Op> {
                 .boxed(),
         ),
         (2, Just(Op::Flush).boxed()),
+        (1, Just(Op::Compact).boxed()),
         (2, any::<bool>().prop_map(Op::Reopen).boxed()),
         (1, Just(Op::Verify).boxed()),
     ];
@@ -854,6 +858,11 @@ impl Harness {
                 self.db().flush().ctx(|| self.what("flush"))?;
                 self.merged = true;
                 self.check_stats("flush")?;
+            }
+            Op::Compact => {
+                self.db().compact().ctx(|| self.what("compact"))?;
+                self.merged = true;
+                self.check_stats("compact")?;
             }
             Op::Reopen(clean) => self.reopen(*clean)?,
             Op::Verify => self.verify("verify")?,

@@ -13,6 +13,8 @@ pub(crate) struct Allocator {
     pending: Vec<(u64, Vec<u64>)>,
     /// The file's length in pages.
     page_count: u64,
+    /// Pages handed out so far.
+    allocated: u64,
 }
 
 impl Allocator {
@@ -21,6 +23,7 @@ impl Allocator {
             reusable: free.into_iter().collect(),
             pending: Vec::new(),
             page_count,
+            allocated: 0,
         }
     }
 
@@ -30,6 +33,7 @@ impl Allocator {
 
     /// A page to write: the lowest reusable one (keeping the file compact), else a new one at the end.
     pub fn alloc(&mut self) -> u64 {
+        self.allocated += 1;
         self.reusable.pop_first().unwrap_or_else(|| {
             self.page_count += 1;
             self.page_count - 1
@@ -55,6 +59,27 @@ impl Allocator {
                 i += 1;
             }
         }
+    }
+
+    /// Pages handed out by [`Allocator::alloc`] so far.
+    pub fn allocated(&self) -> u64 {
+        self.allocated
+    }
+
+    /// Free pages that can be written now.
+    pub fn reusable_count(&self) -> u64 {
+        self.reusable.len() as u64
+    }
+
+    /// The page id from which on the tree's pages would fit into the reusable pages before it:
+    /// moving every tree page at or past it down lets the file end there.
+    pub fn compaction_boundary(&self) -> u64 {
+        self.page_count - self.reusable_count()
+    }
+
+    /// Whether the last page of the file is reusable (cutting the file would give space back).
+    pub fn tail_is_reusable(&self) -> bool {
+        self.reusable.contains(&(self.page_count - 1))
     }
 
     /// Drops reusable pages at the end of the file; returns whether the file got shorter.

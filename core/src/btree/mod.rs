@@ -1,5 +1,6 @@
 //! The copy-on-write B+tree page file: page layouts, the pager and its cache, writing sorted
-//! changes into a new tree copy-on-write (`writer.rs`), cursors, and the structural check.
+//! changes into a new tree copy-on-write (`writer.rs`), moving it out of the file's tail
+//! (`relocate.rs`), cursors, and the structural check.
 
 pub(crate) mod alloc;
 pub(crate) mod cache;
@@ -10,5 +11,6 @@ pub(crate) mod meta;
 pub(crate) mod node;
 pub(crate) mod page;
 pub(crate) mod pager;
+mod relocate;
 pub(crate) mod tree;
 pub(crate) mod writer;

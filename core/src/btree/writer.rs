@@ -12,7 +12,7 @@ use super::alloc::Allocator;
 use super::node::{
     build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
     overflow_ref, pack, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW, OVERFLOW_REF_SIZE,
-    VALUE_OVERFLOW,
+    SLOT_SIZE, VALUE_OVERFLOW,
 };
 use super::page::PageType;
 use super::pager::{overflow_capacity, PageSource};
@@ -44,13 +44,27 @@ struct Child {
 enum Rewrite {
     Unchanged,
     Replaced(Vec<Child>),
+    /// A leaf left less than a quarter full: its entries, not yet written, to go in front of its
+    /// right sibling's (so deletes do not leave the file full of nearly empty leaves).
+    Underfull(StagedEntries<'static>),
 }
 
 /// Where the full key of a new leaf entry can be found, for making a separator from it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum KeySource<'a> {
     Bytes(&'a [u8]),
+    Owned(Vec<u8>),
     Chain(u64, u64),
+}
+
+impl KeySource<'_> {
+    fn into_owned(self) -> KeySource<'static> {
+        match self {
+            KeySource::Bytes(b) => KeySource::Owned(b.to_vec()),
+            KeySource::Owned(v) => KeySource::Owned(v),
+            KeySource::Chain(p, len) => KeySource::Chain(p, len),
+        }
+    }
 }
 
 /// Leaf entries encoded but not yet written to pages, in key order.
@@ -67,13 +81,13 @@ const STAGE_BYTES: usize = 256 << 10;
 
 /// Builds the next tree from the current one.
 pub(crate) struct TreeWriter<'a> {
-    tree: &'a Tree,
-    alloc: &'a mut Allocator,
+    pub(super) tree: &'a Tree,
+    pub(super) alloc: &'a mut Allocator,
     /// Pages of the old tree the new one no longer references.
     pub freed: Vec<u64>,
     /// Change in the number of live keys.
     pub entry_delta: i64,
-    page_size: usize,
+    pub(super) page_size: usize,
     /// Pages written but not yet handed to the file: a run of consecutive ids from `run_first`.
     run: Vec<u8>,
     run_first: u64,
@@ -82,7 +96,7 @@ pub(crate) struct TreeWriter<'a> {
 /// Largest run of consecutive pages gathered into one write.
 const MAX_RUN_BYTES: usize = 1 << 20;
 
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 impl<'a> TreeWriter<'a> {
     pub fn new(tree: &'a Tree, alloc: &'a mut Allocator) -> TreeWriter<'a> {
@@ -104,12 +118,13 @@ impl<'a> TreeWriter<'a> {
             return Ok(root);
         }
         let rewrite = if root == 0 {
-            self.rewrite_leaf(None, muts)?
+            self.rewrite_leaf(None, muts, None)?
         } else {
             self.rewrite(root, muts, 0)?
         };
         let new_root = match rewrite {
             Rewrite::Unchanged => root,
+            Rewrite::Underfull(staged) => self.write_staged(staged)?[0].page,
             Rewrite::Replaced(mut list) => loop {
                 match list.len() {
                     0 => break 0,
@@ -123,7 +138,7 @@ impl<'a> TreeWriter<'a> {
     }
 
     /// Queues a new page for writing; consecutive pages go to the file in one write.
-    fn emit(&mut self, id: u64, page: Vec<u8>) -> Result<()> {
+    pub(super) fn emit(&mut self, id: u64, page: Vec<u8>) -> Result<()> {
         let queued = (self.run.len() / self.page_size) as u64;
         if !self.run.is_empty()
             && (id != self.run_first + queued || self.run.len() >= MAX_RUN_BYTES)
@@ -137,7 +152,7 @@ impl<'a> TreeWriter<'a> {
         Ok(())
     }
 
-    fn flush_run(&mut self) -> Result<()> {
+    pub(super) fn flush_run(&mut self) -> Result<()> {
         if !self.run.is_empty() {
             self.tree.pager.write_run(self.run_first, &mut self.run)?;
             self.run.clear();
@@ -156,13 +171,13 @@ impl<'a> TreeWriter<'a> {
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
         if view.is_leaf() {
-            self.rewrite_leaf(Some((id, view)), muts)
+            self.rewrite_leaf(Some((id, view)), muts, None)
         } else {
             self.rewrite_branch(id, view, muts, depth)
         }
     }
 
-    fn malformed(&self, id: u64) -> crate::error::Error {
+    pub(super) fn malformed(&self, id: u64) -> crate::error::Error {
         self.tree
             .pager
             .corrupt(format!("page {id}: malformed entry"))
@@ -178,19 +193,40 @@ impl<'a> TreeWriter<'a> {
         })
     }
 
+    /// Rewrites leaf `id` with `muts`, after the entries `carried` from its left sibling.
+    fn rewrite_leaf_at(
+        &mut self,
+        id: u64,
+        muts: &[Mutation<'_>],
+        carried: StagedEntries<'static>,
+    ) -> Result<Rewrite> {
+        let tree = self.tree;
+        let page = tree.page(id)?;
+        let view = tree.view(&page, id)?;
+        self.rewrite_leaf(Some((id, view)), muts, Some(carried))
+    }
+
+    /// Whether page `id` is a leaf.
+    fn is_leaf(&self, id: u64) -> Result<bool> {
+        let page = self.tree.page(id)?;
+        Ok(self.tree.view(&page, id)?.is_leaf())
+    }
+
     fn rewrite_leaf(
         &mut self,
         old: Option<(u64, NodeView<'_>)>,
         muts: &[Mutation<'_>],
+        carried: Option<StagedEntries<'static>>,
     ) -> Result<Rewrite> {
         let old_len = old.map_or(0, |(_, v)| v.len());
-        let mut staged = StagedEntries {
+        let joined = carried.is_some();
+        let mut changed = joined;
+        let mut staged = carried.unwrap_or_else(|| StagedEntries {
             out: Vec::with_capacity(STAGE_BYTES + self.page_size),
             ends: Vec::new(),
             keys: Vec::new(),
-        };
+        });
         let mut children = Vec::new();
-        let mut changed = false;
         let (mut i, mut j) = (0, 0);
         while i < old_len || j < muts.len() {
             let old_entry = match old {
@@ -260,8 +296,26 @@ impl<'a> TreeWriter<'a> {
         if let Some((id, _)) = old {
             self.freed.push(id);
         }
+        // A leaf under a quarter full joins its right sibling; once joining, the result goes on
+        // to the next sibling until it is half full, so deletes leave leaves at least half full.
+        let bytes = staged.out.len() + SLOT_SIZE * staged.ends.len();
+        let enough = capacity(self.page_size, PageType::Leaf) / if joined { 2 } else { 4 };
+        if children.is_empty() && !staged.ends.is_empty() && bytes < enough {
+            return Ok(Rewrite::Underfull(StagedEntries {
+                out: staged.out,
+                ends: staged.ends,
+                keys: staged.keys.into_iter().map(KeySource::into_owned).collect(),
+            }));
+        }
         self.emit_leaves(&mut staged, &mut children, true)?;
         Ok(Rewrite::Replaced(children))
+    }
+
+    /// Writes staged entries into leaves of their own.
+    fn write_staged(&mut self, mut staged: StagedEntries<'_>) -> Result<Vec<Child>> {
+        let mut children = Vec::new();
+        self.emit_leaves(&mut staged, &mut children, true)?;
+        Ok(children)
     }
 
     /// Writes staged leaf entries into pages: all of them if `all`, else every page but the last
@@ -303,9 +357,10 @@ impl<'a> TreeWriter<'a> {
             let sep = if children.is_empty() {
                 None
             } else {
-                Some(Sep::Fresh(match staged.keys[first] {
+                Some(Sep::Fresh(match &staged.keys[first] {
                     KeySource::Bytes(b) => b.to_vec(),
-                    KeySource::Chain(p, len) => self.tree.read_overflow(p, len)?,
+                    KeySource::Owned(v) => v.clone(),
+                    KeySource::Chain(p, len) => self.tree.read_overflow(*p, *len)?,
                 }))
             };
             children.push(Child { sep, page: id });
@@ -337,6 +392,8 @@ impl<'a> TreeWriter<'a> {
         let mut list: Vec<Child> = Vec::with_capacity(children);
         let mut changed = false;
         let mut m = 0;
+        // An underfull leaf's entries on their way into its right sibling, with its separator.
+        let mut carry: Option<(StagedEntries<'static>, Option<Sep>)> = None;
         for c in 0..children {
             let child = view.child_at(c).ok_or_else(|| self.malformed(id))?;
             let mut sep = match c {
@@ -367,12 +424,35 @@ impl<'a> TreeWriter<'a> {
             };
             let part = &muts[m..end];
             m = end;
-            if part.is_empty() {
-                list.push(Child { sep, page: child });
-                continue;
-            }
-            match self.rewrite(child, part, depth + 1)? {
+            let rewrite = match carry.take() {
+                Some((carried, carried_sep)) if self.is_leaf(child)? => {
+                    // The carried entries go in front of this leaf's: the carried leaf's
+                    // separator leads to the result, and this leaf's goes away.
+                    if let Some(s) = std::mem::replace(&mut sep, carried_sep) {
+                        self.free_sep(s)?;
+                    }
+                    self.rewrite_leaf_at(child, part, carried)?
+                }
+                Some((carried, carried_sep)) => {
+                    // Not a leaf beside it (a branch left with one child was replaced by it):
+                    // the carried entries stay a leaf of their own.
+                    let written = self.write_staged(carried)?;
+                    push_children(&mut list, carried_sep, written);
+                    if part.is_empty() {
+                        Rewrite::Unchanged
+                    } else {
+                        self.rewrite(child, part, depth + 1)?
+                    }
+                }
+                None if part.is_empty() => Rewrite::Unchanged,
+                None => self.rewrite(child, part, depth + 1)?,
+            };
+            match rewrite {
                 Rewrite::Unchanged => list.push(Child { sep, page: child }),
+                Rewrite::Underfull(staged) => {
+                    changed = true;
+                    carry = Some((staged, sep));
+                }
                 Rewrite::Replaced(new_children) => {
                     changed = true;
                     if new_children.is_empty() {
@@ -380,14 +460,14 @@ impl<'a> TreeWriter<'a> {
                             self.free_sep(s)?;
                         }
                     }
-                    for (k, mut ch) in new_children.into_iter().enumerate() {
-                        if k == 0 {
-                            ch.sep = sep.take();
-                        }
-                        list.push(ch);
-                    }
+                    push_children(&mut list, sep, new_children);
                 }
             }
+        }
+        if let Some((carried, carried_sep)) = carry {
+            // The last child: no right sibling to join.
+            let written = self.write_staged(carried)?;
+            push_children(&mut list, carried_sep, written);
         }
         if !changed {
             return Ok(Rewrite::Unchanged);
@@ -490,7 +570,7 @@ impl<'a> TreeWriter<'a> {
     }
 
     /// Writes `data` into a new chain of overflow pages; returns the first page's id.
-    fn write_chain(&mut self, data: &[u8]) -> Result<u64> {
+    pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<u64> {
         let cap = overflow_capacity(self.page_size);
         let n = data.len().div_ceil(cap).max(1);
         let ids: Vec<u64> = (0..n).map(|_| self.alloc.alloc()).collect();
@@ -533,6 +613,17 @@ impl<'a> TreeWriter<'a> {
             })?;
         }
         Ok(())
+    }
+}
+
+/// Appends `new_children` to `list`, the first taking `sep` (the separator that led to the node
+/// they replace).
+fn push_children(list: &mut Vec<Child>, mut sep: Option<Sep>, new_children: Vec<Child>) {
+    for (k, mut ch) in new_children.into_iter().enumerate() {
+        if k == 0 {
+            ch.sep = sep.take();
+        }
+        list.push(ch);
     }
 }
 

@@ -433,5 +433,6 @@ pub(crate) fn close(engine: &Engine) -> Result<()> {
         }
         Ok(())
     })?;
-    super::merge::merge_all(engine)
+    super::merge::merge_all(engine)?;
+    super::compact::at_close(engine)
 }

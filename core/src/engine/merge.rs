@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 
+use super::compact;
 use super::counters::Counters;
+use super::generation::{publish, release_unreachable, NextTree};
 use super::state::Engine;
 use super::version::Version;
 use crate::btree::alloc::Allocator;
-use crate::btree::freelist::write_freelist;
 use crate::btree::meta::Meta;
 use crate::btree::tree::Tree;
 use crate::btree::writer::{Mutation, TreeWriter};
@@ -119,7 +120,9 @@ fn merge_locked(engine: &Engine, newest: Option<(&[Mutation<'_>], u64)>) -> Resu
         return Ok(false);
     }
     let result = engine.catch_panic("a merge", || {
-        merge_frozen(engine, &mut state, &version, &frozen, newest)
+        // The merge lets go of the version it merged into, so that compaction can reuse its pages.
+        let surplus = merge_frozen(engine, &mut state, version, &frozen, newest)?;
+        compact::after_merge(engine, &mut state, surplus)
     });
     if let Err(e) = &result {
         // The allocator may now disagree with the file: stop writing until reopened.
@@ -128,24 +131,16 @@ fn merge_locked(engine: &Engine, newest: Option<(&[Mutation<'_>], u64)>) -> Resu
     result.map(|_| true)
 }
 
+/// Merges and publishes; returns how many more pages the merge freed than it wrote.
 fn merge_frozen(
     engine: &Engine,
     state: &mut MergeState,
-    version: &Version,
+    version: Arc<Version>,
     frozen: &[Arc<Memtable>],
     newest: Option<(&[Mutation<'_>], u64)>,
-) -> Result<()> {
-    let pager = &engine.pager;
+) -> Result<u64> {
     // Pages freed by older merges may be reusable now that their readers are gone.
-    state.trees.retain(|t| t.strong_count() > 0);
-    let oldest_live = state
-        .trees
-        .iter()
-        .filter_map(Weak::upgrade)
-        .map(|t| t.generation)
-        .min()
-        .unwrap_or(state.meta.generation);
-    state.alloc.release(oldest_live);
+    release_unreachable(state);
 
     // Borrow every key and value straight from the memtables: no copies.
     let holders: Vec<_> = frozen.iter().map(|m| m.newest_entries()).collect();
@@ -174,66 +169,24 @@ fn merge_frozen(
         .chain(newest.map(|(_, seq)| seq))
         .fold(state.meta.last_seq, u64::max);
 
-    let generation = state.meta.generation + 1;
+    let allocated_before = state.alloc.allocated();
     let mut writer = TreeWriter::new(&version.tree, &mut state.alloc);
     let root = writer.apply(&muts)?;
-    let mut freed = std::mem::take(&mut writer.freed);
-    let entry_delta = writer.entry_delta;
-    freed.append(&mut state.freelist_pages);
-    state.alloc.free_later(generation, freed);
-    state.alloc.shrink_tail();
-    let (freelist_head, free_pages, chain) = write_freelist(pager, &mut state.alloc)?;
-    pager.sync()?;
-
-    let meta = Meta {
-        generation,
+    let freed = writer.freed.len() as u64;
+    let next = NextTree {
         root,
-        entries: state.meta.entries.saturating_add_signed(entry_delta),
-        page_count: state.alloc.page_count(),
-        freelist_head,
-        free_pages,
+        freed: std::mem::take(&mut writer.freed),
+        entry_delta: writer.entry_delta,
         last_seq,
         // Everything older than the oldest memtable not merged is in the tree now.
         wal_start_segment: version.active().first_segment(),
     };
-    pager.write_meta(&meta)?;
-    let file_pages = pager.file_len()? / pager.page_size() as u64;
-    if file_pages > meta.page_count {
-        pager.truncate(meta.page_count)?;
-    }
-    state.meta = meta;
-    state.freelist_pages = chain;
-
-    let tree = Arc::new(Tree {
-        pager: pager.clone(),
-        root,
-        generation,
-        page_count: meta.page_count,
-        map: pager.mapping_for(meta.page_count)?,
-    });
-    state.trees.push(Arc::downgrade(&tree));
-    state.retired_memtables.retain(|m| m.strong_count() > 0);
-    state
-        .retired_memtables
-        .extend(frozen.iter().map(Arc::downgrade));
-    {
-        let _install = engine.version_install.lock();
-        let current = engine.version.load_full();
-        let memtables = current
-            .memtables
-            .iter()
-            .filter(|m| !frozen.iter().any(|f| Arc::ptr_eq(f, m)))
-            .cloned()
-            .collect();
-        engine.version.store(Arc::new(Version {
-            memtables,
-            tree,
-            fork_generation: engine.fork_generation,
-        }));
-    }
+    publish(engine, state, next, frozen)?;
+    let allocated = state.alloc.allocated() - allocated_before;
     Counters::add(&engine.counters.merges, 1);
     Counters::add(&engine.counters.merged_entries, muts.len() as u64);
-    remove_old_segments(engine, meta.wal_start_segment)
+    remove_old_segments(engine, state.meta.wal_start_segment)?;
+    Ok(freed.saturating_sub(allocated))
 }
 
 /// Merges sorted runs (newest first) into one, keeping the newest mutation of each key.

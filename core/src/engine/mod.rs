@@ -4,8 +4,10 @@
 //! `txn/`, `iterator/`, `stats.rs`) down into this folder, never back up.
 
 pub(crate) mod commit;
+pub(crate) mod compact;
 mod conflicts;
 mod counters;
+mod generation;
 pub(crate) mod merge;
 mod open;
 mod recovery;

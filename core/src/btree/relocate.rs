@@ -1,0 +1,117 @@
+//! Moving the tree out of the file's tail, copy-on-write: every node or overflow chain with a page
+//! at or past a boundary is written anew into the lowest free pages, and so is every node on the
+//! path to it; all else is shared. Once no reader needs the old copies, the tail is free and the
+//! file can be cut.
+
+use std::borrow::Cow;
+
+use super::node::{build_page, encode_entry, overflow_ref, Stored, ENTRY_HEADER_SIZE};
+use super::page::PageType;
+use super::pager::PageSource;
+use super::writer::{TreeWriter, MAX_DEPTH};
+use crate::error::Result;
+
+impl TreeWriter<'_> {
+    /// Rewrites what has pages at or past `boundary` (see the module doc); returns the new root.
+    pub fn relocate(&mut self, boundary: u64) -> Result<u64> {
+        let root = self.tree.root;
+        if root == 0 {
+            return Ok(0);
+        }
+        let new_root = self.relocate_node(root, boundary, 0)?.unwrap_or(root);
+        self.flush_run()?;
+        Ok(new_root)
+    }
+
+    /// The new id of node `id`, if it or anything below it moved.
+    fn relocate_node(&mut self, id: u64, boundary: u64, depth: usize) -> Result<Option<u64>> {
+        if depth > MAX_DEPTH {
+            return Err(self
+                .tree
+                .pager
+                .corrupt("tree deeper than 64 levels (a cycle?)"));
+        }
+        let tree = self.tree;
+        let page = tree.page(id)?;
+        let view = tree.view(&page, id)?;
+        let mut changed = id >= boundary;
+        let (kind, leftmost) = if view.is_leaf() {
+            (PageType::Leaf, 0)
+        } else {
+            let child = view.leftmost_child();
+            match self.relocate_node(child, boundary, depth + 1)? {
+                Some(moved) => {
+                    changed = true;
+                    (PageType::Branch, moved)
+                }
+                None => (PageType::Branch, child),
+            }
+        };
+        let mut entries: Vec<Cow<'_, [u8]>> = Vec::with_capacity(view.len());
+        for i in 0..view.len() {
+            let e = view.entry(i).ok_or_else(|| self.malformed(id))?;
+            let mut key = Cow::Borrowed(e.stored_key);
+            let mut value = Cow::Borrowed(&e.raw[ENTRY_HEADER_SIZE + e.stored_key.len()..]);
+            let mut moved = false;
+            if let Stored::Overflow { first_page, len } = e.key {
+                if let Some(first) = self.relocate_chain(first_page, len, boundary)? {
+                    // The reference's first eight bytes name the chain; its head stays.
+                    let mut r = e.stored_key.to_vec();
+                    r[..8].copy_from_slice(&first.to_le_bytes());
+                    key = Cow::Owned(r);
+                    moved = true;
+                }
+            }
+            if view.is_leaf() {
+                if let Stored::Overflow { first_page, len } = e.value {
+                    if let Some(first) = self.relocate_chain(first_page, len, boundary)? {
+                        value = Cow::Owned(overflow_ref(first, len).to_vec());
+                        moved = true;
+                    }
+                }
+            } else {
+                let child = e.child().ok_or_else(|| self.malformed(id))?;
+                if let Some(new_child) = self.relocate_node(child, boundary, depth + 1)? {
+                    value = Cow::Owned(new_child.to_le_bytes().to_vec());
+                    moved = true;
+                }
+            }
+            entries.push(if moved {
+                changed = true;
+                let mut out = Vec::with_capacity(e.raw.len());
+                encode_entry(&mut out, e.raw[0], &key, &value);
+                Cow::Owned(out)
+            } else {
+                Cow::Borrowed(e.raw)
+            });
+        }
+        if !changed {
+            return Ok(None);
+        }
+        self.freed.push(id);
+        let new_id = self.alloc.alloc();
+        let refs: Vec<&[u8]> = entries.iter().map(|e| &e[..]).collect();
+        let new_page = build_page(self.page_size, kind, new_id, leftmost, &refs);
+        self.emit(new_id, new_page)?;
+        Ok(Some(new_id))
+    }
+
+    /// The first page of a new copy of the overflow chain at `first`, if the chain has a page at
+    /// or past `boundary`.
+    fn relocate_chain(&mut self, first: u64, len: u64, boundary: u64) -> Result<Option<u64>> {
+        let tree = self.tree;
+        let mut ids = Vec::new();
+        let data = tree.pager.read_overflow(
+            PageSource::MapOrCache(tree.map.as_deref()),
+            first,
+            len,
+            tree.page_count,
+            |id| ids.push(id),
+        )?;
+        if ids.iter().all(|&id| id < boundary) {
+            return Ok(None);
+        }
+        self.freed.extend(ids);
+        self.write_chain(&data).map(Some)
+    }
+}
