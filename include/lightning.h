@@ -351,6 +351,17 @@ ldb_status ldb_sync(const ldb_db *db);
 // `db` must be a live handle.
 ldb_status ldb_flush(const ldb_db *db);
 
+// Gives the page file's free space back to the file system: merges everything in memory into
+// the page file (as `ldb_flush`), moves the tree's pages out of the file's tail and cuts the
+// file. Online: other threads go on reading and writing, and a crash at any point loses nothing.
+// Pages an open snapshot, iterator or transaction still reads stay until it is freed. The bytes
+// the page file shrank by go to `*bytes_out` (NULL: not wanted). Also runs by itself after a
+// merge and at close when free pages pass a third of a page file of 64 MiB or more.
+//
+// # Safety
+// `db` must be a live handle; `bytes_out` NULL or writable.
+ldb_status ldb_compact(const ldb_db *db, uint64_t *bytes_out);
+
 // Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in
 // `*text_out`: NUL-terminated, released by the caller with `ldb_free`. `text_len_out` may be
 // NULL; otherwise it gets the length without the NUL.

@@ -245,6 +245,16 @@ export declare class Database {
   transaction<T>(fn: (txn: Transaction) => T, options?: TransactionOptions): T;
   /** Makes every write so far durable, including buffered ones. */
   sync(): void;
+  /** Merges everything in memory into the page file and waits until it is there. */
+  flush(): void;
+  /**
+   * Gives the page file's free space back to the file system while the database stays open:
+   * merges what is in memory, moves the tree out of the file's tail and cuts the file. Readers
+   * and writers go on; a crash at any point loses nothing. Pages an open snapshot, iterator or
+   * transaction still reads stay until it is closed. Returns the bytes the file shrank by. Also
+   * runs by itself when free pages pass a third of a page file of 64 MiB or more.
+   */
+  compact(): number;
   /** Counters and sizes. */
   stats(): Stats;
   /** Reads and checks every page and WAL record; returns what it checked, or throws `LDB_CORRUPTION` naming the fault. */
@@ -264,6 +274,8 @@ export declare class Database {
   batchAsync(operations: readonly BatchOperation[], options?: WriteOptions): Promise<void>;
   /** {@link Database.sync} on the libuv thread pool. */
   syncAsync(): Promise<void>;
+  /** {@link Database.compact} on the libuv thread pool. */
+  compactAsync(): Promise<number>;
 }
 
 /**

@@ -477,6 +477,14 @@ class Database {
     this._native.sync();
   }
 
+  flush() {
+    this._native.flush();
+  }
+
+  compact() {
+    return this._native.compact();
+  }
+
   stats() {
     return parseReport(this._native.stats());
   }
@@ -518,6 +526,14 @@ class Database {
   syncAsync() {
     try {
       return this._native.syncAsync();
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  compactAsync() {
+    try {
+      return this._native.compactAsync();
     } catch (e) {
       return rejected(e);
     }

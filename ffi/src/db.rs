@@ -1,4 +1,4 @@
-//! `ldb_db`: open, close, point reads and writes, sync, flush, stats, verify.
+//! `ldb_db`: open, close, point reads and writes, sync, flush, compact, stats, verify.
 
 use std::ffi::c_char;
 
@@ -283,6 +283,28 @@ pub unsafe extern "C" fn ldb_sync(db: *const ldb_db) -> ldb_status {
 pub unsafe extern "C" fn ldb_flush(db: *const ldb_db) -> ldb_status {
     // SAFETY: per this function's contract.
     guard(|| unsafe { handle(db, "db") }?.with(Database::flush))
+}
+
+/// Gives the page file's free space back to the file system: merges everything in memory into
+/// the page file (as `ldb_flush`), moves the tree's pages out of the file's tail and cuts the
+/// file. Online: other threads go on reading and writing, and a crash at any point loses nothing.
+/// Pages an open snapshot, iterator or transaction still reads stay until it is freed. The bytes
+/// the page file shrank by go to `*bytes_out` (NULL: not wanted). Also runs by itself after a
+/// merge and at close when free pages pass a third of a page file of 64 MiB or more.
+///
+/// # Safety
+/// `db` must be a live handle; `bytes_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ldb_compact(db: *const ldb_db, bytes_out: *mut u64) -> ldb_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let given_back = unsafe { handle(db, "db") }?.with(Database::compact)?;
+        // SAFETY: per this function's contract (NULL is allowed).
+        if let Some(out) = unsafe { bytes_out.as_mut() } {
+            *out = given_back;
+        }
+        Ok(())
+    })
 }
 
 /// Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in

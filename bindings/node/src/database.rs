@@ -99,6 +99,20 @@ impl NativeDb {
         self.handle.with(|db| db.sync())
     }
 
+    /// Merges everything in memory into the page file.
+    #[napi(catch_unwind)]
+    pub fn flush(&self) -> Result<()> {
+        self.handle.with(|db| db.flush())
+    }
+
+    /// Gives the page file's free space back; the bytes it shrank by.
+    #[napi(catch_unwind)]
+    pub fn compact(&self) -> Result<f64> {
+        self.handle
+            .with(|db| db.compact())
+            .map(|bytes| bytes as f64)
+    }
+
     /// Counters and sizes, one `name=value` line each.
     #[napi(catch_unwind)]
     pub fn stats(&self) -> Result<String> {
@@ -165,6 +179,12 @@ impl NativeDb {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn sync_async(&self) -> AsyncTask<DbTask<()>> {
         AsyncTask::new(DbTask::new(&self.handle, |db| db.sync()))
+    }
+
+    /// `compact` on the libuv pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn compact_async(&self) -> AsyncTask<DbTask<u64>> {
+        AsyncTask::new(DbTask::new(&self.handle, |db| db.compact()))
     }
 }
 

@@ -93,3 +93,21 @@ impl Task for DbTask<Get> {
         Err(self.fail(env, error))
     }
 }
+
+/// A count of bytes (`compact`'s), as a JavaScript number: exact below 2^53 bytes.
+impl Task for DbTask<u64> {
+    type Output = u64;
+    type JsValue = f64;
+
+    fn compute(&mut self) -> napi::Result<u64> {
+        self.run()
+    }
+
+    fn resolve(&mut self, _env: Env, output: u64) -> napi::Result<f64> {
+        Ok(output as f64)
+    }
+
+    fn reject(&mut self, env: Env, error: napi::Error) -> napi::Result<f64> {
+        Err(self.fail(env, error))
+    }
+}

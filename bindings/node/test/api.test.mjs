@@ -455,6 +455,29 @@ test('sync, stats, verify', (t) => {
   for (const value of Object.values(report)) assert.ok(['number', 'string'].includes(typeof value));
 });
 
+test('flush, compact and compactAsync give back what deletes freed', async (t) => {
+  const db = openDb(t);
+  const value = Buffer.alloc(400, 'v');
+  const keys = Array.from({ length: 4000 }, (_, i) => `key${String(i).padStart(5, '0')}`);
+  db.batch(keys.map((key) => ({ type: 'put', key, value })));
+  db.flush();
+  db.batch(keys.filter((_, i) => i % 10 !== 0).map((key) => ({ type: 'del', key })));
+  db.flush();
+  const before = db.stats().file_bytes;
+  const givenBack = db.compact();
+  const after = db.stats().file_bytes;
+  assert.equal(typeof givenBack, 'number');
+  assert.ok(givenBack > 0);
+  assert.equal(after + givenBack, before);
+  assert.ok(after * 4 < before);
+  assert.equal(await db.compactAsync(), 0);
+  assert.deepEqual(
+    entries(db.range()).map(([k]) => k.toString()),
+    keys.filter((_, i) => i % 10 === 0),
+  );
+  assert.deepEqual(db.get('key00010'), value);
+});
+
 test('close: idempotent; reopening sees everything; a second handle in this process shares the engine', (t) => {
   const path = dbPath(t);
   const first = open(path);

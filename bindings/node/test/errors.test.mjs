@@ -180,6 +180,8 @@ test('LDB_CLOSED: every call after close(), sync and async', async (t) => {
     () => db.begin(),
     () => db.transaction(() => {}),
     () => db.sync(),
+    () => db.flush(),
+    () => db.compact(),
     () => db.stats(),
     () => db.verify(),
   ]) {
@@ -190,6 +192,7 @@ test('LDB_CLOSED: every call after close(), sync and async', async (t) => {
   await rejectsCode(db.putAsync('k', 'v'), 'LDB_CLOSED');
   await rejectsCode(db.batchAsync([{ type: 'del', key: 'k' }]), 'LDB_CLOSED');
   await rejectsCode(db.syncAsync(), 'LDB_CLOSED');
+  await rejectsCode(db.compactAsync(), 'LDB_CLOSED');
   db.close(); // twice is fine
 });
 

@@ -274,6 +274,13 @@ impl Database {
         self.state.with(py, |db| db.flush())
     }
 
+    /// Gives the page file's free space back to the file system while the database stays open
+    /// (merging what is in memory first); returns the bytes the file shrank by. Pages an open
+    /// snapshot, iterator or transaction still reads stay until it is closed.
+    fn compact(&self, py: Python<'_>) -> PyResult<u64> {
+        self.state.with(py, |db| db.compact())
+    }
+
     /// Counters and sizes, as a dict of ints (and `background_error`, a str, if set).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let text = self.state.with(py, |db| db.stats())?;

@@ -178,6 +178,32 @@ def test_size_limits(db: Database) -> None:
         db.put(b"k" * 4097, b"v")
 
 
+def test_compact_gives_back_what_deletes_freed(db: Database) -> None:
+    keys = [b"key%05d" % i for i in range(4000)]
+    with db.write_batch() as batch:
+        for k in keys:
+            batch.put(k, b"v" * 400)
+    db.flush()
+    with db.write_batch() as batch:
+        for i, k in enumerate(keys):
+            if i % 10:
+                batch.delete(k)
+    db.flush()
+    before = db.stats()["file_bytes"]
+    given_back = db.compact()
+    after = db.stats()["file_bytes"]
+    assert isinstance(before, int) and isinstance(after, int)
+    assert isinstance(given_back, int) and given_back > 0
+    assert after + given_back == before
+    assert after * 4 < before
+    assert db.compact() == 0
+    assert list(db.keys()) == keys[::10]
+    assert db[b"key00010"] == b"v" * 400
+    db.close()
+    with pytest.raises(lightning_db.ClosedError):
+        db.compact()
+
+
 def test_values_of_every_size_around_the_read_buffer_come_back_whole(db: Database) -> None:
     # Short values are copied through a fixed buffer, longer ones read another way: both sides
     # of the boundary (2 KiB), and values that change size between two reads.

@@ -1,4 +1,5 @@
-//! [`Db`]: an open database — open, close, point reads and writes, sync, flush, stats, verify —
+//! [`Db`]: an open database — open, close, point reads and writes, sync, flush, compact, stats,
+//! verify —
 //! and [`ReadInto`], what [`Db::get_into`] found.
 
 use std::mem::MaybeUninit;
@@ -14,9 +15,9 @@ use super::pinned::{read_pinned, Pinned};
 use super::snapshot::Snapshot;
 use super::txn::{Isolation, Txn};
 use crate::{
-    ldb_close, ldb_db, ldb_db_free, ldb_delete, ldb_flush, ldb_get, ldb_get_into, ldb_get_pinned,
-    ldb_iter_new, ldb_open, ldb_put, ldb_snapshot_new, ldb_stats, ldb_stats_value, ldb_sync,
-    ldb_txn_begin, ldb_verify, ldb_write,
+    ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete, ldb_flush, ldb_get, ldb_get_into,
+    ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_snapshot_new, ldb_stats, ldb_stats_value,
+    ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
 };
 
 /// What [`Db::get_into`] found.
@@ -132,6 +133,14 @@ impl Db {
     pub fn flush(&self) -> Result<()> {
         // SAFETY: live handle.
         check(unsafe { ldb_flush(self.raw()) })
+    }
+
+    /// Gives the page file's free space back; returns the bytes it shrank by.
+    pub fn compact(&self) -> Result<u64> {
+        let mut bytes = 0;
+        // SAFETY: live handle; `bytes` is writable.
+        check(unsafe { ldb_compact(self.raw(), &mut bytes) })?;
+        Ok(bytes)
     }
 
     /// Counters and sizes, one `name=value` line each.

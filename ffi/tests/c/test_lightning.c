@@ -1764,6 +1764,59 @@ static void test_threads(void) {
 /* Statistics and verification                                                                  */
 /* ------------------------------------------------------------------------------------------- */
 
+/* ldb_compact gives back what deletes freed, keeps every key that is left, and says how much it
+ * gave back; NULL for the count is allowed, a NULL or closed handle is not. */
+static void test_compact(void) {
+    char dir[512];
+    ldb_db *db = open_db(new_path(dir, sizeof dir, "compact"));
+    if (db == NULL)
+        return;
+    char key[16], value[400];
+    memset(value, 'v', sizeof value);
+    ldb_batch *b = NULL;
+    if (!OK(ldb_batch_new(&b))) {
+        ldb_db_free(db);
+        return;
+    }
+    for (int i = 0; i < 4000; i++) {
+        snprintf(key, sizeof key, "key%05d", i);
+        OK(ldb_batch_put(b, (const uint8_t *)key, strlen(key), (const uint8_t *)value,
+                         sizeof value));
+    }
+    OK(ldb_write(db, b, LDB_DURABILITY_DEFAULT));
+    ldb_batch_free(b);
+    OK(ldb_flush(db));
+    for (int i = 0; i < 4000; i++) {
+        if (i % 10 != 0) {
+            snprintf(key, sizeof key, "key%05d", i);
+            OK(ldb_delete(db, (const uint8_t *)key, strlen(key), LDB_DURABILITY_BUFFERED));
+        }
+    }
+    uint64_t before = 0, after = 0, given_back = 0;
+    OK(ldb_flush(db));
+    OK(ldb_stats_value(db, "file_bytes", &before));
+    OK(ldb_compact(db, &given_back));
+    OK(ldb_stats_value(db, "file_bytes", &after));
+    CHECK(given_back > 0);
+    CHECK(after + given_back == before);
+    CHECK(after * 4 < before);
+    OK(ldb_compact(db, NULL));
+    EXPECT_ABSENT(ldb_get, db, "key00011");
+    uint8_t *got = NULL;
+    size_t got_len = 0;
+    if (OK(ldb_get(db, S("key00010"), &got, &got_len)))
+        CHECK(got_len == sizeof value && memcmp(got, value, sizeof value) == 0);
+    ldb_free(got);
+    uint64_t keys = 0;
+    OK(ldb_stats_value(db, "tree_keys", &keys));
+    CHECK(keys == 400);
+    OK(ldb_verify(db, NULL));
+    CHECK_ST(ldb_compact(NULL, NULL), LDB_INVALID_ARGUMENT);
+    OK(ldb_close(db));
+    CHECK_ST(ldb_compact(db, &given_back), LDB_CLOSED);
+    ldb_db_free(db);
+}
+
 static void test_stats_and_verify(void) {
     char dir[512];
     ldb_db *db = open_db(new_path(dir, sizeof dir, "stats"));
@@ -2320,6 +2373,7 @@ int main(void) {
         {"transactions", test_transactions},
         {"busy", test_busy},
         {"threads", test_threads},
+        {"compact", test_compact},
         {"stats and verify", test_stats_and_verify},
         {"corruption", test_corruption},
         {"close", test_close},

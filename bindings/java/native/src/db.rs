@@ -436,6 +436,21 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nFlush<'l>(
     run(&mut env, (), |_| with_db(handle, |db| Ok(db.flush()?)))
 }
 
+/// `long nCompact(long handle)`: the bytes the page file shrank by.
+#[no_mangle]
+pub extern "system" fn Java_io_lightningdb_LightningDb_nCompact<'l>(
+    mut env: JNIEnv<'l>,
+    _this: JObject<'l>,
+    handle: jlong,
+) -> jlong {
+    run(&mut env, 0, |_| {
+        with_db(handle, |db| {
+            let bytes = db.compact()?;
+            Ok(jlong::try_from(bytes).unwrap_or(jlong::MAX))
+        })
+    })
+}
+
 /// `String nStats(long handle)`: one `name=value` line per counter.
 #[no_mangle]
 pub extern "system" fn Java_io_lightningdb_LightningDb_nStats<'l>(

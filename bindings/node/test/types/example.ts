@@ -57,10 +57,15 @@ async function asyncUse(database: Database): Promise<void> {
   const got: Buffer | undefined = await database.getAsync('a');
   await database.batchAsync([{ type: 'del', key: 'a' }]);
   await database.syncAsync();
+  const givenBack: number = await database.compactAsync();
+  console.log(givenBack);
   console.log(got);
 }
 
 db.sync();
+db.flush();
+const bytesGivenBack: number = db.compact();
+console.log(bytesGivenBack);
 const stats: Stats = db.stats();
 const puts = stats.puts;
 const report = db.verify();

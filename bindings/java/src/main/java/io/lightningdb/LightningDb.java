@@ -402,6 +402,20 @@ public final class LightningDb implements AutoCloseable {
     }
 
     /**
+     * Gives the page file's free space back to the file system while the database stays open:
+     * merges what is in memory, moves the tree out of the file's tail and cuts the file. Readers
+     * and writers on other threads go on, and a crash at any point loses nothing. Pages an open
+     * snapshot, iterator or transaction still reads stay until it is closed. Also runs by itself
+     * when free pages pass a third of a page file of 64 MiB or more.
+     *
+     * @return the bytes the page file shrank by
+     */
+    public long compact() {
+        checkOpen();
+        return nCompact(handle);
+    }
+
+    /**
      * Counters and sizes, by name (e.g. {@code open_transactions}, {@code pinned_pages}). Only
      * numeric ones are included.
      *
@@ -517,6 +531,8 @@ public final class LightningDb implements AutoCloseable {
     private native void nSync(long handle);
 
     private native void nFlush(long handle);
+
+    private native long nCompact(long handle);
 
     private native String nStats(long handle);
 

@@ -48,6 +48,7 @@ class CloseTest {
         closed(() -> db.transaction(txn -> null));
         closed(db::sync);
         closed(db::flush);
+        closed(db::compact);
         closed(db::stats);
         closed(db::verify);
         assertTrue(db.toString().contains("closed"));

@@ -441,6 +441,38 @@ class DatabaseTest {
     }
 
     @Test
+    void compactGivesBackWhatDeletesFreed() {
+        byte[] value = new byte[400];
+        Arrays.fill(value, (byte) 'v');
+        try (WriteBatch batch = new WriteBatch()) {
+            for (int i = 0; i < 4000; i++) {
+                batch.put(b(String.format("key%05d", i)), value);
+            }
+            db.write(batch);
+        }
+        db.flush();
+        try (WriteBatch batch = new WriteBatch()) {
+            for (int i = 0; i < 4000; i++) {
+                if (i % 10 != 0) {
+                    batch.delete(b(String.format("key%05d", i)));
+                }
+            }
+            db.write(batch);
+        }
+        db.flush();
+        long before = db.stats().get("file_bytes");
+        long givenBack = db.compact();
+        long after = db.stats().get("file_bytes");
+        assertTrue(givenBack > 0, "gave back " + givenBack);
+        assertEquals(before, after + givenBack);
+        assertTrue(after * 4 < before, after + " of " + before + " bytes left");
+        assertEquals(0L, db.compact());
+        assertEquals(400L, db.stats().get("tree_keys"));
+        assertArrayEquals(value, db.get(b("key00010")));
+        assertNull(db.get(b("key00011")));
+    }
+
+    @Test
     void nullsThrowNullPointerException() {
         assertThrows(NullPointerException.class, () -> db.get((byte[]) null));
         assertThrows(NullPointerException.class, () -> db.put(null, b("v")));
