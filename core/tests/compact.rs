@@ -269,7 +269,8 @@ fn a_large_file_stays_within_one_and_a_half_times_its_used_pages() {
     db.flush().unwrap();
     let full = db.stats();
     assert!(full.file_bytes >= 64 << 20, "{} bytes", full.file_bytes);
-    delete_most(&db, &mut model, 3);
+    // Four fifths gone: every leaf falls under a quarter full and joins its neighbours.
+    delete_most(&db, &mut model, 5);
     db.flush().unwrap();
     let s = db.stats();
     assert!(
@@ -335,4 +336,24 @@ fn deletes_join_underfull_leaves_with_their_siblings() {
         report.leaf_pages,
         before.leaf_pages
     );
+}
+
+/// Keys written in random order, merge after merge: a leaf that would split joins a roomy
+/// neighbour instead, so leaves end up about three quarters full, not the two thirds of plain
+/// splits.
+#[test]
+fn random_writes_leave_leaves_mostly_full() {
+    let dir = KeepOnFailure::new("random_writes_leave_leaves_mostly_full");
+    let db = Database::open(dir.path(), options()).unwrap();
+    let mut model = Model::new();
+    for part in 0..40u64 {
+        fill(&db, &mut model, part * 500..(part + 1) * 500, 100);
+        db.flush().unwrap();
+    }
+    assert_content(&db, &model, "after the writes");
+    let report = db.verify().unwrap();
+    // An entry takes 7 + 11 + 100 bytes and a 10-byte slot; a leaf holds 4080 bytes.
+    let fill = (model.len() * 128) as f64 / (report.leaf_pages * 4080) as f64;
+    eprintln!("{} leaves, {:.0}% full", report.leaf_pages, fill * 100.0);
+    assert!(fill > 0.7, "leaves are {:.0}% full", fill * 100.0);
 }

@@ -44,9 +44,14 @@ struct Child {
 enum Rewrite {
     Unchanged,
     Replaced(Vec<Child>),
-    /// A leaf left less than a quarter full: its entries, not yet written, to go in front of its
-    /// right sibling's (so deletes do not leave the file full of nearly empty leaves).
-    Underfull(StagedEntries<'static>),
+    /// A rewritten leaf's entries, not yet written, that may go in front of its right sibling's:
+    /// it must if `underfull` (deletes left it under a quarter full: the file should not fill up
+    /// with nearly empty leaves); it may if they are between one and two pages (joining a roomy
+    /// sibling spreads them over two full pages instead of splitting into two half-empty ones).
+    Staged {
+        staged: StagedEntries<'static>,
+        underfull: bool,
+    },
 }
 
 /// Where the full key of a new leaf entry can be found, for making a separator from it.
@@ -74,6 +79,13 @@ struct StagedEntries<'a> {
     ends: Vec<usize>,
     /// Where each entry's full key is, for separators.
     keys: Vec<KeySource<'a>>,
+}
+
+impl StagedEntries<'_> {
+    /// The bytes the entries take in leaves: their encodings and their slots.
+    fn bytes(&self) -> usize {
+        self.out.len() + SLOT_SIZE * self.ends.len()
+    }
 }
 
 /// Staged leaf bytes that trigger writing out full pages.
@@ -122,10 +134,14 @@ impl<'a> TreeWriter<'a> {
         } else {
             self.rewrite(root, muts, 0)?
         };
-        let new_root = match rewrite {
-            Rewrite::Unchanged => root,
-            Rewrite::Underfull(staged) => self.write_staged(staged)?[0].page,
-            Rewrite::Replaced(mut list) => loop {
+        let replaced = match rewrite {
+            Rewrite::Unchanged => None,
+            Rewrite::Staged { staged, .. } => Some(self.write_staged(staged)?),
+            Rewrite::Replaced(list) => Some(list),
+        };
+        let new_root = match replaced {
+            None => root,
+            Some(mut list) => loop {
                 match list.len() {
                     0 => break 0,
                     1 => break list[0].page,
@@ -204,6 +220,21 @@ impl<'a> TreeWriter<'a> {
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
         self.rewrite_leaf(Some((id, view)), muts, Some(carried))
+    }
+
+    /// Whether leaf `id` and `staged` fit in two pages with room to spare (a sixth of each), so
+    /// that writing them together makes two fuller pages instead of three.
+    fn has_room(&self, id: u64, staged: &StagedEntries<'_>) -> Result<bool> {
+        let page = self.tree.page(id)?;
+        let view = self.tree.view(&page, id)?;
+        if !view.is_leaf() {
+            return Ok(false);
+        }
+        let mut bytes = staged.bytes();
+        for i in 0..view.len() {
+            bytes += view.entry(i).ok_or_else(|| self.malformed(id))?.raw.len() + SLOT_SIZE;
+        }
+        Ok(bytes * 6 <= capacity(self.page_size, PageType::Leaf) * 10)
     }
 
     /// Whether page `id` is a leaf.
@@ -298,14 +329,20 @@ impl<'a> TreeWriter<'a> {
         }
         // A leaf under a quarter full joins its right sibling; once joining, the result goes on
         // to the next sibling until it is half full, so deletes leave leaves at least half full.
-        let bytes = staged.out.len() + SLOT_SIZE * staged.ends.len();
-        let enough = capacity(self.page_size, PageType::Leaf) / if joined { 2 } else { 4 };
-        if children.is_empty() && !staged.ends.is_empty() && bytes < enough {
-            return Ok(Rewrite::Underfull(StagedEntries {
-                out: staged.out,
-                ends: staged.ends,
-                keys: staged.keys.into_iter().map(KeySource::into_owned).collect(),
-            }));
+        // A leaf that would split may join its sibling (the branch decides, seeing the sibling).
+        let bytes = staged.bytes();
+        let cap = capacity(self.page_size, PageType::Leaf);
+        let underfull = bytes < cap / if joined { 2 } else { 4 };
+        let splits = !joined && bytes > cap && bytes <= 2 * cap;
+        if children.is_empty() && !staged.ends.is_empty() && (underfull || splits) {
+            return Ok(Rewrite::Staged {
+                staged: StagedEntries {
+                    out: staged.out,
+                    ends: staged.ends,
+                    keys: staged.keys.into_iter().map(KeySource::into_owned).collect(),
+                },
+                underfull,
+            });
         }
         self.emit_leaves(&mut staged, &mut children, true)?;
         Ok(Rewrite::Replaced(children))
@@ -449,9 +486,19 @@ impl<'a> TreeWriter<'a> {
             };
             match rewrite {
                 Rewrite::Unchanged => list.push(Child { sep, page: child }),
-                Rewrite::Underfull(staged) => {
+                Rewrite::Staged { staged, underfull } => {
                     changed = true;
-                    carry = Some((staged, sep));
+                    let next = if c + 1 < children {
+                        Some(view.child_at(c + 1).ok_or_else(|| self.malformed(id))?)
+                    } else {
+                        None
+                    };
+                    if underfull || next.map_or(Ok(false), |n| self.has_room(n, &staged))? {
+                        carry = Some((staged, sep));
+                    } else {
+                        let written = self.write_staged(staged)?;
+                        push_children(&mut list, sep, written);
+                    }
                 }
                 Rewrite::Replaced(new_children) => {
                     changed = true;
