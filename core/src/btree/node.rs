@@ -314,17 +314,7 @@ pub(crate) fn capacity(page_size: usize, kind: PageType) -> usize {
 /// Splits encoded entries (by their sizes) into page-sized groups: greedy, then the last page
 /// evened out with the one before it so no page ends up nearly empty. Returns group end indices.
 pub(crate) fn pack(sizes: &[usize], capacity: usize) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut used = 0;
-    for (i, &size) in sizes.iter().enumerate() {
-        let cost = size + SLOT_SIZE;
-        if used + cost > capacity && used > 0 {
-            ends.push(i);
-            used = 0;
-        }
-        used += cost;
-    }
-    ends.push(sizes.len());
+    let mut ends = pack_greedy(sizes, capacity);
     if ends.len() >= 2 {
         let n = ends.len();
         let start_prev = if n >= 3 { ends[n - 3] } else { 0 };
@@ -343,6 +333,23 @@ pub(crate) fn pack(sizes: &[usize], capacity: usize) -> Vec<usize> {
         }
         ends[n - 2] = split;
     }
+    ends
+}
+
+/// Splits encoded entries into page-sized groups, each page as full as it goes; returns group end
+/// indices (one group, possibly empty, for no entries).
+pub(crate) fn pack_greedy(sizes: &[usize], capacity: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut used = 0;
+    for (i, &size) in sizes.iter().enumerate() {
+        let cost = size + SLOT_SIZE;
+        if used + cost > capacity && used > 0 {
+            ends.push(i);
+            used = 0;
+        }
+        used += cost;
+    }
+    ends.push(sizes.len());
     ends
 }
 

@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 use super::alloc::Allocator;
 use super::node::{
     build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
-    overflow_ref, pack, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW, OVERFLOW_REF_SIZE,
-    SLOT_SIZE, VALUE_OVERFLOW,
+    overflow_ref, pack, pack_greedy, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW,
+    OVERFLOW_REF_SIZE, SLOT_SIZE, VALUE_OVERFLOW,
 };
 use super::page::PageType;
 use super::pager::{overflow_capacity, PageSource};
@@ -44,14 +44,23 @@ struct Child {
 enum Rewrite {
     Unchanged,
     Replaced(Vec<Child>),
-    /// A rewritten leaf's entries, not yet written, that may go in front of its right sibling's:
-    /// it must if `underfull` (deletes left it under a quarter full: the file should not fill up
-    /// with nearly empty leaves); it may if they are between one and two pages (joining a roomy
-    /// sibling spreads them over two full pages instead of splitting into two half-empty ones).
+    /// A rewritten leaf whose last entries, not yet written, go in front of its right sibling's:
+    /// all of them when deletes left it under a quarter full (the file should not fill up with
+    /// nearly empty leaves); when it splits, those past its last full page if the sibling has
+    /// room for them (one page fewer than a split that leaves a page part empty). `written` are
+    /// the full pages before them.
     Staged {
-        staged: StagedEntries<'static>,
-        underfull: bool,
+        written: Vec<Child>,
+        tail: StagedEntries<'static>,
     },
+}
+
+/// A node's right sibling in its parent, for a leaf deciding whether to hand it entries.
+#[derive(Clone, Copy)]
+struct Sibling {
+    id: u64,
+    /// Whether the same rewrite changes it too (joining it then costs no extra page).
+    rewritten: bool,
 }
 
 /// Where the full key of a new leaf entry can be found, for making a separator from it.
@@ -85,6 +94,33 @@ impl StagedEntries<'_> {
     /// The bytes the entries take in leaves: their encodings and their slots.
     fn bytes(&self) -> usize {
         self.out.len() + SLOT_SIZE * self.ends.len()
+    }
+
+    /// The bytes entries `first..` take in leaves.
+    fn bytes_from(&self, first: usize) -> usize {
+        let start = if first == 0 { 0 } else { self.ends[first - 1] };
+        self.out.len() - start + SLOT_SIZE * (self.ends.len() - first)
+    }
+
+    /// Each entry's encoded size.
+    fn sizes(&self) -> Vec<usize> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let size = end - start;
+                start = end;
+                size
+            })
+            .collect()
+    }
+
+    fn into_owned(self) -> StagedEntries<'static> {
+        StagedEntries {
+            out: self.out,
+            ends: self.ends,
+            keys: self.keys.into_iter().map(KeySource::into_owned).collect(),
+        }
     }
 }
 
@@ -130,13 +166,16 @@ impl<'a> TreeWriter<'a> {
             return Ok(root);
         }
         let rewrite = if root == 0 {
-            self.rewrite_leaf(None, muts, None)?
+            self.rewrite_leaf(None, muts, None, None)?
         } else {
-            self.rewrite(root, muts, 0)?
+            self.rewrite(root, muts, 0, None)?
         };
         let replaced = match rewrite {
             Rewrite::Unchanged => None,
-            Rewrite::Staged { staged, .. } => Some(self.write_staged(staged)?),
+            Rewrite::Staged { mut written, tail } => {
+                written.extend(self.write_staged(tail)?);
+                Some(written)
+            }
             Rewrite::Replaced(list) => Some(list),
         };
         let new_root = match replaced {
@@ -176,7 +215,14 @@ impl<'a> TreeWriter<'a> {
         Ok(())
     }
 
-    fn rewrite(&mut self, id: u64, muts: &[Mutation<'_>], depth: usize) -> Result<Rewrite> {
+    /// Rewrites node `id` with `muts`; `sibling` is its right sibling, if it has one.
+    fn rewrite(
+        &mut self,
+        id: u64,
+        muts: &[Mutation<'_>],
+        depth: usize,
+        sibling: Option<Sibling>,
+    ) -> Result<Rewrite> {
         if depth > MAX_DEPTH {
             return Err(self
                 .tree
@@ -187,7 +233,7 @@ impl<'a> TreeWriter<'a> {
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
         if view.is_leaf() {
-            self.rewrite_leaf(Some((id, view)), muts, None)
+            self.rewrite_leaf(Some((id, view)), muts, None, sibling)
         } else {
             self.rewrite_branch(id, view, muts, depth)
         }
@@ -215,26 +261,26 @@ impl<'a> TreeWriter<'a> {
         id: u64,
         muts: &[Mutation<'_>],
         carried: StagedEntries<'static>,
+        sibling: Option<Sibling>,
     ) -> Result<Rewrite> {
         let tree = self.tree;
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
-        self.rewrite_leaf(Some((id, view)), muts, Some(carried))
+        self.rewrite_leaf(Some((id, view)), muts, Some(carried), sibling)
     }
 
-    /// Whether leaf `id` and `staged` fit in two pages with room to spare (a sixth of each), so
-    /// that writing them together makes two fuller pages instead of three.
-    fn has_room(&self, id: u64, staged: &StagedEntries<'_>) -> Result<bool> {
+    /// Bytes leaf `id` can take while keeping a sixth of its page free (0 if it is a branch).
+    fn room_in_leaf(&self, id: u64) -> Result<usize> {
         let page = self.tree.page(id)?;
         let view = self.tree.view(&page, id)?;
         if !view.is_leaf() {
-            return Ok(false);
+            return Ok(0);
         }
-        let mut bytes = staged.bytes();
+        let mut used = 0;
         for i in 0..view.len() {
-            bytes += view.entry(i).ok_or_else(|| self.malformed(id))?.raw.len() + SLOT_SIZE;
+            used += view.entry(i).ok_or_else(|| self.malformed(id))?.raw.len() + SLOT_SIZE;
         }
-        Ok(bytes * 6 <= capacity(self.page_size, PageType::Leaf) * 10)
+        Ok((capacity(self.page_size, PageType::Leaf) * 5 / 6).saturating_sub(used))
     }
 
     /// Whether page `id` is a leaf.
@@ -248,6 +294,7 @@ impl<'a> TreeWriter<'a> {
         old: Option<(u64, NodeView<'_>)>,
         muts: &[Mutation<'_>],
         carried: Option<StagedEntries<'static>>,
+        sibling: Option<Sibling>,
     ) -> Result<Rewrite> {
         let old_len = old.map_or(0, |(_, v)| v.len());
         let joined = carried.is_some();
@@ -329,20 +376,36 @@ impl<'a> TreeWriter<'a> {
         }
         // A leaf under a quarter full joins its right sibling; once joining, the result goes on
         // to the next sibling until it is half full, so deletes leave leaves at least half full.
-        // A leaf that would split may join its sibling (the branch decides, seeing the sibling).
-        let bytes = staged.bytes();
         let cap = capacity(self.page_size, PageType::Leaf);
-        let underfull = bytes < cap / if joined { 2 } else { 4 };
-        let splits = !joined && bytes > cap && bytes <= 2 * cap;
-        if children.is_empty() && !staged.ends.is_empty() && (underfull || splits) {
+        let bytes = staged.bytes();
+        if children.is_empty()
+            && !staged.ends.is_empty()
+            && bytes < cap / if joined { 2 } else { 4 }
+        {
             return Ok(Rewrite::Staged {
-                staged: StagedEntries {
-                    out: staged.out,
-                    ends: staged.ends,
-                    keys: staged.keys.into_iter().map(KeySource::into_owned).collect(),
-                },
-                underfull,
+                written: children,
+                tail: staged.into_owned(),
             });
+        }
+        // A leaf that splits writes full pages; what is left over joins the right sibling if the
+        // merge rewrites that one anyway, or if it keeps a sixth of a page free with it. (So a
+        // merge that rewrites a run of leaves packs them full, as a bulk load does.)
+        if let (true, Some(sibling)) = (bytes > cap, sibling) {
+            let groups = pack_greedy(&staged.sizes(), cap);
+            let tail_start = groups[groups.len() - 2];
+            let tail_bytes = staged.bytes_from(tail_start);
+            let room = if sibling.rewritten {
+                cap
+            } else {
+                self.room_in_leaf(sibling.id)?
+            };
+            if tail_bytes <= room {
+                self.emit_groups(&mut staged, &mut children, &groups[..groups.len() - 1])?;
+                return Ok(Rewrite::Staged {
+                    written: children,
+                    tail: staged.into_owned(),
+                });
+            }
         }
         self.emit_leaves(&mut staged, &mut children, true)?;
         Ok(Rewrite::Replaced(children))
@@ -363,22 +426,27 @@ impl<'a> TreeWriter<'a> {
         children: &mut Vec<Child>,
         all: bool,
     ) -> Result<()> {
-        let ends = &staged.ends;
-        let mut sizes = Vec::with_capacity(ends.len());
-        let mut start = 0;
-        for &end in ends {
-            sizes.push(end - start);
-            start = end;
-        }
-        let mut groups = pack(&sizes, capacity(self.page_size, PageType::Leaf));
+        let mut groups = pack(&staged.sizes(), capacity(self.page_size, PageType::Leaf));
         if !all {
             if groups.len() <= 2 {
                 return Ok(());
             }
             groups.truncate(groups.len() - 2);
         }
+        self.emit_groups(staged, children, &groups)
+    }
+
+    /// Writes one leaf per group of staged entries (`groups` holds each group's end index) and
+    /// drains what it wrote.
+    fn emit_groups(
+        &mut self,
+        staged: &mut StagedEntries<'_>,
+        children: &mut Vec<Child>,
+        groups: &[usize],
+    ) -> Result<()> {
+        let ends = &staged.ends;
         let mut first = 0;
-        for &group_end in &groups {
+        for &group_end in groups {
             if group_end == first {
                 continue;
             }
@@ -394,11 +462,7 @@ impl<'a> TreeWriter<'a> {
             let sep = if children.is_empty() {
                 None
             } else {
-                Some(Sep::Fresh(match &staged.keys[first] {
-                    KeySource::Bytes(b) => b.to_vec(),
-                    KeySource::Owned(v) => v.clone(),
-                    KeySource::Chain(p, len) => self.tree.read_overflow(*p, *len)?,
-                }))
+                Some(Sep::Fresh(self.key_of(&staged.keys[first])?))
             };
             children.push(Child { sep, page: id });
             first = group_end;
@@ -416,6 +480,15 @@ impl<'a> TreeWriter<'a> {
         }
         staged.keys.drain(..first);
         Ok(())
+    }
+
+    /// The full key a staged entry's key source names.
+    fn key_of(&self, source: &KeySource<'_>) -> Result<Vec<u8>> {
+        Ok(match source {
+            KeySource::Bytes(b) => b.to_vec(),
+            KeySource::Owned(v) => v.clone(),
+            KeySource::Chain(p, len) => self.tree.read_overflow(*p, *len)?,
+        })
     }
 
     fn rewrite_branch(
@@ -461,6 +534,20 @@ impl<'a> TreeWriter<'a> {
             };
             let part = &muts[m..end];
             m = end;
+            let sibling = if c + 1 < children {
+                // The next child takes changes if the first one left is below its successor.
+                let rewritten = end < muts.len()
+                    && (c + 2 == children || {
+                        let after = view.entry(c + 1).ok_or_else(|| self.malformed(id))?.key;
+                        self.cmp_stored(after, muts[end].key)? == Ordering::Greater
+                    });
+                Some(Sibling {
+                    id: view.child_at(c + 1).ok_or_else(|| self.malformed(id))?,
+                    rewritten,
+                })
+            } else {
+                None
+            };
             let rewrite = match carry.take() {
                 Some((carried, carried_sep)) if self.is_leaf(child)? => {
                     // The carried entries go in front of this leaf's: the carried leaf's
@@ -468,7 +555,7 @@ impl<'a> TreeWriter<'a> {
                     if let Some(s) = std::mem::replace(&mut sep, carried_sep) {
                         self.free_sep(s)?;
                     }
-                    self.rewrite_leaf_at(child, part, carried)?
+                    self.rewrite_leaf_at(child, part, carried, sibling)?
                 }
                 Some((carried, carried_sep)) => {
                     // Not a leaf beside it (a branch left with one child was replaced by it):
@@ -478,27 +565,26 @@ impl<'a> TreeWriter<'a> {
                     if part.is_empty() {
                         Rewrite::Unchanged
                     } else {
-                        self.rewrite(child, part, depth + 1)?
+                        self.rewrite(child, part, depth + 1, sibling)?
                     }
                 }
                 None if part.is_empty() => Rewrite::Unchanged,
-                None => self.rewrite(child, part, depth + 1)?,
+                None => self.rewrite(child, part, depth + 1, sibling)?,
             };
             match rewrite {
                 Rewrite::Unchanged => list.push(Child { sep, page: child }),
-                Rewrite::Staged { staged, underfull } => {
+                Rewrite::Staged { written, tail } => {
                     changed = true;
-                    let next = if c + 1 < children {
-                        Some(view.child_at(c + 1).ok_or_else(|| self.malformed(id))?)
+                    // The tail's separator: the child's own if nothing was written before it,
+                    // else its first key.
+                    let tail_sep = if written.is_empty() {
+                        sep
                     } else {
-                        None
-                    };
-                    if underfull || next.map_or(Ok(false), |n| self.has_room(n, &staged))? {
-                        carry = Some((staged, sep));
-                    } else {
-                        let written = self.write_staged(staged)?;
+                        let first = Some(Sep::Fresh(self.key_of(&tail.keys[0])?));
                         push_children(&mut list, sep, written);
-                    }
+                        first
+                    };
+                    carry = Some((tail, tail_sep));
                 }
                 Rewrite::Replaced(new_children) => {
                     changed = true;

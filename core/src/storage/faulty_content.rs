@@ -53,11 +53,22 @@ impl Content {
         self.bytes.resize(len, 0);
         if let Some(m) = &self.mirror {
             if len < old {
-                // Cut and grow back: the cut bytes read as zeros, as past a real file's end.
-                m.file.set_len(len as u64).expect("truncate the memfd");
-                m.file
-                    .set_len(m.mapped_len.max(len as u64))
-                    .expect("extend the memfd");
+                // The cut bytes read as zeros, as past a real file's end. Those a map may reach
+                // are zeroed in place: a cut and regrowth would leave the memfd shorter than a
+                // map for a moment, and a thread reading through it then would get `SIGBUS`.
+                let keep = m.mapped_len.max(len as u64);
+                if keep < old as u64 {
+                    m.file.set_len(keep).expect("truncate the memfd");
+                }
+                let zeros = vec![0u8; 1 << 20];
+                let mut at = len as u64;
+                while at < keep.min(old as u64) {
+                    let n = (keep.min(old as u64) - at).min(zeros.len() as u64) as usize;
+                    m.file
+                        .write_all_at(&zeros[..n], at)
+                        .expect("zero the memfd");
+                    at += n as u64;
+                }
             } else if len as u64 > m.mapped_len {
                 m.file.set_len(len as u64).expect("extend the memfd");
             }
