@@ -2,6 +2,7 @@
 //! the smallest (or, backwards, largest) key wins, a newer source wins a tie, and a tombstone hides
 //! the key.
 
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -57,6 +58,7 @@ impl Cursor {
             .map(|m| Source::Mem {
                 table: m.clone(),
                 current: None,
+                ahead: VecDeque::new(),
             });
         let tree = Source::Tree(TreeCursor::new(version.tree.clone()));
         // Newest first: a source earlier in the list wins a tie.

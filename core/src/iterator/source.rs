@@ -2,6 +2,7 @@
 //! memtable, or the tree — each presenting per key only its newest version visible at the
 //! snapshot.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::pending::{seek_pending, PendingWrites};
@@ -9,6 +10,9 @@ use crate::batch::DEFAULT_KEYSPACE;
 use crate::btree::cursor::TreeCursor;
 use crate::error::Result;
 use crate::memtable::{MemValue, Memtable};
+
+/// Keys a memtable source reads ahead per walk when moving forward.
+const READ_AHEAD: usize = 16;
 
 pub(super) enum Source {
     /// A transaction's uncommitted writes, newest of all; read live, so the cursor sees writes
@@ -20,6 +24,9 @@ pub(super) enum Source {
     Mem {
         table: Arc<Memtable>,
         current: Option<(Box<[u8]>, MemValue)>,
+        /// The next keys forward, read ahead in one walk (`Memtable::next_visible`); emptied
+        /// by any seek and by a step backward.
+        ahead: VecDeque<(Box<[u8]>, MemValue)>,
     },
     Tree(TreeCursor),
 }
@@ -53,7 +60,12 @@ impl Source {
             Source::Pending { writes, current } => {
                 *current = seek_pending(writes, Some(key), inclusive, true);
             }
-            Source::Mem { table, current } => {
+            Source::Mem {
+                table,
+                current,
+                ahead,
+            } => {
+                ahead.clear();
                 *current = table.seek_forward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
             }
             Source::Tree(c) => {
@@ -76,7 +88,12 @@ impl Source {
             Source::Pending { writes, current } => {
                 *current = seek_pending(writes, key, inclusive, false);
             }
-            Source::Mem { table, current } => {
+            Source::Mem {
+                table,
+                current,
+                ahead,
+            } => {
+                ahead.clear();
                 *current = table.seek_backward(DEFAULT_KEYSPACE, key, inclusive, snapshot);
             }
             Source::Tree(c) => match key {
@@ -109,11 +126,19 @@ impl Source {
                     c.prev()
                 }
             }
-            Source::Mem { table, current } => {
+            Source::Mem {
+                table,
+                current,
+                ahead,
+            } => {
                 if let Some((key, _)) = current.take() {
                     *current = if forward {
-                        table.seek_forward(DEFAULT_KEYSPACE, &key, false, snapshot)
+                        if ahead.is_empty() {
+                            table.next_visible(DEFAULT_KEYSPACE, &key, snapshot, READ_AHEAD, ahead);
+                        }
+                        ahead.pop_front()
                     } else {
+                        ahead.clear();
                         table.seek_backward(DEFAULT_KEYSPACE, Some(&key), false, snapshot)
                     };
                 }

@@ -2,6 +2,7 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -11,6 +12,9 @@ use crossbeam_skiplist::map::Entry;
 use super::bloom::{key_hash, Bloom};
 use super::keycmp::compare_keys;
 use crossbeam_skiplist::SkipMap;
+
+/// Versions of one key stepped over one by one before a walk jumps past them with a search.
+const LONG_VERSION_RUN: usize = 8;
 
 /// A key in the memtable.
 #[derive(Debug)]
@@ -247,6 +251,65 @@ impl Memtable {
         }
     }
 
+    /// Appends to `out`, in key order, up to `limit` user keys after `key` that have a version
+    /// visible at `snapshot`, each with its newest visible version: what `limit` calls of
+    /// [`Memtable::seek_forward`] would give, in one walk along the list instead of a search from
+    /// its top per key. A long run of versions of one key is skipped with a search.
+    pub fn next_visible(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        snapshot: u64,
+        limit: usize,
+        out: &mut VecDeque<(Box<[u8]>, MemValue)>,
+    ) {
+        let probe = Probe {
+            keyspace,
+            key,
+            seq: 0,
+        };
+        let mut entry = self
+            .map
+            .lower_bound(Bound::Excluded(&probe as &dyn KeyParts));
+        let mut taken = 0;
+        let mut skipped = 0;
+        while let Some(e) = entry {
+            let k = e.key();
+            if k.keyspace != keyspace {
+                return;
+            }
+            let seen = out.back().is_some_and(|(last, _)| **last == *k.key);
+            if !seen && k.seq <= snapshot {
+                out.push_back((k.key.clone(), e.value().clone()));
+                taken += 1;
+                if taken == limit {
+                    return;
+                }
+                skipped = 0;
+            } else {
+                skipped += 1;
+            }
+            if skipped >= LONG_VERSION_RUN {
+                // Versions of one key, older than the one taken or newer than the snapshot:
+                // jump past them, or to the newest visible one.
+                let probe = Probe {
+                    keyspace,
+                    key: &k.key,
+                    seq: if seen { 0 } else { snapshot },
+                };
+                let bound = if seen {
+                    Bound::Excluded(&probe as &dyn KeyParts)
+                } else {
+                    Bound::Included(&probe as &dyn KeyParts)
+                };
+                entry = self.map.lower_bound(bound);
+                skipped = 0;
+            } else {
+                entry = e.next();
+            }
+        }
+    }
+
     /// The last user key ≤ `key` (or < `key` if `!inclusive`; `None` = from the very end) that has a
     /// version visible at `snapshot`, with that newest visible version.
     pub fn seek_backward(
@@ -331,5 +394,70 @@ impl Memtable {
             out.push(entry);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `next_visible` gives what repeated `seek_forward` calls give, at every snapshot, over keys
+    /// with short and long runs of versions (past `LONG_VERSION_RUN`), puts and deletes.
+    #[test]
+    fn next_visible_walks_as_seek_forward_steps() {
+        let table = Memtable::new(1, 1 << 20);
+        let mut x: u64 = 7;
+        let mut seq: u64 = 0;
+        for _ in 0..3000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Key 0 gets a long run of versions; the rest a few each.
+            let k = if x % 3 == 0 { 0 } else { (x >> 33) % 40 };
+            seq += 1;
+            let value = (x % 5 != 0).then(|| seq.to_le_bytes());
+            table.insert(0, &k.to_be_bytes(), seq, value.as_ref().map(|v| &v[..]));
+        }
+        // Another keyspace after it must not leak in.
+        table.insert(1, b"other", seq + 1, Some(b"x"));
+        let show = |list: &[(Box<[u8]>, MemValue)]| {
+            list.iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        MemValue::Put(v) => Some(v.to_vec()),
+                        MemValue::Delete => None,
+                    };
+                    (k.to_vec(), value)
+                })
+                .collect::<Vec<_>>()
+        };
+        for snapshot in [0, 1, 5, 100, 1000, 2999, 3000, u64::MAX] {
+            let mut want = Vec::new();
+            let mut at = table.seek_forward(0, &[], true, snapshot);
+            while let Some((k, v)) = at {
+                at = table.seek_forward(0, &k, false, snapshot);
+                want.push((k, v));
+            }
+            for limit in [1, 3, 16, 1000] {
+                let mut got = Vec::new();
+                let mut at = table.seek_forward(0, &[], true, snapshot);
+                while let Some((k, v)) = at {
+                    let mut ahead = VecDeque::new();
+                    table.next_visible(0, &k, snapshot, limit, &mut ahead);
+                    assert!(ahead.len() <= limit);
+                    got.push((k, v));
+                    got.extend(ahead.iter().cloned());
+                    at = match ahead.pop_back() {
+                        Some((last, _)) => table.seek_forward(0, &last, false, snapshot),
+                        None => None,
+                    };
+                }
+                assert_eq!(
+                    show(&got),
+                    show(&want),
+                    "snapshot {snapshot}, limit {limit}"
+                );
+            }
+        }
     }
 }
