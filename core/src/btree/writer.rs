@@ -46,9 +46,9 @@ enum Rewrite {
     Replaced(Vec<Child>),
     /// A rewritten leaf whose last entries, not yet written, go in front of its right sibling's:
     /// all of them when deletes left it under a quarter full (the file should not fill up with
-    /// nearly empty leaves); when it splits, those past its last full page if the sibling has
-    /// room for them (one page fewer than a split that leaves a page part empty). `written` are
-    /// the full pages before them.
+    /// nearly empty leaves); when it splits, those past its last full page if the sibling is
+    /// rewritten too or has room for them (one page fewer than a split that leaves a page part
+    /// empty). `written` are the full pages before them.
     Staged {
         written: Vec<Child>,
         tail: StagedEntries<'static>,
@@ -502,7 +502,8 @@ impl<'a> TreeWriter<'a> {
         let mut list: Vec<Child> = Vec::with_capacity(children);
         let mut changed = false;
         let mut m = 0;
-        // An underfull leaf's entries on their way into its right sibling, with its separator.
+        // Entries of a rewritten leaf on their way into its right sibling (see `Rewrite::Staged`),
+        // with the separator that leads to them.
         let mut carry: Option<(StagedEntries<'static>, Option<Sep>)> = None;
         for c in 0..children {
             let child = view.child_at(c).ok_or_else(|| self.malformed(id))?;

@@ -413,7 +413,11 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             // Key 0 gets a long run of versions; the rest a few each.
-            let k = if x.is_multiple_of(3) { 0 } else { (x >> 33) % 40 };
+            let k = if x.is_multiple_of(3) {
+                0
+            } else {
+                (x >> 33) % 40
+            };
             seq += 1;
             let value = (!x.is_multiple_of(5)).then(|| seq.to_le_bytes());
             table.insert(0, &k.to_be_bytes(), seq, value.as_ref().map(|v| &v[..]));
