@@ -73,7 +73,8 @@ fn parse_record(data: &[u8], off: u64, salt: u32) -> Option<Record<'_>> {
 }
 
 /// Reads segment `segment` at `path`, calling `apply(first_seq, payload)` for each intact record in
-/// order (sync markers are not passed on). A damaged record in a segment that is not the last one is
+/// order (sync markers are not passed on). Zeros from a record's place to the end of the file end
+/// the segment: the writer prepares space so. A damaged record in a segment that is not the last one is
 /// corruption (rotation syncs a segment before the next one starts). In the last segment, a damaged
 /// record is a torn tail unless a later intact record or sync marker says the damaged bytes had
 /// been synced.
@@ -122,6 +123,15 @@ pub(crate) fn read_segment(
                 })?;
                 records += 1;
                 off = rec.end;
+            }
+            None if data[off as usize..].iter().all(|&b| b == 0) => {
+                // Zeros to the end: space the writer prepared ahead of its records
+                // (`WalWriter::sync_and_attest`), not a damaged record.
+                return Ok(SegmentEnd {
+                    valid_len: off,
+                    torn: false,
+                    records,
+                });
             }
             None => {
                 if !is_last {

@@ -97,8 +97,7 @@ fn a_sync_marker_attests_the_records_it_made_durable() {
     let s = FaultyStorage::new();
     let (path, starts) = write_records(&s, Syncs::AtTheEnd);
     let data = s.read_file(&path).unwrap();
-    let marker = data.len() - RECORD_HEADER_SIZE;
-    assert_eq!(marker as u64, align8(starts[4] + 32 + 50));
+    let marker = align8(starts[4] + 32 + 50) as usize;
     assert_eq!(data[marker + 8..marker + 16], [0; 8], "payload length 0");
     // Damage to any record the sync covered is corruption, the last one's included.
     for &start in &starts {
@@ -177,4 +176,28 @@ fn damage_in_a_sealed_segment_is_corruption() {
         count(&s, &path, false).unwrap_err().code(),
         ErrorCode::Corruption
     );
+}
+
+/// A sync write's fsync also makes durable zeros written past the records, so that later sync
+/// writes land inside the file; the reader takes zeros to the end as the segment's end, in the
+/// last segment and in a sealed one, and records written into them later read back.
+#[test]
+fn zeros_written_ahead_end_the_segment() {
+    let s = FaultyStorage::new();
+    let (path, starts) = write_records(&s, Syncs::AfterEachRecord);
+    let data = s.read_file(&path).unwrap();
+    // The last sync marker ends the records.
+    let records_end = align8(starts[4] + 32 + 50) + RECORD_HEADER_SIZE as u64;
+    assert!(data.len() >= 64 << 10, "zeros were written ahead");
+    assert!(data[records_end as usize..].iter().all(|&b| b == 0));
+    for is_last in [true, false] {
+        let (end, seqs) = count(&s, &path, is_last).unwrap();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        assert!(!end.torn);
+        assert_eq!(end.valid_len, records_end);
+    }
+    // A damaged record before the zeros is still a damaged record.
+    s.flip_byte(&path, starts[4] + 40);
+    let err = count(&s, &path, true).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Corruption, "{err}");
 }

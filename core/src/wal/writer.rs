@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::record::{
-    encode_record, encode_segment_header, encode_sync_marker, segment_path, SEGMENT_HEADER_SIZE,
+    encode_record, encode_segment_header, encode_sync_marker, segment_path, RECORD_HEADER_SIZE,
+    SEGMENT_HEADER_SIZE,
 };
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage, StorageFile};
@@ -22,7 +23,12 @@ pub(crate) struct WalWriter {
     attested: Option<u64>,
     /// This segment's random salt, part of every record header's checksum.
     salt: u32,
+    /// The file's length once zeros were written ahead of the records (see `prepare`).
+    prepared: u64,
 }
+
+/// Zeros a sync write's fsync writes ahead of the records (see [`WalWriter::sync_and_attest`]).
+const PREPARE_BYTES: u64 = 64 << 10;
 
 impl WalWriter {
     /// Creates segment `segment` in `dir`, writes and syncs its header, and syncs the directory.
@@ -48,6 +54,7 @@ impl WalWriter {
             synced: SEGMENT_HEADER_SIZE,
             attested: None,
             salt,
+            prepared: SEGMENT_HEADER_SIZE,
         })
     }
 
@@ -55,7 +62,8 @@ impl WalWriter {
         self.segment
     }
 
-    /// Bytes written to this segment, header included.
+    /// Bytes of records written to this segment, header included (the file may be longer:
+    /// zeros written ahead).
     #[cfg(test)]
     pub fn len(&self) -> u64 {
         self.offset
@@ -96,9 +104,22 @@ impl WalWriter {
     /// Syncs, then appends a sync marker that attests the synced bytes (not synced itself: it
     /// becomes durable with the next sync, the close, or the kernel's writeback). Acknowledged
     /// sync writes use this one, so that damage to a record they made durable is corruption.
+    ///
+    /// Its fsync also makes durable a run of zeros past the records (once per `PREPARE_BYTES`):
+    /// the sync writes after it then write into the file, not past its end, and their fsyncs
+    /// have no new file size to make durable, only data (on ext4, one device flush instead of a
+    /// journal commit as well). A reader takes zeros to the end of a segment as its end.
     pub fn sync_and_attest(&mut self) -> Result<()> {
         if self.is_synced() {
             return Ok(());
+        }
+        let marker_end = self.offset + RECORD_HEADER_SIZE as u64;
+        if marker_end > self.prepared {
+            let zeros = vec![0u8; PREPARE_BYTES as usize];
+            self.file
+                .write_at(&zeros, self.offset)
+                .ctx("write", &self.path)?;
+            self.prepared = self.offset + PREPARE_BYTES;
         }
         self.sync()?;
         let marker = encode_sync_marker(self.salt, self.offset);
