@@ -338,9 +338,8 @@ fn deletes_join_underfull_leaves_with_their_siblings() {
     );
 }
 
-/// Keys written in random order, merge after merge: a leaf that would split joins a roomy
-/// neighbour instead, so leaves end up about three quarters full, not the two thirds of plain
-/// splits.
+/// Keys written in random order, merge after merge: a leaf that splits hands what does not fill
+/// a page to its right neighbour, so leaves end up over 70% full, not the 64% of plain splits.
 #[test]
 fn random_writes_leave_leaves_mostly_full() {
     let dir = KeepOnFailure::new("random_writes_leave_leaves_mostly_full");

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use super::node::{build_page, encode_entry, overflow_ref, Stored, ENTRY_HEADER_SIZE};
 use super::page::PageType;
 use super::pager::PageSource;
-use super::writer::{TreeWriter, MAX_DEPTH};
+use super::writer::TreeWriter;
 use crate::error::Result;
 
 impl TreeWriter<'_> {
@@ -25,12 +25,7 @@ impl TreeWriter<'_> {
 
     /// The new id of node `id`, if it or anything below it moved.
     fn relocate_node(&mut self, id: u64, boundary: u64, depth: usize) -> Result<Option<u64>> {
-        if depth > MAX_DEPTH {
-            return Err(self
-                .tree
-                .pager
-                .corrupt("tree deeper than 64 levels (a cycle?)"));
-        }
+        self.check_depth(depth)?;
         let tree = self.tree;
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;

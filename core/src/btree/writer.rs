@@ -144,7 +144,7 @@ pub(crate) struct TreeWriter<'a> {
 /// Largest run of consecutive pages gathered into one write.
 const MAX_RUN_BYTES: usize = 1 << 20;
 
-pub(super) const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 64;
 
 impl<'a> TreeWriter<'a> {
     pub fn new(tree: &'a Tree, alloc: &'a mut Allocator) -> TreeWriter<'a> {
@@ -223,12 +223,7 @@ impl<'a> TreeWriter<'a> {
         depth: usize,
         sibling: Option<Sibling>,
     ) -> Result<Rewrite> {
-        if depth > MAX_DEPTH {
-            return Err(self
-                .tree
-                .pager
-                .corrupt("tree deeper than 64 levels (a cycle?)"));
-        }
+        self.check_depth(depth)?;
         let tree = self.tree;
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
@@ -237,6 +232,17 @@ impl<'a> TreeWriter<'a> {
         } else {
             self.rewrite_branch(id, view, muts, depth)
         }
+    }
+
+    /// `CORRUPTION` past [`MAX_DEPTH`] levels: a cycle in damaged pages.
+    pub(super) fn check_depth(&self, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(self
+                .tree
+                .pager
+                .corrupt("tree deeper than 64 levels (a cycle?)"));
+        }
+        Ok(())
     }
 
     pub(super) fn malformed(&self, id: u64) -> crate::error::Error {
