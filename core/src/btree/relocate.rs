@@ -7,7 +7,6 @@ use std::borrow::Cow;
 
 use super::node::{build_page, encode_entry, overflow_ref, Stored, ENTRY_HEADER_SIZE};
 use super::page::PageType;
-use super::pager::PageSource;
 use super::writer::TreeWriter;
 use crate::error::Result;
 
@@ -94,19 +93,11 @@ impl TreeWriter<'_> {
     /// The first page of a new copy of the overflow chain at `first`, if the chain has a page at
     /// or past `boundary`.
     fn relocate_chain(&mut self, first: u64, len: u64, boundary: u64) -> Result<Option<u64>> {
-        let tree = self.tree;
-        let mut ids = Vec::new();
-        let data = tree.pager.read_overflow(
-            PageSource::MapOrCache(tree.map.as_deref()),
-            first,
-            len,
-            tree.page_count,
-            |id| ids.push(id),
-        )?;
-        if ids.iter().all(|&id| id < boundary) {
+        let (data, pages) = self.read_chain(first, len)?;
+        if pages.iter().all(|&id| id < boundary) {
             return Ok(None);
         }
-        self.freed.extend(ids);
+        self.freed.extend(pages);
         self.write_chain(&data).map(Some)
     }
 }

@@ -261,18 +261,23 @@ impl<'a> TreeWriter<'a> {
         })
     }
 
-    /// Rewrites leaf `id` with `muts`, after the entries `carried` from its left sibling.
-    fn rewrite_leaf_at(
+    /// Rewrites leaf `id` with `muts`, after the entries `carried` from its left sibling; if `id`
+    /// is a branch, hands `carried` back untouched.
+    fn join_leaf(
         &mut self,
         id: u64,
         muts: &[Mutation<'_>],
         carried: StagedEntries<'static>,
         sibling: Option<Sibling>,
-    ) -> Result<Rewrite> {
+    ) -> Result<std::result::Result<Rewrite, StagedEntries<'static>>> {
         let tree = self.tree;
         let page = tree.page(id)?;
         let view = tree.view(&page, id)?;
+        if !view.is_leaf() {
+            return Ok(Err(carried));
+        }
         self.rewrite_leaf(Some((id, view)), muts, Some(carried), sibling)
+            .map(Ok)
     }
 
     /// Bytes leaf `id` can take while keeping a sixth of its page free (0 if it is a branch).
@@ -287,12 +292,6 @@ impl<'a> TreeWriter<'a> {
             used += view.entry(i).ok_or_else(|| self.malformed(id))?.raw.len() + SLOT_SIZE;
         }
         Ok((capacity(self.page_size, PageType::Leaf) * 5 / 6).saturating_sub(used))
-    }
-
-    /// Whether page `id` is a leaf.
-    fn is_leaf(&self, id: u64) -> Result<bool> {
-        let page = self.tree.page(id)?;
-        Ok(self.tree.view(&page, id)?.is_leaf())
     }
 
     fn rewrite_leaf(
@@ -556,23 +555,27 @@ impl<'a> TreeWriter<'a> {
                 None
             };
             let rewrite = match carry.take() {
-                Some((carried, carried_sep)) if self.is_leaf(child)? => {
-                    // The carried entries go in front of this leaf's: the carried leaf's
-                    // separator leads to the result, and this leaf's goes away.
-                    if let Some(s) = std::mem::replace(&mut sep, carried_sep) {
-                        self.free_sep(s)?;
-                    }
-                    self.rewrite_leaf_at(child, part, carried, sibling)?
-                }
                 Some((carried, carried_sep)) => {
-                    // Not a leaf beside it (a branch left with one child was replaced by it):
-                    // the carried entries stay a leaf of their own.
-                    let written = self.write_staged(carried)?;
-                    push_children(&mut list, carried_sep, written);
-                    if part.is_empty() {
-                        Rewrite::Unchanged
-                    } else {
-                        self.rewrite(child, part, depth + 1, sibling)?
+                    match self.join_leaf(child, part, carried, sibling)? {
+                        Ok(rewrite) => {
+                            // The carried entries went in front of this leaf's: the carried
+                            // leaf's separator leads to the result, and this leaf's goes away.
+                            if let Some(s) = std::mem::replace(&mut sep, carried_sep) {
+                                self.free_sep(s)?;
+                            }
+                            rewrite
+                        }
+                        Err(carried) => {
+                            // Not a leaf beside it (a branch left with one child was replaced by
+                            // it): the carried entries stay a leaf of their own.
+                            let written = self.write_staged(carried)?;
+                            push_children(&mut list, carried_sep, written);
+                            if part.is_empty() {
+                                Rewrite::Unchanged
+                            } else {
+                                self.rewrite(child, part, depth + 1, sibling)?
+                            }
+                        }
                     }
                 }
                 None if part.is_empty() => Rewrite::Unchanged,
@@ -726,17 +729,24 @@ impl<'a> TreeWriter<'a> {
     /// Frees the overflow chain of a stored key or value, if it has one.
     fn free_stored(&mut self, stored: Stored<'_>) -> Result<()> {
         if let Stored::Overflow { first_page, len } = stored {
-            let tree = self.tree;
-            let freed = &mut self.freed;
-            tree.pager.read_overflow(
-                PageSource::MapOrCache(tree.map.as_deref()),
-                first_page,
-                len,
-                tree.page_count,
-                |id| freed.push(id),
-            )?;
+            let (_, pages) = self.read_chain(first_page, len)?;
+            self.freed.extend(pages);
         }
         Ok(())
+    }
+
+    /// The bytes of the overflow chain at `first` and the ids of its pages.
+    pub(super) fn read_chain(&self, first: u64, len: u64) -> Result<(Vec<u8>, Vec<u64>)> {
+        let tree = self.tree;
+        let mut pages = Vec::new();
+        let data = tree.pager.read_overflow(
+            PageSource::MapOrCache(tree.map.as_deref()),
+            first,
+            len,
+            tree.page_count,
+            |id| pages.push(id),
+        )?;
+        Ok((data, pages))
     }
 
     fn free_sep(&mut self, sep: Sep) -> Result<()> {

@@ -29,12 +29,7 @@ pub(crate) fn compact(engine: &Engine) -> Result<u64> {
         return Err(e);
     }
     let before = engine.pager.file_len()?;
-    let result = engine.catch_panic("a compaction", || compact_locked(engine, &mut state));
-    if let Err(e) = &result {
-        // The allocator may now disagree with the file: stop writing until reopened.
-        engine.fail(e);
-    }
-    result?;
+    compact_guarded(engine, &mut state)?;
     Ok(before.saturating_sub(engine.pager.file_len()?))
 }
 
@@ -56,11 +51,16 @@ pub(crate) fn at_close(engine: &Engine) -> Result<()> {
         return Ok(());
     }
     release_unreachable(&mut state);
-    let result = if worth_compacting(engine, &state, 0) {
-        engine.catch_panic("a compaction", || compact_locked(engine, &mut state))
-    } else {
-        Ok(())
-    };
+    if worth_compacting(engine, &state, 0) {
+        compact_guarded(engine, &mut state)?;
+    }
+    Ok(())
+}
+
+/// [`compact_locked`] outside a merge: a panic becomes an error, and any error stops writes until
+/// reopened (the allocator may now disagree with the file).
+fn compact_guarded(engine: &Engine, state: &mut MergeState) -> Result<()> {
+    let result = engine.catch_panic("a compaction", || compact_locked(engine, state));
     if let Err(e) = &result {
         engine.fail(e);
     }
