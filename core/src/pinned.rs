@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use crate::btree::pager::OwnedPage;
 use crate::btree::tree::{FoundValue, Tree};
+use crate::memtable::MemCursor;
 
 /// A value returned by `get_pinned`. Where the value lies in memory as one piece — in a memtable,
-/// or inline in a tree page — it is not copied: the handle keeps that memory (and the tree
-/// version whose page it is) alive until it drops. A value stored across overflow pages is
+/// or inline in a tree page — it is not copied: the handle keeps that memory (the memtable, or
+/// the tree version whose page it is) alive until it drops. A value stored across overflow pages is
 /// assembled once into a buffer the handle owns. Dereferences to `&[u8]`.
 pub struct PinnedValue(Pinned);
 
@@ -19,7 +20,8 @@ enum Pinned {
         start: usize,
         len: usize,
     },
-    Shared(Arc<[u8]>),
+    /// In a memtable, at the entry the cursor is on (a put).
+    Memtable(MemCursor),
     Owned(Vec<u8>),
 }
 
@@ -40,8 +42,10 @@ impl PinnedValue {
         }
     }
 
-    pub(crate) fn shared(bytes: Arc<[u8]>) -> Self {
-        PinnedValue(Pinned::Shared(bytes))
+    /// The value of the put `found` is at.
+    pub(crate) fn in_memtable(found: MemCursor) -> Self {
+        debug_assert!(found.value().is_some());
+        PinnedValue(Pinned::Memtable(found))
     }
 
     pub(crate) fn owned(bytes: Vec<u8>) -> Self {
@@ -57,7 +61,7 @@ impl std::ops::Deref for PinnedValue {
             Pinned::Page {
                 page, start, len, ..
             } => &page[*start..*start + *len],
-            Pinned::Shared(bytes) => bytes,
+            Pinned::Memtable(found) => found.value().unwrap_or(&[]),
             Pinned::Owned(bytes) => bytes,
         }
     }

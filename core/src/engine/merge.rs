@@ -16,7 +16,7 @@ use crate::btree::meta::Meta;
 use crate::btree::tree::Tree;
 use crate::btree::writer::{Mutation, TreeWriter};
 use crate::error::{Error, ErrorCode, IoContext, Result};
-use crate::memtable::{MemValue, Memtable};
+use crate::memtable::Memtable;
 use crate::wal::{parse_segment_file_name, segment_path};
 
 /// What only the merge touches.
@@ -153,11 +153,8 @@ fn merge_frozen(
             entries
                 .iter()
                 .map(|e| Mutation {
-                    key: &e.key().key,
-                    value: match e.value() {
-                        MemValue::Put(v) => Some(&v[..]),
-                        MemValue::Delete => None,
-                    },
+                    key: e.key(),
+                    value: e.value(),
                 })
                 .collect(),
         ));

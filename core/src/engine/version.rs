@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::btree::tree::Tree;
 use crate::error::Result;
-use crate::memtable::{MemValue, Memtable};
+use crate::memtable::{MemCursor, Memtable};
 use crate::pinned::PinnedValue;
 
 /// An immutable view of the database's state. A reader holds one plus a sequence number; that is
@@ -63,10 +63,9 @@ impl Version {
             if table.is_empty() {
                 continue;
             }
-            match table.get_version(crate::batch::DEFAULT_KEYSPACE, key, snapshot) {
-                Some(MemValue::Put(value)) => return Ok(Some(PinnedValue::shared(value))),
-                Some(MemValue::Delete) => return Ok(None),
-                None => {}
+            let keyspace = crate::batch::DEFAULT_KEYSPACE;
+            if let Some(found) = MemCursor::at_key(table.clone(), keyspace, key, snapshot) {
+                return Ok((!found.is_tombstone()).then(|| PinnedValue::in_memtable(found)));
             }
         }
         let found = self.tree.get_in_page(key)?;

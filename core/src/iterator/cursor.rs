@@ -2,17 +2,17 @@
 //! the smallest (or, backwards, largest) key wins, a newer source wins a tie, and a tombstone hides
 //! the key.
 
-use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use super::coverage::{self, SharedCoverage};
 use super::pending::PendingWrites;
 use super::source::Source;
+use crate::batch::DEFAULT_KEYSPACE;
 use crate::btree::cursor::TreeCursor;
 use crate::engine::Version;
 use crate::error::Result;
-use crate::memtable::MemValue;
+use crate::memtable::MemCursor;
 use crate::range::Range;
 
 /// A cursor over a range of keys as of one point in time: seek, then move either way.
@@ -23,7 +23,6 @@ pub struct Cursor {
     // Keeps the memtables and the tree's pages alive for the cursor's whole life.
     version: Arc<Version>,
     sources: Vec<Source>,
-    snapshot: u64,
     pub(super) range: Range,
     winner: Option<usize>,
     forward: bool,
@@ -55,18 +54,13 @@ impl Cursor {
             .memtables
             .iter()
             .filter(|m| !m.is_empty())
-            .map(|m| Source::Mem {
-                table: m.clone(),
-                current: None,
-                ahead: VecDeque::new(),
-            });
+            .map(|m| Source::Mem(MemCursor::new(m.clone(), DEFAULT_KEYSPACE, snapshot)));
         let tree = Source::Tree(TreeCursor::new(version.tree.clone()));
         // Newest first: a source earlier in the list wins a tie.
         let sources = pending.into_iter().chain(memtables).chain([tree]).collect();
         Cursor {
             version,
             sources,
-            snapshot,
             range,
             winner: None,
             forward: true,
@@ -93,10 +87,7 @@ impl Cursor {
             return Ok(&[]);
         };
         match &mut self.sources[w] {
-            Source::Mem {
-                current: Some((_, MemValue::Put(v))),
-                ..
-            } => Ok(v),
+            Source::Mem(c) => Ok(c.value().unwrap_or(&[])),
             Source::Pending {
                 current: Some((_, Some(v))),
                 ..
@@ -123,8 +114,7 @@ impl Cursor {
             Some(start) => self.seek_inner(&start),
             None => {
                 self.forward = true;
-                let snapshot = self.snapshot;
-                self.each(|s| s.first(snapshot))?;
+                self.each(|s| s.first())?;
                 self.settle()
             }
         }
@@ -144,9 +134,8 @@ impl Cursor {
 
     fn seek_to_last_inner(&mut self) -> Result<()> {
         self.forward = false;
-        let snapshot = self.snapshot;
         let end = self.range.end.clone();
-        self.each(|s| s.seek_le(end.as_deref(), false, snapshot))?;
+        self.each(|s| s.seek_le(end.as_deref(), false))?;
         self.settle()
     }
 
@@ -163,8 +152,7 @@ impl Cursor {
 
     fn seek_inner(&mut self, key: &[u8]) -> Result<()> {
         self.forward = true;
-        let snapshot = self.snapshot;
-        self.each(|s| s.seek_ge(key, true, snapshot))?;
+        self.each(|s| s.seek_ge(key, true))?;
         self.settle()
     }
 
@@ -175,9 +163,8 @@ impl Cursor {
             return self.seek_to_last();
         }
         self.forward = false;
-        let snapshot = self.snapshot;
         let r = self
-            .each(|s| s.seek_le(Some(key), true, snapshot))
+            .each(|s| s.seek_le(Some(key), true))
             .and_then(|_| self.settle());
         self.cover(r, Bound::Included(key), false)
     }
@@ -236,11 +223,10 @@ impl Cursor {
         let Some(w) = self.winner else {
             return Ok(());
         };
-        let snapshot = self.snapshot;
         if self.sources.len() == 1 && forward == self.forward {
             // Only the tree (the memtables were empty): nothing to merge, and the tree holds no
             // tombstones.
-            let r = self.sources[0].advance(forward, snapshot);
+            let r = self.sources[0].advance(forward);
             r.map_err(|e| self.fail(e))?;
             let in_range = match self.sources[0].key() {
                 None => false,
@@ -257,9 +243,9 @@ impl Cursor {
             // Re-aim every source just past the current key in the new direction.
             self.forward = forward;
             let r = if forward {
-                self.each(|s| s.seek_ge(&key, false, snapshot))
+                self.each(|s| s.seek_ge(&key, false))
             } else {
-                self.each(|s| s.seek_le(Some(&key), false, snapshot))
+                self.each(|s| s.seek_le(Some(&key), false))
             };
             self.key = key;
             r?;
@@ -278,11 +264,10 @@ impl Cursor {
     /// to `self.key` afterwards. Pending writes may have changed since the last move, so their
     /// source looks again for the first entry past `key`.
     fn advance_past(&mut self, key: Vec<u8>, forward: bool) -> Result<()> {
-        let snapshot = self.snapshot;
         let r = self.each(|s| match s {
-            Source::Pending { .. } if forward => s.seek_ge(&key, false, snapshot),
-            Source::Pending { .. } => s.seek_le(Some(&key), false, snapshot),
-            _ if s.key() == Some(&key) => s.advance(forward, snapshot),
+            Source::Pending { .. } if forward => s.seek_ge(&key, false),
+            Source::Pending { .. } => s.seek_le(Some(&key), false),
+            _ if s.key() == Some(&key) => s.advance(forward),
             _ => Ok(()),
         });
         self.key = key;

@@ -15,13 +15,28 @@ pub(crate) fn compare_keys(a: &[u8], b: &[u8]) -> Ordering {
     a.cmp(b)
 }
 
+/// A key's first eight bytes (zero-padded) as a big-endian integer. Two keys whose prefixes
+/// differ are ordered as their prefixes are: at the first byte where they differ either both
+/// keys have a byte, or the shorter key has padding 0 against the longer key's nonzero byte.
+#[inline]
+pub(crate) fn key_prefix(key: &[u8]) -> u64 {
+    match key.first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => {
+            let mut head = [0u8; 8];
+            head[..key.len()].copy_from_slice(key);
+            u64::from_be_bytes(head)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn agrees_with_slice_ordering() {
-        let keys: [&[u8]; 9] = [
+        let keys: [&[u8]; 12] = [
             b"",
             b"a",
             b"abcdefgh",
@@ -31,10 +46,17 @@ mod tests {
             b"\xff\xff\xff\xff\xff\xff\xff\xff",
             b"\x00\x00\x00\x00\x00\x00\x00\x00\x01",
             b"zzzzzzzzzzzzzzzz",
+            b"a\x00",
+            b"a\x00\x01",
+            b"\x00",
         ];
         for a in keys {
             for b in keys {
                 assert_eq!(compare_keys(a, b), a.cmp(b), "{a:?} vs {b:?}");
+                let (pa, pb) = (key_prefix(a), key_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "prefixes of {a:?} vs {b:?}");
+                }
             }
         }
     }

@@ -4,8 +4,12 @@
 //! entry at or after `(key, snapshot_seq)` is the newest version a snapshot may see. Readers never
 //! block: the skiplist is lock-free, and only the group-commit leader inserts.
 
+mod arena;
 mod bloom;
+mod cursor;
 mod keycmp;
+mod skiplist;
 mod table;
 
-pub(crate) use table::{MemValue, Memtable};
+pub(crate) use cursor::MemCursor;
+pub(crate) use table::Memtable;
