@@ -1,8 +1,8 @@
 //! A concurrent blocked Bloom filter: one writer adds keys while readers test them, with no lock.
 //!
 //! Each key sets four bits inside one 64-bit word, so a test costs one cache miss. The memtable
-//! uses it to answer "certainly not here" for point reads of keys that live in the tree, instead
-//! of searching its skiplist.
+//! adds the keys its skiplist's index had no room for, and so can still answer "certainly not
+//! here" for point reads of keys that live in the tree, instead of searching its skiplist.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

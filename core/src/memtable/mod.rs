@@ -7,6 +7,7 @@
 mod arena;
 mod bloom;
 mod cursor;
+mod index;
 mod keycmp;
 mod skiplist;
 mod table;

@@ -15,6 +15,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use super::arena::Arena;
+use super::index::{KeyIndex, Lookup};
 use super::keycmp::{compare_keys, key_prefix};
 use crate::locks::Mutex;
 
@@ -156,6 +157,13 @@ impl<'a> Entry<'a> {
         a.keyspace == b.keyspace && a.prefix == b.prefix && self.key() == other.key()
     }
 
+    /// Whether this is a version of `probe`'s key.
+    #[inline]
+    fn cmp_key(&self, probe: &Probe<'_>) -> bool {
+        let node = self.header();
+        node.keyspace == probe.keyspace && node.prefix == probe.prefix && self.key() == probe.key
+    }
+
     #[inline]
     fn cmp_probe(&self, probe: &Probe<'_>) -> KeyOrdering {
         let node = self.header();
@@ -178,6 +186,9 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// The index turned keys away: a key it lacks may be in the list.
+pub(crate) struct IndexIncomplete;
+
 /// Where an entry is, without a borrow of its list: for a holder that keeps the list alive by
 /// other means (an `Arc` of its memtable beside the position).
 #[derive(Clone, Copy)]
@@ -187,6 +198,20 @@ impl<'a> Entry<'a> {
     #[inline]
     pub fn position(&self) -> Position {
         Position(self.node)
+    }
+}
+
+impl Position {
+    /// The node's address as a number.
+    pub(super) fn to_bits(self) -> Option<u64> {
+        u64::try_from(self.0.as_ptr().expose_provenance()).ok()
+    }
+
+    /// The position whose `to_bits` gave `bits` (using it still needs `SkipList::entry`'s
+    /// promise: that it is a node of that list).
+    pub(super) fn from_bits(bits: u64) -> Position {
+        let node = std::ptr::with_exposed_provenance_mut::<Node>(bits as usize);
+        Position(NonNull::new(node).expect("a node's address is not zero"))
     }
 }
 
@@ -201,6 +226,8 @@ struct Writer {
 }
 
 pub(crate) struct SkipList {
+    /// The newest version of each key, for point reads.
+    index: KeyIndex,
     head: NodeRef,
     height: AtomicUsize,
     len: AtomicUsize,
@@ -216,8 +243,9 @@ unsafe impl Send for SkipList {}
 unsafe impl Sync for SkipList {}
 
 impl SkipList {
-    /// An empty list whose arena takes memory `block_size` bytes at a time.
-    pub fn new(block_size: usize) -> SkipList {
+    /// An empty list whose arena takes memory `block_size` bytes at a time, with an index of
+    /// `index_slots` keys' newest versions.
+    pub fn new(block_size: usize, index_slots: usize) -> SkipList {
         let mut arena = Arena::new(block_size);
         let head = arena.allocate(HEADER + MAX_HEIGHT * LINK).cast::<Node>();
         // SAFETY: the piece is large enough for a header and MAX_HEIGHT links, and aligned.
@@ -241,6 +269,7 @@ impl SkipList {
             }
         }
         SkipList {
+            index: KeyIndex::new(index_slots),
             head,
             height: AtomicUsize::new(1),
             len: AtomicUsize::new(0),
@@ -285,6 +314,36 @@ impl SkipList {
         }
     }
 
+    /// The newest version of `keyspace`/`key` (whose `key_hash` is `hash`) with a sequence
+    /// number ≤ `snapshot`: `Ok(None)` if there is none, `Err(IndexIncomplete)` if the index
+    /// cannot tell whether the list holds the key at all (the caller then filters, and searches
+    /// with [`SkipList::seek`]).
+    pub fn newest_visible(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        hash: u64,
+        snapshot: u64,
+    ) -> Result<Option<Entry<'_>>, IndexIncomplete> {
+        let probe = Probe::new(keyspace, key, snapshot);
+        // SAFETY: positions in the index are nodes of this list.
+        let is_key = |at: Position| unsafe { self.entry(at) }.cmp_key(&probe);
+        match self.index.find(hash, is_key) {
+            // SAFETY: as above.
+            Lookup::Found(at) => {
+                let newest = unsafe { self.entry(at) };
+                if newest.seq() <= snapshot {
+                    return Ok(Some(newest));
+                }
+                // Versions newer than the snapshot: the visible one, if any, is at (key, snapshot).
+                let found = self.seek(&probe, false);
+                Ok(found.filter(|e| e.cmp_key(&probe)))
+            }
+            Lookup::Absent => Ok(None),
+            Lookup::Unknown => Err(IndexIncomplete),
+        }
+    }
+
     /// The first entry at or after `probe` (`strictly_after`: after it).
     pub fn seek(&self, probe: &Probe<'_>, strictly_after: bool) -> Option<Entry<'_>> {
         let node = self.last_before(probe, strictly_after);
@@ -326,11 +385,23 @@ impl SkipList {
         (node != self.head).then(|| unsafe { Entry::new(node) })
     }
 
-    /// Inserts a version, placed before any equal one (so it is the one found). Readers may run
-    /// meanwhile; writers take turns.
-    pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>) {
+    /// Inserts a version, placed before any equal one (so it is the one found). `hash` is the
+    /// key's (`key_hash`); `unindexed` runs, before the version is visible, if the index may not
+    /// take the key. Readers may run meanwhile; writers take turns.
+    pub fn insert(
+        &self,
+        keyspace: u32,
+        key: &[u8],
+        seq: u64,
+        value: Option<&[u8]>,
+        hash: u64,
+        unindexed: impl FnOnce(),
+    ) {
         let probe = Probe::new(keyspace, key, seq);
         let mut writer = self.writer.lock();
+        if !self.index.has_room() {
+            unindexed();
+        }
         let height = writer.random_height();
         let value_len = match value {
             Some(v) => u32::try_from(v.len()).expect("value size is limited"),
@@ -409,6 +480,12 @@ impl SkipList {
                 link(*before, level).store(node.as_ptr(), Ordering::Release);
             }
         }
+        // SAFETY (both closures): positions in the index are nodes of this list.
+        let is_key = |at: Position| unsafe { self.entry(at) }.cmp_key(&probe);
+        let is_newer = |at: Position| unsafe { self.entry(at) }.seq() < seq;
+        // SAFETY: `node` is now a complete, linked node of this list.
+        let position = unsafe { Entry::new(node) }.position();
+        self.index.insert(hash, position, is_key, is_newer);
         for slot in path.iter_mut().take(height) {
             *slot = node;
         }
@@ -447,6 +524,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memtable::bloom::key_hash;
     use std::collections::BTreeMap;
 
     fn model_key(e: &Entry<'_>) -> (u32, Vec<u8>, std::cmp::Reverse<u64>) {
@@ -457,7 +535,8 @@ mod tests {
     /// sorted model in full order, in `seek` and in `seek_back`, at both bounds.
     #[test]
     fn agrees_with_a_sorted_model() {
-        let list = SkipList::new(4096);
+        // An index that fills up early, so both of its answers are exercised.
+        let list = SkipList::new(4096, 1024);
         let mut model = BTreeMap::new();
         let mut x: u64 = 11;
         let mut seq = 0;
@@ -474,7 +553,14 @@ mod tests {
             };
             seq += 1;
             let value = (!x.is_multiple_of(7)).then(|| round.to_le_bytes().to_vec());
-            list.insert(keyspace, &key, seq, value.as_deref());
+            list.insert(
+                keyspace,
+                &key,
+                seq,
+                value.as_deref(),
+                key_hash(keyspace, &key),
+                || {},
+            );
             model.insert((keyspace, key, std::cmp::Reverse(seq)), value);
         }
         assert_eq!(list.len(), model.len());
@@ -490,6 +576,31 @@ mod tests {
             list.last().map(|e| model_key(&e)),
             model.keys().last().cloned()
         );
+
+        // Point reads through the index (or, where it is incomplete, a search) at every snapshot
+        // around each version.
+        let mut unknown = 0;
+        for ((keyspace, key, seq), _) in want.iter().step_by(3) {
+            for snapshot in [seq.0 - 1, seq.0, seq.0 + 1, u64::MAX] {
+                let k = (*keyspace, key.clone(), std::cmp::Reverse(snapshot));
+                let newest = model
+                    .range(k..)
+                    .next()
+                    .filter(|((ks, kk, _), _)| ks == keyspace && kk == key)
+                    .map(|(k, _)| k.clone());
+                let hash = key_hash(*keyspace, key);
+                let got = match list.newest_visible(*keyspace, key, hash, snapshot) {
+                    Ok(found) => found,
+                    Err(IndexIncomplete) => {
+                        unknown += 1;
+                        list.seek(&Probe::new(*keyspace, key, snapshot), false)
+                            .filter(|e| e.keyspace() == *keyspace && e.key() == &key[..])
+                    }
+                };
+                assert_eq!(got.map(|e| model_key(&e)), newest);
+            }
+        }
+        assert!(unknown > 0, "the small index filled up");
 
         for (i, ((keyspace, key, seq), _)) in want.iter().enumerate().step_by(7) {
             for delta in [0u64, 1] {
@@ -528,12 +639,12 @@ mod tests {
     /// Readers walking the list while one thread inserts always see it sorted and whole.
     #[test]
     fn readers_see_a_sorted_list_while_a_writer_inserts() {
-        let list = SkipList::new(1 << 16);
+        let list = SkipList::new(1 << 16, 1 << 16);
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 for i in 0..20_000u64 {
                     let key = (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16).to_be_bytes();
-                    list.insert(0, &key, i + 1, Some(&key));
+                    list.insert(0, &key, i + 1, Some(&key), key_hash(0, &key), || {});
                 }
             });
             for _ in 0..2 {

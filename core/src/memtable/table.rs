@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bloom::{key_hash, Bloom};
-use super::skiplist::{Entry, Probe, SkipList};
+use super::skiplist::{Entry, IndexIncomplete, Probe, SkipList};
 
 /// The fewest bytes an entry takes (node, links, a short key and value), for sizing the filter.
 const SMALLEST_ENTRY: u64 = 64;
@@ -15,7 +15,8 @@ pub(crate) struct Memtable {
     first_segment: u64,
     /// The highest sequence number inserted.
     max_seq: AtomicU64,
-    /// Every key inserted, so a point read of a key that is not here skips the skiplist.
+    /// Every key the skiplist's index turned away, so a point read of a key that is not here
+    /// skips the skiplist even then.
     bloom: Bloom,
 }
 
@@ -27,8 +28,11 @@ impl Memtable {
         // Blocks of a sixteenth of the table, between 16 KiB and 1 MiB: few allocations, and
         // little left unused in the last block.
         let block_size = (capacity_bytes / 16).clamp(16 << 10, 1 << 20) as usize;
+        // One index slot per 128 bytes of capacity: an eighth more memory, and room for every
+        // key of entries of 96 bytes or more at three quarters full.
+        let index_slots = (capacity_bytes / 128).min(1 << 26) as usize;
         Memtable {
-            list: SkipList::new(block_size),
+            list: SkipList::new(block_size, index_slots),
             first_segment,
             max_seq: AtomicU64::new(0),
             bloom: Bloom::new(expected_keys),
@@ -58,8 +62,9 @@ impl Memtable {
 
     /// Inserts a version. Only the group-commit leader (or recovery) calls this.
     pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>) {
-        self.bloom.insert(key_hash(keyspace, key));
-        self.list.insert(keyspace, key, seq, value);
+        let hash = key_hash(keyspace, key);
+        self.list
+            .insert(keyspace, key, seq, value, hash, || self.bloom.insert(hash));
         self.max_seq.fetch_max(seq, Ordering::Release);
     }
 
@@ -78,8 +83,11 @@ impl Memtable {
 
     /// The newest version of `key` with sequence ≤ `snapshot`, if this table has one.
     pub fn newest_visible(&self, keyspace: u32, key: &[u8], snapshot: u64) -> Option<Entry<'_>> {
-        if !self.bloom.may_contain(key_hash(keyspace, key)) {
-            return None;
+        let hash = key_hash(keyspace, key);
+        match self.list.newest_visible(keyspace, key, hash, snapshot) {
+            Ok(found) => return found,
+            Err(IndexIncomplete) if !self.bloom.may_contain(hash) => return None,
+            Err(IndexIncomplete) => {}
         }
         let entry = self
             .list

@@ -1,0 +1,113 @@
+//! [`KeyIndex`]: a hash table from each key to its newest version in the skiplist, so a point read
+//! of a key written to the memtable costs a probe or two instead of a search down the list.
+//!
+//! Open addressing with linear probing, one 64-bit word per slot: the node's address in the low
+//! 48 bits (user-space addresses on x86-64 and AArch64 fit; a node that does not is simply not
+//! indexed) and 16 bits of the key's hash above them, so a probe passes other keys without
+//! reading their nodes. The list's one writer fills and updates slots with release stores, after
+//! the node is linked; readers load them with acquire. The table never grows: past three
+//! quarters full it takes no new keys and is marked incomplete, and a reader that does not find a
+//! key must then ask the list.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use super::skiplist::Position;
+
+const ADDRESS_BITS: u32 = 48;
+const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
+
+/// What the index knows of a key.
+pub(super) enum Lookup {
+    /// The newest version of the key.
+    Found(Position),
+    /// Certainly not in the list.
+    Absent,
+    /// Not in the index, which is incomplete: the key may be in the list.
+    Unknown,
+}
+
+pub(super) struct KeyIndex {
+    slots: Box<[AtomicU64]>,
+    /// Slots in use; written only by the list's writer.
+    used: AtomicUsize,
+    complete: AtomicBool,
+}
+
+impl KeyIndex {
+    /// An index of `slots` slots (rounded up to a power of two, at least 16).
+    pub fn new(slots: usize) -> KeyIndex {
+        let slots = slots.next_power_of_two().max(16);
+        KeyIndex {
+            slots: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            used: AtomicUsize::new(0),
+            complete: AtomicBool::new(true),
+        }
+    }
+
+    fn tag(hash: u64) -> u64 {
+        (hash >> ADDRESS_BITS) << ADDRESS_BITS
+    }
+
+    /// Whether a key not yet indexed would be taken.
+    pub fn has_room(&self) -> bool {
+        self.used.load(Ordering::Relaxed) < self.slots.len() / 4 * 3
+    }
+
+    /// Where `hash`'s key is, or the empty slot where it would go, probing from its home slot;
+    /// `None` if the table is full of other keys.
+    fn probe(&self, hash: u64, is_key: impl Fn(Position) -> bool) -> Option<(usize, u64)> {
+        let mask = self.slots.len() - 1;
+        let tag = Self::tag(hash);
+        let mut slot = hash as usize & mask;
+        for _ in 0..self.slots.len() {
+            let word = self.slots[slot].load(Ordering::Acquire);
+            if word == 0
+                || (word & !ADDRESS_MASK == tag && is_key(Position::from_bits(word & ADDRESS_MASK)))
+            {
+                return Some((slot, word));
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+
+    /// Records `node` as the newest version of its key unless the index has a newer one
+    /// (`is_newer(older)`: whether `node` is newer than the version at `older`). Only the list's
+    /// writer calls this, with the node already linked.
+    pub fn insert(
+        &self,
+        hash: u64,
+        node: Position,
+        is_key: impl Fn(Position) -> bool,
+        is_newer: impl Fn(Position) -> bool,
+    ) {
+        let Some(bits) = node.to_bits().filter(|bits| bits & !ADDRESS_MASK == 0) else {
+            self.complete.store(false, Ordering::Release);
+            return;
+        };
+        match self.probe(hash, is_key) {
+            Some((slot, 0)) if self.has_room() => {
+                self.used.fetch_add(1, Ordering::Relaxed);
+                self.slots[slot].store(Self::tag(hash) | bits, Ordering::Release);
+            }
+            Some((slot, word)) if word != 0 => {
+                if is_newer(Position::from_bits(word & ADDRESS_MASK)) {
+                    self.slots[slot].store(Self::tag(hash) | bits, Ordering::Release);
+                }
+            }
+            _ => self.complete.store(false, Ordering::Release),
+        }
+    }
+
+    /// What the index knows of `hash`'s key.
+    pub fn find(&self, hash: u64, is_key: impl Fn(Position) -> bool) -> Lookup {
+        // A key the index turned away marked it incomplete before the key's sequence number was
+        // published, so a reader whose snapshot includes the key sees the mark here.
+        let complete = self.complete.load(Ordering::Acquire);
+        match self.probe(hash, is_key) {
+            Some((_, word)) if word != 0 => Lookup::Found(Position::from_bits(word & ADDRESS_MASK)),
+            _ if complete => Lookup::Absent,
+            _ => Lookup::Unknown,
+        }
+    }
+}
