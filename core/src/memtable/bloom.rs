@@ -24,6 +24,10 @@ impl Bloom {
         }
     }
 
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.words)
+    }
+
     fn locate(&self, hash: u64) -> (usize, u64) {
         let word = (hash as usize) & (self.words.len() - 1);
         let mut mask = 0u64;

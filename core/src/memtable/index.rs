@@ -44,6 +44,10 @@ impl KeyIndex {
         }
     }
 
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.slots)
+    }
+
     fn tag(hash: u64) -> u64 {
         (hash >> ADDRESS_BITS) << ADDRESS_BITS
     }

@@ -287,9 +287,9 @@ impl SkipList {
         self.len.load(Ordering::Acquire)
     }
 
-    /// Bytes the list's nodes take, headers and links included.
+    /// Bytes the list takes: its nodes (headers and links included) and its index.
     pub fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Relaxed)
+        self.bytes.load(Ordering::Relaxed) + self.index.bytes()
     }
 
     #[inline]
@@ -636,7 +636,8 @@ mod tests {
         }
     }
 
-    /// Readers walking the list while one thread inserts always see it sorted and whole.
+    /// Readers walking the list or reading keys while one thread inserts always see it sorted
+    /// and whole.
     #[test]
     fn readers_see_a_sorted_list_while_a_writer_inserts() {
         let list = SkipList::new(1 << 16, 1 << 16);
@@ -666,6 +667,29 @@ mod tests {
                     }
                 });
             }
+            // Point reads through the index meanwhile: a key found is whole, and once found it
+            // stays found (the index never loses a key it took).
+            scope.spawn(|| {
+                let mut found = vec![false; 20_000];
+                for _ in 0..20 {
+                    for (i, was_found) in found.iter_mut().enumerate() {
+                        let key =
+                            ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16).to_be_bytes();
+                        let hash = key_hash(0, &key);
+                        match list.newest_visible(0, &key, hash, u64::MAX) {
+                            Ok(Some(e)) => {
+                                assert_eq!(
+                                    (e.key(), e.value(), e.seq()),
+                                    (&key[..], Some(&key[..]), i as u64 + 1)
+                                );
+                                *was_found = true;
+                            }
+                            Ok(None) => assert!(!*was_found, "key {i} was found before"),
+                            Err(IndexIncomplete) => panic!("an index of 65536 slots filled up"),
+                        }
+                    }
+                }
+            });
         });
         assert_eq!(list.len(), 20_000);
     }

@@ -47,9 +47,9 @@ impl Memtable {
         self.max_seq.load(Ordering::Acquire)
     }
 
-    /// Bytes the entries take in memory.
+    /// Bytes the table takes in memory: its entries, and its index and filter.
     pub fn approximate_bytes(&self) -> usize {
-        self.list.bytes()
+        self.list.bytes() + self.bloom.bytes()
     }
 
     pub fn is_empty(&self) -> bool {
