@@ -2,12 +2,13 @@
 //! of a key written to the memtable costs a probe or two instead of a search down the list.
 //!
 //! Open addressing with linear probing, one 64-bit word per slot: the node's address in the low
-//! 48 bits (user-space addresses on x86-64 and AArch64 fit; a node that does not is simply not
-//! indexed) and 16 bits of the key's hash above them, so a probe passes other keys without
+//! 48 bits and 16 bits of the key's hash above them, so a probe passes other keys without
 //! reading their nodes. The list's one writer fills and updates slots with release stores, after
 //! the node is linked; readers load them with acquire. The table never grows: past three
 //! quarters full it takes no new keys and is marked incomplete, and a reader that does not find a
-//! key must then ask the list.
+//! key must then ask the list. Where a node's address does not fit in 48 bits (tagged pointers,
+//! 57-bit address spaces) the writer turns the index off before linking that node, and every
+//! read searches the list.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -22,7 +23,7 @@ pub(super) enum Lookup {
     Found(Position),
     /// Certainly not in the list.
     Absent,
-    /// Not in the index, which is incomplete: the key may be in the list.
+    /// Not in the index, which is incomplete, or the index is off: the key may be in the list.
     Unknown,
 }
 
@@ -31,6 +32,7 @@ pub(super) struct KeyIndex {
     /// Slots in use; written only by the list's writer.
     used: AtomicUsize,
     complete: AtomicBool,
+    off: AtomicBool,
 }
 
 impl KeyIndex {
@@ -41,6 +43,7 @@ impl KeyIndex {
             slots: (0..slots).map(|_| AtomicU64::new(0)).collect(),
             used: AtomicUsize::new(0),
             complete: AtomicBool::new(true),
+            off: AtomicBool::new(false),
         }
     }
 
@@ -52,8 +55,19 @@ impl KeyIndex {
         (hash >> ADDRESS_BITS) << ADDRESS_BITS
     }
 
+    /// Whether the index can hold `node`'s address. If not, the writer must call `turn_off`
+    /// before `node` becomes visible.
+    pub fn can_hold(node: Position) -> bool {
+        node.to_bits().is_some_and(|bits| bits & !ADDRESS_MASK == 0)
+    }
+
+    /// Stops answering for good: from now on every lookup says `Unknown`.
+    pub fn turn_off(&self) {
+        self.off.store(true, Ordering::Release);
+    }
+
     /// Whether a key not yet indexed would be taken.
-    pub fn has_room(&self) -> bool {
+    fn has_room(&self) -> bool {
         self.used.load(Ordering::Relaxed) < self.slots.len() / 4 * 3
     }
 
@@ -86,9 +100,12 @@ impl KeyIndex {
         is_newer: impl Fn(Position) -> bool,
     ) {
         let Some(bits) = node.to_bits().filter(|bits| bits & !ADDRESS_MASK == 0) else {
-            self.complete.store(false, Ordering::Release);
+            self.turn_off();
             return;
         };
+        if self.off.load(Ordering::Relaxed) {
+            return;
+        }
         match self.probe(hash, is_key) {
             Some((slot, 0)) if self.has_room() => {
                 self.used.fetch_add(1, Ordering::Relaxed);
@@ -108,6 +125,10 @@ impl KeyIndex {
         // A key the index turned away marked it incomplete before the key's sequence number was
         // published, so a reader whose snapshot includes the key sees the mark here.
         let complete = self.complete.load(Ordering::Acquire);
+        // Likewise turning the index off happens before the node that caused it is visible.
+        if self.off.load(Ordering::Acquire) {
+            return Lookup::Unknown;
+        }
         match self.probe(hash, is_key) {
             Some((_, word)) if word != 0 => Lookup::Found(Position::from_bits(word & ADDRESS_MASK)),
             _ if complete => Lookup::Absent,

@@ -186,8 +186,8 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// The index turned keys away: a key it lacks may be in the list.
-pub(crate) struct IndexIncomplete;
+/// The index cannot tell whether the list holds a key: it is full, or off.
+pub(crate) struct IndexCannotTell;
 
 /// Where an entry is, without a borrow of its list: for a holder that keeps the list alive by
 /// other means (an `Arc` of its memtable beside the position).
@@ -315,16 +315,15 @@ impl SkipList {
     }
 
     /// The newest version of `keyspace`/`key` (whose `key_hash` is `hash`) with a sequence
-    /// number ≤ `snapshot`: `Ok(None)` if there is none, `Err(IndexIncomplete)` if the index
-    /// cannot tell whether the list holds the key at all (the caller then filters, and searches
-    /// with [`SkipList::seek`]).
+    /// number ≤ `snapshot`: `Ok(None)` if there is none; an error if the index cannot tell
+    /// whether the list holds the key at all (the caller then searches with [`SkipList::seek`]).
     pub fn newest_visible(
         &self,
         keyspace: u32,
         key: &[u8],
         hash: u64,
         snapshot: u64,
-    ) -> Result<Option<Entry<'_>>, IndexIncomplete> {
+    ) -> Result<Option<Entry<'_>>, IndexCannotTell> {
         let probe = Probe::new(keyspace, key, snapshot);
         // SAFETY: positions in the index are nodes of this list.
         let is_key = |at: Position| unsafe { self.entry(at) }.cmp_key(&probe);
@@ -340,8 +339,14 @@ impl SkipList {
                 Ok(found.filter(|e| e.cmp_key(&probe)))
             }
             Lookup::Absent => Ok(None),
-            Lookup::Unknown => Err(IndexIncomplete),
+            Lookup::Unknown => Err(IndexCannotTell),
         }
+    }
+
+    #[cfg(test)]
+    pub(super) fn turn_index_off(&self) {
+        let _writer = self.writer.lock();
+        self.index.turn_off();
     }
 
     /// The first entry at or after `probe` (`strictly_after`: after it).
@@ -386,22 +391,10 @@ impl SkipList {
     }
 
     /// Inserts a version, placed before any equal one (so it is the one found). `hash` is the
-    /// key's (`key_hash`); `unindexed` runs, before the version is visible, if the index may not
-    /// take the key. Readers may run meanwhile; writers take turns.
-    pub fn insert(
-        &self,
-        keyspace: u32,
-        key: &[u8],
-        seq: u64,
-        value: Option<&[u8]>,
-        hash: u64,
-        unindexed: impl FnOnce(),
-    ) {
+    /// key's (`key_hash`). Readers may run meanwhile; writers take turns.
+    pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>, hash: u64) {
         let probe = Probe::new(keyspace, key, seq);
         let mut writer = self.writer.lock();
-        if !self.index.has_room() {
-            unindexed();
-        }
         let height = writer.random_height();
         let value_len = match value {
             Some(v) => u32::try_from(v.len()).expect("value size is limited"),
@@ -409,6 +402,9 @@ impl SkipList {
         };
         let size = HEADER + height * LINK + key.len() + value.map_or(0, <[u8]>::len);
         let node = writer.arena.allocate(size).cast::<Node>();
+        if !KeyIndex::can_hold(Position(node)) {
+            self.index.turn_off();
+        }
         // SAFETY: the piece is `size` bytes, 8-aligned, and not yet reachable by any reader:
         // write the header, empty links, the key and the value.
         unsafe {
@@ -559,7 +555,6 @@ mod tests {
                 seq,
                 value.as_deref(),
                 key_hash(keyspace, &key),
-                || {},
             );
             model.insert((keyspace, key, std::cmp::Reverse(seq)), value);
         }
@@ -591,7 +586,7 @@ mod tests {
                 let hash = key_hash(*keyspace, key);
                 let got = match list.newest_visible(*keyspace, key, hash, snapshot) {
                     Ok(found) => found,
-                    Err(IndexIncomplete) => {
+                    Err(_) => {
                         unknown += 1;
                         list.seek(&Probe::new(*keyspace, key, snapshot), false)
                             .filter(|e| e.keyspace() == *keyspace && e.key() == &key[..])
@@ -645,7 +640,7 @@ mod tests {
             scope.spawn(|| {
                 for i in 0..20_000u64 {
                     let key = (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16).to_be_bytes();
-                    list.insert(0, &key, i + 1, Some(&key), key_hash(0, &key), || {});
+                    list.insert(0, &key, i + 1, Some(&key), key_hash(0, &key));
                 }
             });
             for _ in 0..2 {
@@ -685,7 +680,7 @@ mod tests {
                                 *was_found = true;
                             }
                             Ok(None) => assert!(!*was_found, "key {i} was found before"),
-                            Err(IndexIncomplete) => panic!("an index of 65536 slots filled up"),
+                            Err(_) => panic!("an index of 65536 slots cannot tell"),
                         }
                     }
                 }

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bloom::{key_hash, Bloom};
-use super::skiplist::{Entry, IndexIncomplete, Probe, SkipList};
+use super::skiplist::{Entry, Probe, SkipList};
 
 /// The fewest bytes an entry takes (node, links, a short key and value), for sizing the filter.
 const SMALLEST_ENTRY: u64 = 64;
@@ -15,8 +15,8 @@ pub(crate) struct Memtable {
     first_segment: u64,
     /// The highest sequence number inserted.
     max_seq: AtomicU64,
-    /// Every key the skiplist's index turned away, so a point read of a key that is not here
-    /// skips the skiplist even then.
+    /// Every key inserted: a point read of a key that is not here (most reads, whose keys live
+    /// in the tree) is answered by this small filter before the larger index is touched.
     bloom: Bloom,
 }
 
@@ -28,9 +28,11 @@ impl Memtable {
         // Blocks of a sixteenth of the table, between 16 KiB and 1 MiB: few allocations, and
         // little left unused in the last block.
         let block_size = (capacity_bytes / 16).clamp(16 << 10, 1 << 20) as usize;
-        // One index slot per 128 bytes of capacity: an eighth more memory, and room for every
-        // key of entries of 96 bytes or more at three quarters full.
-        let index_slots = (capacity_bytes / 128).min(1 << 26) as usize;
+        // One index slot per 64 bytes of capacity (an eighth of it, counted in its size): room
+        // at three quarters full for every key of entries of 75 bytes or more (a node's own 40,
+        // key and value), and a probe for a key that is not there mostly ends in the cache line
+        // it starts in.
+        let index_slots = (capacity_bytes / 64).min(1 << 26) as usize;
         Memtable {
             list: SkipList::new(block_size, index_slots),
             first_segment,
@@ -63,8 +65,8 @@ impl Memtable {
     /// Inserts a version. Only the group-commit leader (or recovery) calls this.
     pub fn insert(&self, keyspace: u32, key: &[u8], seq: u64, value: Option<&[u8]>) {
         let hash = key_hash(keyspace, key);
-        self.list
-            .insert(keyspace, key, seq, value, hash, || self.bloom.insert(hash));
+        self.bloom.insert(hash);
+        self.list.insert(keyspace, key, seq, value, hash);
         self.max_seq.fetch_max(seq, Ordering::Release);
     }
 
@@ -84,10 +86,11 @@ impl Memtable {
     /// The newest version of `key` with sequence ≤ `snapshot`, if this table has one.
     pub fn newest_visible(&self, keyspace: u32, key: &[u8], snapshot: u64) -> Option<Entry<'_>> {
         let hash = key_hash(keyspace, key);
-        match self.list.newest_visible(keyspace, key, hash, snapshot) {
-            Ok(found) => return found,
-            Err(IndexIncomplete) if !self.bloom.may_contain(hash) => return None,
-            Err(IndexIncomplete) => {}
+        if !self.bloom.may_contain(hash) {
+            return None;
+        }
+        if let Ok(found) = self.list.newest_visible(keyspace, key, hash, snapshot) {
+            return found;
         }
         let entry = self
             .list
@@ -107,5 +110,39 @@ impl Memtable {
             at = entry.next();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key is found, and only those, whichever way the index answers: complete, full or off
+    /// (a search behind it).
+    #[test]
+    fn point_reads_find_every_key_whether_the_index_is_complete_full_or_off() {
+        for (capacity, turn_off) in [(1 << 20, false), (4 << 10, false), (1 << 20, true)] {
+            let table = Memtable::new(1, capacity);
+            for i in 0..2000u32 {
+                if turn_off && i == 1000 {
+                    table.list.turn_index_off();
+                }
+                let seq = u64::from(i) + 1;
+                table.insert(0, &(i % 700).to_be_bytes(), seq, Some(&i.to_le_bytes()));
+            }
+            for i in 0..700u32 {
+                let newest = (0..2000u32).rev().find(|j| j % 700 == i).unwrap();
+                let got = table.get_with(0, &i.to_be_bytes(), u64::MAX, |v| v.map(<[u8]>::to_vec));
+                assert_eq!(got, Some(Some(newest.to_le_bytes().to_vec())), "key {i}");
+                let older =
+                    table.get_with(0, &i.to_be_bytes(), u64::from(i), |v| v.map(<[u8]>::to_vec));
+                assert_eq!(older, None, "key {i} before its first write");
+            }
+            for i in 700..1400u32 {
+                assert!(table
+                    .newest_visible(0, &i.to_be_bytes(), u64::MAX)
+                    .is_none());
+            }
+        }
     }
 }
