@@ -338,6 +338,48 @@ fn deletes_join_underfull_leaves_with_their_siblings() {
     );
 }
 
+/// Deleting all but a few keys of a tree with several levels leaves no branch page nearly empty:
+/// a branch left with under a quarter of a page of children hands them to its parent.
+#[test]
+fn deletes_leave_no_branch_nearly_empty() {
+    let dir = KeepOnFailure::new("deletes_leave_no_branch_nearly_empty");
+    let db = Database::open(dir.path(), options()).unwrap();
+    let mut model = Model::new();
+    fill(&db, &mut model, 0..40_000, 100);
+    db.flush().unwrap();
+    let before = db.verify().unwrap();
+    assert!(before.branch_pages >= 5, "{before:?}");
+    // Keep one key in 64: runs of deleted leaves join, and branches are left with few children.
+    let mut batch = WriteBatch::new();
+    for (i, k) in model
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .enumerate()
+    {
+        if i % 64 != 0 {
+            batch.delete(&k);
+            model.remove(&k);
+        }
+    }
+    db.write(&batch).unwrap();
+    db.flush().unwrap();
+    assert_content(&db, &model, "after the deletes");
+    let report = db.verify().unwrap();
+    // A separator here takes 7 + 11 + 8 bytes and a 10-byte slot: a quarter of a 4 KiB branch
+    // page holds 28 of them. Every branch but the root holds at least that many children.
+    let most = report.leaf_pages.div_ceil(28) + 1;
+    assert!(
+        report.branch_pages <= most,
+        "{} leaves under {} branches (at most {most}; {} branches over {} leaves before)",
+        report.leaf_pages,
+        report.branch_pages,
+        before.branch_pages,
+        before.leaf_pages
+    );
+}
+
 /// Keys written in random order, merge after merge: a leaf that splits hands what does not fill
 /// a page to its right neighbour, so leaves end up over 70% full, not the 64% of plain splits.
 #[test]

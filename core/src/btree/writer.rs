@@ -12,7 +12,7 @@ use super::alloc::Allocator;
 use super::node::{
     build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
     overflow_ref, pack, pack_greedy, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW,
-    OVERFLOW_REF_SIZE, SLOT_SIZE, VALUE_OVERFLOW,
+    KEY_OVERFLOW_REF_SIZE, OVERFLOW_REF_SIZE, SLOT_SIZE, VALUE_OVERFLOW,
 };
 use super::page::PageType;
 use super::pager::{overflow_capacity, PageSource};
@@ -625,8 +625,32 @@ impl<'a> TreeWriter<'a> {
         }
         match list.len() {
             0 | 1 => Ok(Rewrite::Replaced(list)),
+            // Too few children to fill a quarter of a branch page: the parent takes them in among
+            // its own, as it takes the only child of a node, so no branch is left nearly empty
+            // (their subtrees then sit a level higher; the root keeps any number).
+            _ if depth > 0
+                && self.branch_bytes(&list) < capacity(self.page_size, PageType::Branch) / 4 =>
+            {
+                Ok(Rewrite::Replaced(list))
+            }
             _ => Ok(Rewrite::Replaced(self.build_branches(list)?)),
         }
+    }
+
+    /// About the bytes `list` would take in a branch page: an entry and a slot per separator.
+    fn branch_bytes(&self, list: &[Child]) -> usize {
+        list.iter()
+            .filter_map(|child| child.sep.as_ref())
+            .map(|sep| {
+                let key = match sep {
+                    Sep::Stored { bytes, .. } => bytes.len(),
+                    Sep::Fresh(key) if key.len() <= max_inline_key(self.page_size) => key.len(),
+                    Sep::Fresh(_) => KEY_OVERFLOW_REF_SIZE,
+                };
+                // The header, the key, the child's page number, the slot.
+                ENTRY_HEADER_SIZE + key + 8 + SLOT_SIZE
+            })
+            .sum()
     }
 
     /// Packs children into branch pages; returns one child per page, each with the separator
