@@ -115,6 +115,21 @@ impl Condvar {
         guard
     }
 
+    /// As `wait`, for at most `timeout`.
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, T> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let (guard, _) = self
+            .inner
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        guard
+    }
+
     /// Wakes every waiting thread.
     pub fn notify_all(&self) {
         if self.waiting.load(Ordering::Relaxed) > 0 {

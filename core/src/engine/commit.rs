@@ -33,6 +33,16 @@ fn direct_batch_bytes(memtable_size: u64) -> u64 {
 /// Upper bound of one group's WAL write, so one leader does not make others wait too long.
 const MAX_GROUP_BYTES: usize = 4 << 20;
 
+/// The longest a sync group's leader waits for the last group's writers to come back: this share
+/// of the last sync group's commit time (mostly its fsync), and at most `MAX_GATHER`.
+const GATHER_SHARE_OF_SYNC: u32 = 1;
+const MAX_GATHER: Duration = Duration::from_micros(400);
+
+thread_local! {
+    /// The engine and group this thread's last write was committed in (see `gather`).
+    static LAST_GROUP: std::cell::Cell<(usize, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
 /// A batch waiting to be committed.
 pub(crate) struct Waiter {
     payload: Vec<u8>,
@@ -43,6 +53,10 @@ pub(crate) struct Waiter {
     direct: bool,
     /// A transaction's commit: what must not have changed since it began.
     check: Option<ConflictCheck>,
+    /// Whether its thread's last write was in the last group (see `gather`).
+    returning: bool,
+    /// The number of the group it was committed in.
+    group: std::sync::atomic::AtomicU64,
     result: Mutex<Option<Result<()>>>,
 }
 
@@ -50,6 +64,11 @@ pub(crate) struct Waiter {
 pub(crate) struct CommitQueue {
     waiters: VecDeque<Arc<Waiter>>,
     leader_busy: bool,
+    /// The number of the last group taken, and how many writers it had.
+    last_group: u64,
+    last_group_size: usize,
+    /// How long the last sync group took to commit.
+    last_sync: Duration,
 }
 
 /// What only the commit leader touches.
@@ -98,6 +117,9 @@ pub(crate) fn write_checked(
         payload.reserve_exact(batch.encoded_len());
         batch.encode_into(&mut payload);
     }
+    let engine_id = std::ptr::from_ref(engine) as usize;
+    let (last_engine, last_group) = LAST_GROUP.get();
+    let mut queue = engine.queue.lock();
     let waiter = Arc::new(Waiter {
         payload_crc: masked_crc(&payload),
         payload,
@@ -105,13 +127,15 @@ pub(crate) fn write_checked(
         sync: durability == Durability::Sync,
         direct,
         check,
+        returning: last_engine == engine_id && last_group == queue.last_group,
+        group: std::sync::atomic::AtomicU64::new(0),
         result: Mutex::new(None),
     });
-
-    let mut queue = engine.queue.lock();
     queue.waiters.push_back(waiter.clone());
+    engine.gather_cond.notify_all();
     loop {
         if let Some(result) = waiter.result.lock().take() {
+            LAST_GROUP.set((engine_id, waiter.group.load(Ordering::Relaxed)));
             return result;
         }
         let at_front = queue
@@ -126,6 +150,12 @@ pub(crate) fn write_checked(
 
     // This writer leads: take a group from the front of the queue.
     queue.leader_busy = true;
+    if waiter.sync && !direct {
+        queue = gather(engine, queue);
+    }
+    queue.last_group += 1;
+    let group_number = queue.last_group;
+    LAST_GROUP.set((engine_id, group_number));
     let mut group: Vec<Arc<Waiter>> = Vec::new();
     let mut bytes = 0;
     while let Some(w) = queue.waiters.front() {
@@ -135,14 +165,17 @@ pub(crate) fn write_checked(
             break;
         }
         bytes += w.payload.len();
+        w.group.store(group_number, Ordering::Relaxed);
         group.push(queue.waiters.pop_front().unwrap());
     }
+    queue.last_group_size = group.len();
     drop(queue);
 
     // A direct waiter is never taken into another leader's group, so it is committed here, by
     // the thread that owns `batch`.
     // Whatever happens in there, the leader flag is cleared and every waiter of the group gets a
     // result below: a panic must not leave writers waiting forever.
+    let started = Instant::now();
     let result = engine.catch_panic("the commit leader", || {
         if direct {
             commit_direct(engine, batch)
@@ -156,11 +189,37 @@ pub(crate) fn write_checked(
         // A batch turned away for a conflict already has its result.
         w.result.lock().get_or_insert_with(|| result.clone());
     }
+    if group.iter().any(|w| w.sync) {
+        queue.last_sync = started.elapsed();
+    }
     queue.leader_busy = false;
     drop(queue);
     engine.queue_cond.notify_all();
     let mine = waiter.result.lock().take();
     mine.unwrap_or(result)
+}
+
+/// Before a sync group is taken, waits briefly for the writers of the last group that are not
+/// queued yet: they were woken when it committed and are likely about to write again. Without
+/// the wait, writers settle into alternating groups that each wait for a whole fsync — half the
+/// group size that one fsync could serve. A lone writer (whose last group was itself) never
+/// waits, and a writer that does not come back costs at most a share of one commit's time.
+fn gather<'a>(
+    engine: &Engine,
+    mut queue: crate::locks::MutexGuard<'a, CommitQueue>,
+) -> crate::locks::MutexGuard<'a, CommitQueue> {
+    let deadline = Instant::now() + (queue.last_sync / GATHER_SHARE_OF_SYNC).min(MAX_GATHER);
+    loop {
+        let back = queue.waiters.iter().filter(|w| w.returning).count();
+        if back >= queue.last_group_size {
+            return queue;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return queue;
+        }
+        queue = engine.gather_cond.wait_timeout(queue, deadline - now);
+    }
 }
 
 fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {

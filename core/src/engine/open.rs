@@ -126,6 +126,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         visible_seq: AtomicU64::new(next_seq - 1),
         queue: Mutex::new(CommitQueue::default()),
         queue_cond: Condvar::new(),
+        gather_cond: Condvar::new(),
         writer: Mutex::new(WriterState::new(wal, next_seq)),
         merge: Mutex::new(merge),
         merge_signal: Mutex::new(MergeSignal {

@@ -37,6 +37,8 @@ pub(crate) struct Engine {
     /// Writers waiting for the group commit, and whether a leader is at work (`commit.rs`).
     pub queue: Mutex<CommitQueue>,
     pub queue_cond: Condvar,
+    /// Wakes a sync group's leader gathering the writers of the last group (`commit.rs`).
+    pub gather_cond: Condvar,
     /// The WAL and the next sequence number: held by the commit leader only.
     pub writer: Mutex<WriterState>,
     /// The allocator, the current meta page and the published trees: held by a merge.
