@@ -33,9 +33,8 @@ fn direct_batch_bytes(memtable_size: u64) -> u64 {
 /// Upper bound of one group's WAL write, so one leader does not make others wait too long.
 const MAX_GROUP_BYTES: usize = 4 << 20;
 
-/// The longest a sync group's leader waits for the last group's writers to come back: this share
-/// of the last sync group's commit time (mostly its fsync), and at most `MAX_GATHER`.
-const GATHER_SHARE_OF_SYNC: u32 = 1;
+/// The longest a sync group's leader waits for the last group's writers to come back: the last
+/// sync group's commit time (mostly its fsync), and at most this.
 const MAX_GATHER: Duration = Duration::from_micros(400);
 
 thread_local! {
@@ -203,12 +202,12 @@ pub(crate) fn write_checked(
 /// queued yet: they were woken when it committed and are likely about to write again. Without
 /// the wait, writers settle into alternating groups that each wait for a whole fsync — half the
 /// group size that one fsync could serve. A lone writer (whose last group was itself) never
-/// waits, and a writer that does not come back costs at most a share of one commit's time.
+/// waits, and a writer that does not come back costs at most one commit's time, once.
 fn gather<'a>(
     engine: &Engine,
     mut queue: crate::locks::MutexGuard<'a, CommitQueue>,
 ) -> crate::locks::MutexGuard<'a, CommitQueue> {
-    let deadline = Instant::now() + (queue.last_sync / GATHER_SHARE_OF_SYNC).min(MAX_GATHER);
+    let deadline = Instant::now() + queue.last_sync.min(MAX_GATHER);
     loop {
         let back = queue.waiters.iter().filter(|w| w.returning).count();
         if back >= queue.last_group_size {

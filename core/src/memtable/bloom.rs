@@ -21,7 +21,7 @@ impl Bloom {
             .next_power_of_two()
             .max(8);
         Bloom {
-            words: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            words: super::zeroed_words(words),
         }
     }
 

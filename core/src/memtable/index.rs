@@ -40,7 +40,7 @@ impl KeyIndex {
     pub fn new(slots: usize) -> KeyIndex {
         let slots = slots.next_power_of_two().max(16);
         KeyIndex {
-            slots: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            slots: super::zeroed_words(slots),
             used: AtomicUsize::new(0),
             complete: AtomicBool::new(true),
             off: AtomicBool::new(false),

@@ -28,11 +28,11 @@ impl Memtable {
         // Blocks of a sixteenth of the table, between 16 KiB and 1 MiB: few allocations, and
         // little left unused in the last block.
         let block_size = (capacity_bytes / 16).clamp(16 << 10, 1 << 20) as usize;
-        // One index slot per 64 bytes of capacity (an eighth of it, counted in its size): room
-        // at three quarters full for every key of entries of 75 bytes or more (a node's own 40,
-        // key and value), and a probe for a key that is not there mostly ends in the cache line
-        // it starts in.
-        let index_slots = (capacity_bytes / 64).min(1 << 26) as usize;
+        // One index slot per 128 bytes of capacity (a sixteenth of it, counted in its size):
+        // room at three quarters full for every key of entries of 160 bytes or more; past that,
+        // reads of the keys it turned away search the list. Twice the slots cost write speed
+        // (a larger table to miss in) and memory for little gain in reads.
+        let index_slots = (capacity_bytes / 128).min(1 << 26) as usize;
         Memtable {
             list: SkipList::new(block_size, index_slots),
             first_segment,
