@@ -2,10 +2,14 @@
 //! blocks and given back all at once when the memtable drops.
 //!
 //! A node per heap allocation costs a `malloc` on insert and a `free` when the memtable goes, and
-//! scatters the nodes across the heap; an arena does neither.
+//! scatters the nodes across the heap; an arena does neither. Blocks are anonymous memory maps
+//! of their own, not heap memory: when a merged memtable drops, its memory goes back to the
+//! system at once instead of staying in the allocator's free lists (and in the process's size).
 
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{handle_alloc_error, Layout};
 use std::ptr::NonNull;
+
+use memmap2::MmapMut;
 
 /// Pieces at least this share of a block get a block of their own, so a large value does not
 /// waste the rest of the current block.
@@ -15,7 +19,7 @@ pub(super) const ALIGN: usize = 8;
 
 pub(super) struct Arena {
     block_size: usize,
-    blocks: Vec<(NonNull<u8>, Layout)>,
+    blocks: Vec<MmapMut>,
     /// The free part of the current block.
     next: *mut u8,
     left: usize,
@@ -52,24 +56,16 @@ impl Arena {
     }
 
     fn new_block(&mut self, size: usize) -> NonNull<u8> {
-        let layout = Layout::from_size_align(size.max(ALIGN), ALIGN).expect("block layout");
-        // SAFETY: the layout has a nonzero size.
-        let block = unsafe { alloc(layout) };
-        let Some(block) = NonNull::new(block) else {
-            handle_alloc_error(layout)
-        };
-        self.blocks.push((block, layout));
-        block
-    }
-}
-
-impl Drop for Arena {
-    fn drop(&mut self) {
-        for (block, layout) in self.blocks.drain(..) {
-            // SAFETY: each block was allocated in `new_block` with exactly this layout, and is
-            // freed once.
-            unsafe { dealloc(block.as_ptr(), layout) };
-        }
+        let size = size.max(ALIGN);
+        // Out of memory for a map is out of memory, as for any allocation.
+        let mut block = MmapMut::map_anon(size).unwrap_or_else(|_| {
+            handle_alloc_error(Layout::from_size_align(size, ALIGN).expect("block layout"))
+        });
+        // A map starts on a page boundary, so it is 8-aligned; moving the map into the list
+        // does not move its memory.
+        let start = NonNull::new(block.as_mut_ptr()).expect("a map is not at address zero");
+        self.blocks.push(block);
+        start
     }
 }
 
@@ -100,6 +96,6 @@ mod tests {
         assert!(arena
             .blocks
             .iter()
-            .any(|(_, l)| l.size() == 5000usize.next_multiple_of(8)));
+            .any(|b| b.len() == 5000usize.next_multiple_of(8)));
     }
 }
