@@ -1,9 +1,9 @@
 //! A concurrent blocked Bloom filter: one writer adds keys while readers test them, with no lock.
 //!
 //! Each key sets four bits inside one 64-bit word, so a test costs one cache miss — in a filter
-//! an eighth the size of the skiplist's index, so more often a miss that the CPU cache answers.
-//! The memtable uses it to answer "certainly not here" for point reads of keys that live in the
-//! tree before it looks at the index.
+//! half the size of the skiplist's index (10 bits per key, not 64), so more often a miss that the
+//! CPU cache answers. The memtable uses it to answer "certainly not here" for point reads of keys
+//! that live in the tree before it looks at the index.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
