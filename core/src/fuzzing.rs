@@ -263,7 +263,7 @@ fn walk_node(page: &[u8]) {
             } else {
                 assert_eq!(
                     crate::btree::node::encoded_head(e.raw),
-                    crate::btree::node::head_of(e.stored_key)
+                    crate::key_order::head_of(e.stored_key)
                 );
             }
         }

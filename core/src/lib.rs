@@ -37,6 +37,7 @@ mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
 mod iterator;
+mod key_order;
 mod limits;
 pub mod locks;
 mod memtable;

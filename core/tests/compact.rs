@@ -350,20 +350,7 @@ fn deletes_leave_no_branch_nearly_empty() {
     let before = db.verify().unwrap();
     assert!(before.branch_pages >= 5, "{before:?}");
     // Keep one key in 64: runs of deleted leaves join, and branches are left with few children.
-    let mut batch = WriteBatch::new();
-    for (i, k) in model
-        .keys()
-        .cloned()
-        .collect::<Vec<_>>()
-        .into_iter()
-        .enumerate()
-    {
-        if i % 64 != 0 {
-            batch.delete(&k);
-            model.remove(&k);
-        }
-    }
-    db.write(&batch).unwrap();
+    delete_most(&db, &mut model, 64);
     db.flush().unwrap();
     assert_content(&db, &model, "after the deletes");
     let report = db.verify().unwrap();

@@ -87,7 +87,7 @@ impl Checker<'_> {
                 .entry(i)
                 .ok_or_else(|| bad(format!("entry {i} is malformed")))?;
             let key = self.load(entry.key, "key overflow")?;
-            if view.head(i) != super::node::head_of(&key) {
+            if view.head(i) != crate::key_order::head_of(&key) {
                 return Err(bad(format!("entry {i}'s head does not match its key")));
             }
             if let Some(prev) = keys.last() {

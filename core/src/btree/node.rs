@@ -20,6 +20,7 @@
 use std::cmp::Ordering;
 
 use super::page::{count, get_u64, init_header, page_type, put_u64, PageType, PAGE_HEADER_SIZE};
+use crate::key_order::head_of;
 
 pub(crate) const KEY_OVERFLOW: u8 = 1;
 pub(crate) const VALUE_OVERFLOW: u8 = 2;
@@ -37,20 +38,6 @@ pub(crate) fn max_inline_key(page_size: usize) -> usize {
 /// Leaf entries larger than this move their value to overflow pages, so a leaf holds at least three.
 pub(crate) fn max_inline_entry(page_size: usize) -> usize {
     page_size / 4 - SLOT_SIZE
-}
-
-/// The head of `key`: its first eight bytes, zero-padded, as a big-endian integer. Heads order
-/// like keys, except that different keys may share a head.
-#[inline]
-pub(crate) fn head_of(key: &[u8]) -> u64 {
-    match key.first_chunk::<8>() {
-        Some(first) => u64::from_be_bytes(*first),
-        None => {
-            let mut padded = [0u8; 8];
-            padded[..key.len()].copy_from_slice(key);
-            u64::from_be_bytes(padded)
-        }
-    }
 }
 
 /// The head of an encoded entry's key.

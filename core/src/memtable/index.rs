@@ -66,6 +66,12 @@ impl KeyIndex {
         self.off.store(true, Ordering::Release);
     }
 
+    /// Whether every key of the list is in the index (it never filled up and is not off).
+    #[cfg(test)]
+    pub fn answers_every_key(&self) -> bool {
+        self.complete.load(Ordering::Acquire) && !self.off.load(Ordering::Acquire)
+    }
+
     /// Whether a key not yet indexed would be taken.
     fn has_room(&self) -> bool {
         self.used.load(Ordering::Relaxed) < self.slots.len() / 4 * 3

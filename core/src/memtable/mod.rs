@@ -8,7 +8,6 @@ mod arena;
 mod bloom;
 mod cursor;
 mod index;
-mod keycmp;
 mod skiplist;
 mod table;
 

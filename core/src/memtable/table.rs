@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bloom::{key_hash, Bloom};
-use super::skiplist::{Entry, Probe, SkipList};
+use super::skiplist::{Entry, SkipList};
 
 /// The fewest bytes an entry takes (node, links, a short key and value), for sizing the filter.
 const SMALLEST_ENTRY: u64 = 64;
@@ -89,13 +89,7 @@ impl Memtable {
         if !self.bloom.may_contain(hash) {
             return None;
         }
-        if let Ok(found) = self.list.newest_visible(keyspace, key, hash, snapshot) {
-            return found;
-        }
-        let entry = self
-            .list
-            .seek(&Probe::new(keyspace, key, snapshot), false)?;
-        (entry.keyspace() == keyspace && entry.key() == key).then_some(entry)
+        self.list.newest_visible(keyspace, key, hash, snapshot)
     }
 
     /// The newest version of every key, in key order (the merge reads frozen memtables, whose

@@ -1,5 +1,6 @@
-//! Byte-wise key comparison with a fast path for the common case: keys that differ in their first
-//! eight bytes are ordered by one integer compare instead of a `memcmp` call.
+//! Key order, for the tree and the memtable alike: byte-wise comparison with a fast path, and a
+//! key's head — its first eight bytes as an integer — which both keep beside a key so that most
+//! comparisons need not read the key itself.
 
 use std::cmp::Ordering;
 
@@ -15,17 +16,18 @@ pub(crate) fn compare_keys(a: &[u8], b: &[u8]) -> Ordering {
     a.cmp(b)
 }
 
-/// A key's first eight bytes (zero-padded) as a big-endian integer. Two keys whose prefixes
-/// differ are ordered as their prefixes are: at the first byte where they differ either both
+/// The head of `key`: its first eight bytes, zero-padded, as a big-endian integer. Two keys whose
+/// heads differ are ordered as their heads are: at the first byte where they differ either both
 /// keys have a byte, or the shorter key has padding 0 against the longer key's nonzero byte.
+/// Different keys may share a head.
 #[inline]
-pub(crate) fn key_prefix(key: &[u8]) -> u64 {
+pub(crate) fn head_of(key: &[u8]) -> u64 {
     match key.first_chunk::<8>() {
-        Some(head) => u64::from_be_bytes(*head),
+        Some(first) => u64::from_be_bytes(*first),
         None => {
-            let mut head = [0u8; 8];
-            head[..key.len()].copy_from_slice(key);
-            u64::from_be_bytes(head)
+            let mut padded = [0u8; 8];
+            padded[..key.len()].copy_from_slice(key);
+            u64::from_be_bytes(padded)
         }
     }
 }
@@ -53,9 +55,9 @@ mod tests {
         for a in keys {
             for b in keys {
                 assert_eq!(compare_keys(a, b), a.cmp(b), "{a:?} vs {b:?}");
-                let (pa, pb) = (key_prefix(a), key_prefix(b));
-                if pa != pb {
-                    assert_eq!(pa.cmp(&pb), a.cmp(b), "prefixes of {a:?} vs {b:?}");
+                let (ha, hb) = (head_of(a), head_of(b));
+                if ha != hb {
+                    assert_eq!(ha.cmp(&hb), a.cmp(b), "heads of {a:?} vs {b:?}");
                 }
             }
         }
