@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use crate::batch::WriteBatch;
 use crate::durability::Durability;
-use crate::engine::{self, commit, merge, Engine, VerifyReport};
+use crate::engine::{self, commit, merge, BulkLoad, Engine, VerifyReport};
 use crate::error::Result;
 use crate::iterator::{Cursor, Iter};
 use crate::limits::check_key;
@@ -183,6 +183,33 @@ impl Database {
         f: impl FnMut(&Transaction) -> Result<R>,
     ) -> Result<R> {
         crate::txn::run_with_retries(&self.engine, options, f)
+    }
+
+    /// Starts a bulk load: pairs in strictly ascending key order, written straight into the tree
+    /// (not through the WAL and the memtable) with memory bounded by a chunk of a few MiB,
+    /// however many pairs come. [`BulkLoad::commit`] makes them all durable and visible at once;
+    /// dropping the load uncommitted abandons them. Keys may be anywhere relative to those the
+    /// database holds (a loaded pair replaces the key's value), though a load into an empty
+    /// database or past its last key is the fast case: leaves are packed full, page after page.
+    ///
+    /// The load is the only writer until it commits or drops: other writes, `flush` and
+    /// `compact` fail with `BUSY` meanwhile, as does a second `bulk_load`. Readers go on. A
+    /// transaction that began before the commit and touches a key between the load's first and
+    /// last conflicts.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = lightning_db::Database::open(dir.path(), Default::default())?;
+    /// let mut load = db.bulk_load()?;
+    /// for i in 0..1000u32 {
+    ///     load.put(&i.to_be_bytes(), b"value")?;
+    /// }
+    /// load.commit()?;
+    /// assert_eq!(db.get(&7u32.to_be_bytes())?, Some(b"value".to_vec()));
+    /// # Ok::<(), lightning_db::Error>(())
+    /// ```
+    pub fn bulk_load(&self) -> Result<BulkLoad> {
+        BulkLoad::begin(&self.engine)
     }
 
     /// A cursor over `range` as of now.

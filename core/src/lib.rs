@@ -53,7 +53,7 @@ mod wal;
 pub use batch::{WriteBatch, MAX_BATCH_BYTES, MAX_BATCH_OPS};
 pub use db::Database;
 pub use durability::Durability;
-pub use engine::VerifyReport;
+pub use engine::{BulkLoad, VerifyReport};
 pub use error::{Error, ErrorCode, Result};
 pub use iterator::{Cursor, Iter};
 pub use limits::{check_key_len, check_value_len, MAX_KEY_SIZE, MAX_VALUE_SIZE};

@@ -13,6 +13,9 @@
 //! history that holds every acknowledged durable batch, with no partial batch, and `verify()` clean;
 //! corruption must come back as `CORRUPTION` naming the file, never as wrong data or a panic.
 //!
+//! One batch of the scenario is written through a bulk load, so every fault also lands inside
+//! one.
+//!
 //! `LIGHTNING_FAULT_SEEDS=n` runs the power-loss sweeps with `n` random seeds (default 8).
 
 mod common;
@@ -105,6 +108,8 @@ enum Step {
     DropSnapshot,
     /// `compact()`: merges, moves the tree out of the file's tail, cuts the file.
     Compact,
+    /// Writes batch `i` (sorted puts) through a bulk load.
+    Load(usize),
     Close,
 }
 
@@ -173,6 +178,25 @@ fn make_batch(i: usize, big: bool) -> Batch {
     }
 }
 
+/// Batch `i` for a bulk load: puts of every third key in order, one with an overflow value.
+fn make_load(i: usize) -> Batch {
+    let ops = (i % 3..40)
+        .step_by(3)
+        .enumerate()
+        .map(|(j, k)| {
+            let len = if j == 4 { 5000 } else { 40 + j };
+            (key(k), Some(value(i, j, len)))
+        })
+        .collect();
+    Batch {
+        ops,
+        durability: Durability::Sync,
+    }
+}
+
+/// The batch written through a bulk load.
+const LOAD: usize = 33;
+
 /// The batches with 12000-byte values, and the batch that deletes them again.
 const BIG: std::ops::Range<usize> = 22..30;
 const DELETE_BIG: usize = 36;
@@ -184,8 +208,13 @@ fn scenario() -> Scenario {
     let mut writes = |steps: &mut Vec<Step>, range: std::ops::Range<usize>, big: bool| {
         for i in range {
             assert_eq!(batches.len(), i);
-            batches.push(make_batch(i, big));
-            steps.push(Write(i));
+            if i == LOAD {
+                batches.push(make_load(i));
+                steps.push(Load(i));
+            } else {
+                batches.push(make_batch(i, big));
+                steps.push(Write(i));
+            }
         }
     };
     writes(&mut steps, 0..6, false);
@@ -285,6 +314,26 @@ fn run(storage: &FaultyStorage, sc: &Scenario, options: &Options) -> (Run, Optio
                         if b.durability == Durability::Sync {
                             r.durable = r.n_ok;
                         }
+                    }
+                    Err(e) => {
+                        r.pending = Some(i);
+                        r.errors.push((what, e));
+                        return (r, Some(db));
+                    }
+                }
+            }
+            Step::Load(i) => {
+                assert_eq!(i, r.n_ok);
+                let result = db.bulk_load().and_then(|mut load| {
+                    for (k, v) in &sc.batches[i].ops {
+                        load.put(k, v.as_deref().expect("a load only puts"))?;
+                    }
+                    load.commit()
+                });
+                match result {
+                    Ok(()) => {
+                        r.n_ok += 1;
+                        r.durable = r.n_ok;
                     }
                     Err(e) => {
                         r.pending = Some(i);

@@ -164,6 +164,14 @@ fn target() -> impl Strategy<Value = Target> {
     prop::option::weighted(0.4, 0usize..MAX_SNAPSHOTS)
 }
 
+/// How `Op::Fill` writes.
+#[derive(Clone, Copy, Debug)]
+enum FillWith {
+    Puts,
+    Batch,
+    BulkLoad,
+}
+
 #[derive(Clone, Debug)]
 enum Op {
     Put(Bytes, Bytes, bool),
@@ -171,7 +179,8 @@ enum Op {
     /// `None` values are deletes.
     Batch(Vec<(Bytes, Option<Bytes>)>, bool),
     /// Puts `count` keys `prefix` + `pad` bytes 'p' + u16 BE (`first`, `first + step`, ...) with
-    /// small values, in one batch or one by one: grows the tree to several levels.
+    /// small values, one by one, in one batch or in one bulk load: grows the tree to several
+    /// levels.
     Fill {
         prefix: Bytes,
         pad: usize,
@@ -180,7 +189,7 @@ enum Op {
         count: u16,
         value_len: usize,
         seed: u32,
-        batch: bool,
+        with: FillWith,
     },
     /// Deletes every key the model has in the range, in one batch or one by one: empties pages.
     DeleteRange(RangeSpec, bool),
@@ -250,10 +259,10 @@ fn op() -> impl Strategy<Value = Op> {
                 1u16..600,
                 0usize..120,
                 any::<u32>(),
-                any::<bool>(),
+                prop::sample::select(vec![FillWith::Puts, FillWith::Batch, FillWith::BulkLoad]),
             )
                 .prop_map(
-                    |((prefix, pad), first, step, count, value_len, seed, batch)| Op::Fill {
+                    |((prefix, pad), first, step, count, value_len, seed, with)| Op::Fill {
                         prefix: Bytes(prefix),
                         pad,
                         first,
@@ -261,7 +270,7 @@ fn op() -> impl Strategy<Value = Op> {
                         count,
                         value_len,
                         seed,
-                        batch,
+                        with,
                     },
                 )
                 .boxed(),
@@ -680,7 +689,7 @@ impl Harness {
                 count,
                 value_len,
                 seed,
-                batch,
+                with,
             } => {
                 let entries: Vec<(Vec<u8>, Vec<u8>)> = (0..*count)
                     .map(|i| {
@@ -692,17 +701,33 @@ impl Harness {
                         (k, v)
                     })
                     .collect();
-                if *batch {
-                    let mut b = WriteBatch::new();
-                    for (k, v) in &entries {
-                        b.put(k, v);
+                match with {
+                    FillWith::Batch => {
+                        let mut b = WriteBatch::new();
+                        for (k, v) in &entries {
+                            b.put(k, v);
+                        }
+                        self.db().write(&b).ctx(|| self.what("fill (batch)"))?;
                     }
-                    self.db().write(&b).ctx(|| self.what("fill (batch)"))?;
-                } else {
-                    for (k, v) in &entries {
-                        self.db()
-                            .put_with(k, v, Durability::Buffered)
-                            .ctx(|| self.what("fill"))?;
+                    FillWith::Puts => {
+                        for (k, v) in &entries {
+                            self.db()
+                                .put_with(k, v, Durability::Buffered)
+                                .ctx(|| self.what("fill"))?;
+                        }
+                    }
+                    FillWith::BulkLoad => {
+                        // A load takes its keys in order (`first + i * step` may wrap).
+                        let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = entries.iter().collect();
+                        sorted.sort();
+                        let mut load = self
+                            .db()
+                            .bulk_load()
+                            .ctx(|| self.what("fill (bulk load)"))?;
+                        for (k, v) in sorted {
+                            load.put(k, v).ctx(|| self.what("fill (bulk load)"))?;
+                        }
+                        load.commit().ctx(|| self.what("fill (bulk load commit)"))?;
                     }
                 }
                 Rc::make_mut(&mut self.model).extend(entries);

@@ -15,6 +15,8 @@ pub(crate) struct Allocator {
     page_count: u64,
     /// Pages handed out so far.
     allocated: u64,
+    /// Pages handed out while a bulk load writes, for it to give back if it is abandoned.
+    recording: Option<Vec<u64>>,
 }
 
 impl Allocator {
@@ -24,6 +26,7 @@ impl Allocator {
             pending: Vec::new(),
             page_count,
             allocated: 0,
+            recording: None,
         }
     }
 
@@ -34,10 +37,30 @@ impl Allocator {
     /// A page to write: the lowest reusable one (keeping the file compact), else a new one at the end.
     pub fn alloc(&mut self) -> u64 {
         self.allocated += 1;
-        self.reusable.pop_first().unwrap_or_else(|| {
+        let id = self.reusable.pop_first().unwrap_or_else(|| {
             self.page_count += 1;
             self.page_count - 1
-        })
+        });
+        if let Some(recorded) = &mut self.recording {
+            recorded.push(id);
+        }
+        id
+    }
+
+    /// Starts noting the ids [`Allocator::alloc`] hands out.
+    pub fn start_recording(&mut self) {
+        self.recording = Some(Vec::new());
+    }
+
+    /// Stops noting ids; returns those handed out since [`Allocator::start_recording`].
+    pub fn take_recording(&mut self) -> Vec<u64> {
+        self.recording.take().unwrap_or_default()
+    }
+
+    /// Makes `pages` reusable now: pages written that no tree ever referenced (an abandoned bulk
+    /// load's).
+    pub fn reuse_now(&mut self, pages: impl IntoIterator<Item = u64>) {
+        self.reusable.extend(pages);
     }
 
     /// Records pages that the tree of `generation` no longer references.
@@ -129,6 +152,23 @@ mod tests {
         a.release(4);
         assert_eq!(a.alloc(), 7);
         assert_eq!(a.all_free(), vec![8]);
+    }
+
+    #[test]
+    fn records_what_it_hands_out_and_takes_it_back() {
+        let mut a = Allocator::new(10, [4]);
+        a.start_recording();
+        let ids = [a.alloc(), a.alloc()];
+        assert_eq!(ids, [4, 10]);
+        assert_eq!(a.take_recording(), vec![4, 10]);
+        a.alloc();
+        assert_eq!(
+            a.take_recording(),
+            Vec::<u64>::new(),
+            "not recording any more"
+        );
+        a.reuse_now([4, 10]);
+        assert_eq!(a.all_free(), vec![4, 10]);
     }
 
     #[test]

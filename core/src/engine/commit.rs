@@ -224,6 +224,7 @@ fn gather<'a>(
 fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     let mut writer = engine.writer.lock();
     engine.check_writable()?;
+    engine.check_no_bulk_load()?;
     let version = maybe_freeze(engine, &mut writer)?;
     throttle(engine, &version);
 
@@ -328,6 +329,7 @@ fn assign_sequences<'g>(
 fn commit_direct(engine: &Engine, batch: &WriteBatch) -> Result<()> {
     let mut writer = engine.writer.lock();
     engine.check_writable()?;
+    engine.check_no_bulk_load()?;
     // Everything committed before this batch goes into the tree with it, under it.
     if !engine.version.load().active().is_empty() {
         freeze(engine, &mut writer)?;
@@ -382,7 +384,7 @@ fn maybe_freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version
 }
 
 /// Starts a new WAL segment and a new active memtable; the old one waits for the merge.
-fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
+pub(crate) fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
     // A segment is sealed synced: recovery treats damage in a sealed segment as corruption.
     let next_segment = writer.wal.segment() + 1;
     let result = writer
@@ -422,6 +424,7 @@ pub(crate) fn freeze_active(engine: &Engine) -> Result<()> {
 
 fn freeze_active_inner(engine: &Engine) -> Result<()> {
     let mut writer = engine.writer.lock();
+    engine.check_no_bulk_load()?;
     if engine.version.load().active().is_empty() {
         return Ok(());
     }

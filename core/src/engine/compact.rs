@@ -8,6 +8,8 @@
 //! the merge lock, so readers and writers go on, and a crash at any point leaves the last durable
 //! meta page's tree whole.
 
+use std::sync::atomic::Ordering;
+
 use super::generation::{publish, release_unreachable, NextTree};
 use super::merge::MergeState;
 use super::state::Engine;
@@ -28,6 +30,8 @@ pub(crate) fn compact(engine: &Engine) -> Result<u64> {
     if let Some(e) = engine.failure.lock().clone() {
         return Err(e);
     }
+    // An open bulk load builds on the current tree's pages: they must stay where they are.
+    engine.check_no_bulk_load()?;
     let before = engine.pager.file_len()?;
     compact_guarded(engine, &mut state)?;
     Ok(before.saturating_sub(engine.pager.file_len()?))
@@ -68,8 +72,11 @@ fn compact_guarded(engine: &Engine, state: &mut MergeState) -> Result<()> {
 }
 
 /// Whether free pages (those reusable now, and `surplus` about to be) are over a third of a page
-/// file of at least [`AUTO_MIN_FILE_BYTES`].
+/// file of at least [`AUTO_MIN_FILE_BYTES`], and no bulk load builds on the tree's pages.
 fn worth_compacting(engine: &Engine, state: &MergeState, surplus: u64) -> bool {
+    if engine.bulk_load_open.load(Ordering::Acquire) {
+        return false;
+    }
     let pages = state.alloc.page_count();
     let free = state.alloc.reusable_count().saturating_add(surplus);
     pages.saturating_mul(engine.pager.page_size() as u64) >= AUTO_MIN_FILE_BYTES

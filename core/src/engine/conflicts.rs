@@ -45,6 +45,9 @@ pub(crate) struct ConflictTracker {
     last_seq: u64,
     /// `writes.len()` after the last prune: pruning again once it has doubled keeps it amortized.
     len_after_prune: usize,
+    /// Spans of keys written whole by bulk loads (`[first, last]` and the load's sequence
+    /// number), newer than `floor`: recorded as one span rather than key by key.
+    spans: Vec<(Vec<u8>, Vec<u8>, u64)>,
 }
 
 impl ConflictTracker {
@@ -78,6 +81,7 @@ impl ConflictTracker {
         if self.open.is_empty() {
             // Nobody can conflict with anything written so far.
             self.writes = BTreeMap::new();
+            self.spans = Vec::new();
             self.bytes = 0;
             self.len_after_prune = 0;
             self.floor = self.last_seq;
@@ -96,16 +100,37 @@ impl ConflictTracker {
         check: &ConflictCheck,
         mut write_keys: impl Iterator<Item = &'k [u8]>,
     ) -> bool {
-        let newer = |key: &[u8]| self.writes.get(key).is_some_and(|&seq| seq > check.start);
+        let spans: Vec<_> = self
+            .spans
+            .iter()
+            .filter(|(_, _, seq)| *seq > check.start)
+            .map(|(first, last, _)| (first.as_slice(), last.as_slice()))
+            .collect();
+        let newer = |key: &[u8]| {
+            self.writes.get(key).is_some_and(|&seq| seq > check.start)
+                || spans
+                    .iter()
+                    .any(|&(first, last)| first <= key && key <= last)
+        };
         write_keys.any(newer)
             || check.read_keys.iter().any(|k| newer(k))
             || check.read_ranges.iter().any(|range| {
                 !range.is_empty()
-                    && self
+                    && (self
                         .writes
                         .range::<[u8], _>(range.bounds())
                         .any(|(_, &seq)| seq > check.start)
+                        || spans
+                            .iter()
+                            .any(|&(first, last)| overlaps(range, first, last)))
             })
+    }
+
+    /// Records that every key from `first` to `last` (inclusive) may have been written at `seq`
+    /// (call only while `recording()`).
+    pub fn record_span(&mut self, first: &[u8], last: &[u8], seq: u64) {
+        self.spans.push((first.to_vec(), last.to_vec(), seq));
+        self.bytes += first.len() + last.len() + ENTRY_OVERHEAD;
     }
 
     /// Records that `key` was written at `seq` (call only while `recording()`).
@@ -144,6 +169,13 @@ impl ConflictTracker {
             }
             keep
         });
+        self.spans.retain(|(first, last, seq)| {
+            let keep = *seq > oldest;
+            if keep {
+                bytes += first.len() + last.len() + ENTRY_OVERHEAD;
+            }
+            keep
+        });
         self.bytes = bytes;
         self.floor = self.floor.max(oldest);
         self.len_after_prune = self.writes.len();
@@ -158,6 +190,22 @@ impl ConflictTracker {
     pub fn oldest_start(&self) -> Option<u64> {
         self.open.keys().next().copied()
     }
+}
+
+/// Whether `range` (not empty) holds a key from `first` to `last`.
+fn overlaps(range: &KeyInterval, first: &[u8], last: &[u8]) -> bool {
+    use std::ops::Bound;
+    let starts_by_last = match &range.low {
+        Bound::Included(low) => low.as_slice() <= last,
+        Bound::Excluded(low) => low.as_slice() < last,
+        Bound::Unbounded => true,
+    };
+    let ends_from_first = match &range.high {
+        Bound::Included(high) => high.as_slice() >= first,
+        Bound::Excluded(high) => high.as_slice() > first,
+        Bound::Unbounded => true,
+    };
+    starts_by_last && ends_from_first
 }
 
 #[cfg(test)]
@@ -210,6 +258,39 @@ mod tests {
         // An empty interval (as `BTreeMap::range` would panic on) never conflicts.
         assert!(!t.conflicts(&range(inc(b"z"), exc(b"a")), keys(&[])));
         assert!(!t.conflicts(&range(exc(b"m"), exc(b"m")), keys(&[])));
+    }
+
+    #[test]
+    fn a_bulk_loads_span_conflicts_inside_it_only() {
+        let mut t = ConflictTracker::new(0);
+        assert!(t.begin(0));
+        t.record_span(b"c", b"f", 1);
+        t.assigned(1, true);
+        assert!(t.conflicts(&check(0), keys(&[b"c"])));
+        assert!(t.conflicts(&check(0), keys(&[b"d"])));
+        assert!(t.conflicts(&check(0), keys(&[b"f"])));
+        assert!(!t.conflicts(&check(0), keys(&[b"b", b"g"])));
+        assert!(
+            !t.conflicts(&check(1), keys(&[b"d"])),
+            "began after the load"
+        );
+        let mut reader = check(0);
+        reader.read_keys = vec![b"e".to_vec()];
+        assert!(t.conflicts(&reader, keys(&[])));
+        let range = |low, high| ConflictCheck {
+            start: 0,
+            read_keys: vec![],
+            read_ranges: vec![KeyInterval { low, high }],
+        };
+        let inc = |k: &[u8]| Bound::Included(k.to_vec());
+        let exc = |k: &[u8]| Bound::Excluded(k.to_vec());
+        assert!(t.conflicts(&range(inc(b"a"), inc(b"c")), keys(&[])));
+        assert!(!t.conflicts(&range(inc(b"a"), exc(b"c")), keys(&[])));
+        assert!(t.conflicts(&range(inc(b"f"), Bound::Unbounded), keys(&[])));
+        assert!(!t.conflicts(&range(exc(b"f"), Bound::Unbounded), keys(&[])));
+        assert!(t.conflicts(&range(inc(b"d"), inc(b"e")), keys(&[])));
+        t.end(0);
+        assert_eq!(t.footprint(), (0, 0), "dropped once nobody is open");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! tracker of transactions, and `verify`. Arrows run from the facade (`db.rs`, `snapshot.rs`,
 //! `txn/`, `iterator/`, `stats.rs`) down into this folder, never back up.
 
+mod bulk_load;
 pub(crate) mod commit;
 pub(crate) mod compact;
 mod conflicts;
@@ -16,6 +17,7 @@ mod transactions;
 mod verify;
 mod version;
 
+pub use bulk_load::BulkLoad;
 pub(crate) use conflicts::ConflictCheck;
 pub(crate) use open::open;
 pub(crate) use state::Engine;

@@ -140,6 +140,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         counters: Counters::default(),
         conflicts: Mutex::new(ConflictTracker::new(next_seq - 1)),
         open_transactions: AtomicUsize::new(0),
+        bulk_load_open: AtomicBool::new(false),
         fork_generation: crate::fork::generation(),
     })
 }

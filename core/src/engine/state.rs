@@ -55,6 +55,9 @@ pub(crate) struct Engine {
     pub conflicts: Mutex<ConflictTracker>,
     /// Transactions open now (read-only ones included), bounded by `max_active_transactions`.
     pub open_transactions: AtomicUsize,
+    /// Whether a bulk load is open (`bulk_load.rs`): it is then the only writer. Changed under
+    /// the writer lock, which is where writes check it.
+    pub bulk_load_open: AtomicBool,
     /// The fork generation it was opened at (`fork.rs`): in a forked child it differs, and the
     /// engine is the parent's.
     pub fork_generation: u64,
@@ -112,6 +115,18 @@ impl Engine {
             if let Some(e) = self.failure.lock().clone() {
                 return Err(e);
             }
+        }
+        Ok(())
+    }
+
+    /// `Err(BUSY)` while a bulk load is open: it is the database's only writer until it commits
+    /// or is dropped. (Waiting instead would hang a thread that writes while it holds the load.)
+    pub fn check_no_bulk_load(&self) -> Result<()> {
+        if self.bulk_load_open.load(Ordering::Acquire) {
+            return Err(Error::new(
+                crate::error::ErrorCode::Busy,
+                "a bulk load is open: it is the only writer until it commits or is dropped",
+            ));
         }
         Ok(())
     }
