@@ -4,7 +4,7 @@
  * Conventions:
  *
  *  1. Opaque handles. Every object (ldb_db, ldb_options, ldb_batch, ldb_snapshot, ldb_iter,
- *     ldb_txn, ldb_pinned) is an opaque pointer made by an ldb_*_new / ldb_open / ldb_*_begin call
+ *     ldb_txn, ldb_bulk_load, ldb_pinned) is an opaque pointer made by an ldb_*_new / ldb_open / ldb_*_begin call
  *     and released by the matching ldb_*_free. Every free function accepts NULL; never free twice.
  *
  *  2. Bytes are pointer + length. Keys and values are (const uint8_t *, size_t) pairs and may hold
@@ -24,9 +24,9 @@
  *     ldb_last_error_message) must not be freed, and is valid until the event its function names.
  *     Input buffers are copied or only read during the call; the caller keeps them.
  *
- *  5. Threads. An ldb_db, ldb_snapshot, ldb_txn and ldb_pinned may be used from many threads at
- *     once; ldb_options, ldb_batch and ldb_iter from one thread at a time. ldb_close and every
- *     ldb_*_free must not run while another call uses the same handle.
+ *  5. Threads. An ldb_db, ldb_snapshot, ldb_txn, ldb_bulk_load and ldb_pinned may be used from
+ *     many threads at once; ldb_options, ldb_batch and ldb_iter from one thread at a time.
+ *     ldb_close and every ldb_*_free must not run while another call uses the same handle.
  *
  *  6. Closing. ldb_close closes the database but leaves the handle valid: later calls on it return
  *     LDB_CLOSED, and a second ldb_close returns LDB_OK; ldb_db_free releases it. Snapshots,
@@ -37,7 +37,9 @@
  *
  *  7. Transactions. After ldb_txn_commit or ldb_txn_rollback, a transaction is finished: further
  *     calls on it return LDB_CLOSED; release it with ldb_txn_free (which rolls back an unfinished
- *     one). LDB_CONFLICT from a commit means "run the transaction again".
+ *     one). LDB_CONFLICT from a commit means "run the transaction again". A bulk load is finished
+ *     the same way by ldb_bulk_load_commit or ldb_bulk_load_abort, and released with
+ *     ldb_bulk_load_free (which abandons an unfinished one).
  *
  *  8. Versions. LDB_VERSION_MAJOR/MINOR/PATCH and LDB_ABI_VERSION describe this header;
  *     ldb_version() and ldb_abi_version() the library actually loaded.
@@ -112,6 +114,11 @@ typedef int32_t ldb_status;
 
 // A write batch. Not thread-safe: use one from one thread at a time.
 typedef struct ldb_batch ldb_batch;
+
+// A bulk load. Thread-safe, though one thread at a time is the usual use. After
+// `ldb_bulk_load_commit` or `ldb_bulk_load_abort` it is finished: further calls return
+// `LDB_CLOSED`, and it must still be released with `ldb_bulk_load_free`.
+typedef struct ldb_bulk_load ldb_bulk_load;
 
 // An open database. Thread-safe: any number of threads may use one handle at once, except
 // `ldb_close` and `ldb_db_free`, which must not run while another call on it does.
@@ -245,6 +252,48 @@ size_t ldb_batch_count(const ldb_batch *batch);
 // # Safety
 // `batch` must be NULL or a live handle from `ldb_batch_new`.
 void ldb_batch_free(ldb_batch *batch);
+
+// Starts a bulk load: pairs given in strictly ascending key order go straight into the tree
+// (not through the WAL and the memtable), with memory bounded by a chunk of a few MiB however
+// many come. `ldb_bulk_load_commit` makes them all durable and visible at once. Until the load
+// is finished it is the database's only writer: other writes, `ldb_flush`, `ldb_compact` and a
+// second `ldb_bulk_load_begin` return `LDB_BUSY`; reads go on and see the database as before.
+// Release it with `ldb_bulk_load_free`.
+//
+// # Safety
+// `db` must be a live handle; `load_out` writable.
+ldb_status ldb_bulk_load_begin(const ldb_db *db, ldb_bulk_load **load_out);
+
+// Adds a pair; it replaces a value the key has in the database. `LDB_INVALID_ARGUMENT` if the
+// key does not sort after the previous one's (the load goes on without this pair).
+//
+// # Safety
+// `load` must be a live handle; `key`/`value` as in `ldb_put`.
+ldb_status ldb_bulk_load_put(const ldb_bulk_load *load,
+                             const uint8_t *key,
+                             size_t key_len,
+                             const uint8_t *value,
+                             size_t value_len);
+
+// Commits: every pair becomes durable and visible at once, and other writers may write again.
+// Either way the load is finished (a failed one is abandoned).
+//
+// # Safety
+// `load` must be a live handle.
+ldb_status ldb_bulk_load_commit(const ldb_bulk_load *load);
+
+// Abandons the load: nothing it was given is written, and other writers may write again.
+// `LDB_CLOSED` if it was finished already.
+//
+// # Safety
+// `load` must be a live handle.
+ldb_status ldb_bulk_load_abort(const ldb_bulk_load *load);
+
+// Releases a bulk load, abandoning it if it is not finished. NULL is fine; never twice.
+//
+// # Safety
+// `load` must be NULL or a live handle from `ldb_bulk_load_begin`, not in use by another thread.
+void ldb_bulk_load_free(ldb_bulk_load *load);
 
 // Opens (or creates, per option `create_if_missing`) the database in directory `path`.
 // `options` may be NULL for the defaults; they are copied, so the caller may free them at once.

@@ -8,6 +8,7 @@
 
 mod args;
 mod batch;
+mod bulk_load;
 mod db;
 mod iter;
 mod options;
@@ -18,6 +19,7 @@ mod status;
 mod txn;
 
 pub use batch::*;
+pub use bulk_load::*;
 pub use db::*;
 pub use iter::*;
 pub use options::*;

@@ -315,3 +315,33 @@ fn raw_calls_reject_null_pointers() {
         ldb_free(null_mut());
     }
 }
+
+#[test]
+fn bulk_load_is_atomic_and_the_only_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    db.put(b"a", b"before", Durability::Default).unwrap();
+    let load = db.bulk_load().unwrap();
+    for i in 0..1000u32 {
+        load.put(format!("k{i:04}").as_bytes(), &i.to_le_bytes())
+            .unwrap();
+    }
+    let refused = load.put(b"b", b"x").unwrap_err();
+    assert_eq!(refused.status, ldb_status::LDB_INVALID_ARGUMENT);
+    assert_eq!(
+        db.put(b"x", b"1", Durability::Default).unwrap_err().status,
+        ldb_status::LDB_BUSY
+    );
+    assert_eq!(db.bulk_load().err().unwrap().status, ldb_status::LDB_BUSY);
+    assert_eq!(db.get(b"k0001").unwrap(), None);
+    load.commit().unwrap();
+    assert_eq!(load.commit().unwrap_err().status, ldb_status::LDB_CLOSED);
+    assert_eq!(db.get(b"k0001").unwrap(), Some(1u32.to_le_bytes().to_vec()));
+    assert_eq!(db.get(b"a").unwrap(), Some(b"before".to_vec()));
+
+    let abandoned = db.bulk_load().unwrap();
+    abandoned.put(b"gone", b"1").unwrap();
+    drop(abandoned);
+    assert_eq!(db.get(b"gone").unwrap(), None);
+    db.put(b"x", b"1", Durability::Default).unwrap();
+}

@@ -7,6 +7,7 @@ use std::ptr::{self, NonNull};
 
 use super::args::{c_string, owned_text, read_value};
 use super::batch::Batch;
+use super::bulk_load::BulkLoad;
 use super::durability::Durability;
 use super::error::{check, Error, Result};
 use super::iter::{Iter, KeyRange};
@@ -15,9 +16,9 @@ use super::pinned::{read_pinned, Pinned};
 use super::snapshot::Snapshot;
 use super::txn::{Isolation, Txn};
 use crate::{
-    ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete, ldb_flush, ldb_get, ldb_get_into,
-    ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_snapshot_new, ldb_stats, ldb_stats_value,
-    ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
+    ldb_bulk_load_begin, ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete, ldb_flush,
+    ldb_get, ldb_get_into, ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_snapshot_new,
+    ldb_stats, ldb_stats_value, ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
 };
 
 /// What [`Db::get_into`] found.
@@ -197,6 +198,12 @@ impl Db {
                 txn,
             )
         })
+    }
+
+    /// Starts a bulk load; see `ldb_bulk_load_begin`.
+    pub fn bulk_load(&self) -> Result<BulkLoad> {
+        // SAFETY: live handle; writable out-pointer.
+        BulkLoad::make(|load| unsafe { ldb_bulk_load_begin(self.raw(), load) })
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod args;
 mod batch;
+mod bulk_load;
 mod children;
 mod chunked;
 mod db;
@@ -25,6 +26,7 @@ mod version;
 pub use lightning_db::locks;
 
 pub use batch::Batch;
+pub use bulk_load::BulkLoad;
 pub use children::{Children, Slot};
 pub use chunked::Chunked;
 pub use db::{Db, ReadInto};

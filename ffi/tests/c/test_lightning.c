@@ -1682,6 +1682,87 @@ static void test_busy(void) {
     ldb_db_free(db);
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* Bulk loads                                                                                   */
+/* ------------------------------------------------------------------------------------------- */
+
+static void test_bulk_load(void) {
+    char dir[512];
+    ldb_db *db = open_db(new_path(dir, sizeof dir, "bulk"));
+    if (db == NULL)
+        return;
+    ldb_bulk_load *load = NULL;
+    ldb_bulk_load *const sentinel = (ldb_bulk_load *)&passed;
+
+    /* begin: INVALID_ARGUMENT */
+    load = sentinel;
+    CHECK_ST(ldb_bulk_load_begin(NULL, &load), LDB_INVALID_ARGUMENT);
+    CHECK_ST(ldb_bulk_load_begin(db, NULL), LDB_INVALID_ARGUMENT);
+    CHECK(load == sentinel);
+
+    OK(put_str(db, "b", "before"));
+    load = NULL;
+    if (OK(ldb_bulk_load_begin(db, &load)) && CHECK(load != NULL)) {
+        char key[16], value[32];
+        for (int i = 0; i < 5000; i++) {
+            snprintf(key, sizeof key, "k%05d", i);
+            snprintf(value, sizeof value, "value %d", i);
+            OK(ldb_bulk_load_put(load, (const uint8_t *)key, strlen(key), (const uint8_t *)value,
+                                 strlen(value)));
+        }
+        /* Out of order: refused, and the load goes on. */
+        CHECK_ST(ldb_bulk_load_put(load, S("a"), S("x")), LDB_INVALID_ARGUMENT);
+        CHECK_MSG("ascending");
+        CHECK_ST(ldb_bulk_load_put(load, NULL, 3, S("x")), LDB_INVALID_ARGUMENT);
+        /* The only writer while open; readers see the database as before. */
+        CHECK_ST(put_str(db, "x", "1"), LDB_BUSY);
+        CHECK_MSG("bulk load");
+        CHECK_ST(ldb_flush(db), LDB_BUSY);
+        ldb_bulk_load *second = NULL;
+        CHECK_ST(ldb_bulk_load_begin(db, &second), LDB_BUSY);
+        CHECK(second == NULL);
+        EXPECT_ABSENT(ldb_get, db, "k00007");
+        OK(ldb_bulk_load_put(load, S("zz"), S("last")));
+        OK(ldb_bulk_load_commit(load));
+        /* Finished: CLOSED from then on. */
+        CHECK_ST(ldb_bulk_load_put(load, S("zzz"), S("x")), LDB_CLOSED);
+        CHECK_ST(ldb_bulk_load_commit(load), LDB_CLOSED);
+        CHECK_ST(ldb_bulk_load_abort(load), LDB_CLOSED);
+    }
+    ldb_bulk_load_free(load);
+    EXPECT_GET(ldb_get, db, "k00007", "value 7");
+    EXPECT_GET(ldb_get, db, "k04999", "value 4999");
+    EXPECT_GET(ldb_get, db, "zz", "last");
+    EXPECT_GET(ldb_get, db, "b", "before");
+    OK(put_str(db, "x", "1"));
+
+    /* Aborted, or freed unfinished: nothing written, writers let in again. */
+    load = NULL;
+    if (OK(ldb_bulk_load_begin(db, &load))) {
+        OK(ldb_bulk_load_put(load, S("gone"), S("1")));
+        OK(ldb_bulk_load_abort(load));
+        CHECK_ST(ldb_bulk_load_abort(load), LDB_CLOSED);
+    }
+    ldb_bulk_load_free(load);
+    load = NULL;
+    if (OK(ldb_bulk_load_begin(db, &load)))
+        OK(ldb_bulk_load_put(load, S("gone too"), S("1")));
+    ldb_bulk_load_free(load);
+    EXPECT_ABSENT(ldb_get, db, "gone");
+    EXPECT_ABSENT(ldb_get, db, "gone too");
+    OK(put_str(db, "y", "2"));
+
+    /* Closing the database ends an open load: its commit is CLOSED. */
+    load = NULL;
+    if (OK(ldb_bulk_load_begin(db, &load))) {
+        OK(ldb_bulk_load_put(load, S("late"), S("1")));
+        OK(ldb_close(db));
+        CHECK_ST(ldb_bulk_load_commit(load), LDB_CLOSED);
+    }
+    ldb_bulk_load_free(load);
+    ldb_db_free(db);
+}
+
 /* Threads: increments in transactions from several threads, retried on CONFLICT. */
 #define THREADS 4
 #define INCREMENTS 50
@@ -2339,6 +2420,7 @@ static void test_free_null(void) {
     ldb_pinned_free(NULL);
     ldb_snapshot_free(NULL);
     ldb_txn_free(NULL);
+    ldb_bulk_load_free(NULL);
     CHECK(true); /* no crash */
 }
 
@@ -2372,6 +2454,7 @@ int main(void) {
         {"iterators", test_iterators},
         {"transactions", test_transactions},
         {"busy", test_busy},
+        {"bulk load", test_bulk_load},
         {"threads", test_threads},
         {"compact", test_compact},
         {"stats and verify", test_stats_and_verify},
