@@ -44,7 +44,9 @@ usage: lightning-bench [--n N] [--value-size B] [--runs R] [--engines E,...] [--
                    read_random,read_random_2threads,read_hot_1000,scan,scan_with_memtable,
                    read_while_writing,zipf_update_mix,zipf_read_after,zipf_scan_after,
                    txn_rmw,txn_rmw_2threads (default: all; see bench/README.md)
-                   bulk_load: one batch of sorted pairs, durable (fsynced) for every engine
+                   bulk_load: sorted pairs through each engine's loading API (Lightning's
+                   bulk load, LMDB's append mode, fjall's ingestion, redb's write
+                   transaction), durable (fsynced) for every engine
                    *_merged: the buffered loop again timed until the engine has also done
                    the work it deferred (a memtable merge or flush; nothing for LMDB, redb)
                    txn_rmw, txn_rmw_2threads: read-modify-write transactions (read a random

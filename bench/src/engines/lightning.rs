@@ -1,9 +1,10 @@
 //! Lightning DB: WAL + memtable + copy-on-write B+tree.
 //!
 //! Default options except the page cache, which gets [`CACHE_BYTES`] like the other engines'
-//! caches. Durability is chosen per write; `bulk_load` ends with `flush()`, which waits until
-//! the memtables are merged into the B+tree (fsynced), so the data is durable and read from its
-//! final structure; `finish_deferred_work` is `flush()` too.
+//! caches. Durability is chosen per write. `bulk_load` is `Database::bulk_load` (the sorted pairs
+//! go straight into the B+tree in chunks; the commit fsyncs it and flips the meta page, so the data
+//! is durable and read from its final structure); `finish_deferred_work` is `flush()`, which waits
+//! until the memtables are merged into the B+tree.
 //! Point reads use `get_with`, which reads the value in place. Read-modify-write transactions
 //! are `begin_with` snapshot isolation and `Durability::Buffered`, `get_with`, `put`, `commit`;
 //! a commit failing with `CONFLICT` is reported as a conflict (not retried).
@@ -54,9 +55,12 @@ fn batch_of(pairs: &[(Key, Value)]) -> WriteBatch {
 
 impl Engine for LightningEngine {
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()> {
-        self.db.write_with(&batch_of(pairs), Durability::Buffered)?;
-        // The merge fsyncs the tree it writes before its meta page points to it.
-        self.db.flush()?;
+        let mut load = self.db.bulk_load()?;
+        for (key, value) in pairs {
+            load.put(key, value)?;
+        }
+        // Fsyncs the tree it wrote before its meta page points to it.
+        load.commit()?;
         Ok(())
     }
 

@@ -4,7 +4,8 @@
 //!
 //! Options: `ldb_options_set(opts, "cache_size", "<CACHE_BYTES>")`, every other default.
 //! Writes are `ldb_put` with `LDB_DURABILITY_SYNC` / `LDB_DURABILITY_BUFFERED`; batches are an
-//! `ldb_batch` applied by `ldb_write` (buffered), and `bulk_load` ends with `ldb_flush`. Point
+//! `ldb_batch` applied by `ldb_write` (buffered); `bulk_load` is an `ldb_bulk_load` (begin, put
+//! each pair, commit, free). Point
 //! reads are `ldb_get`, which hands out a `malloc` copy of the value that the caller reads and
 //! releases with `ldb_free` (what a C user does; the Rust engine reads the value in place). Scans
 //! are an `ldb_iter` over everything: first, then valid / key / value / next. Read-modify-write
@@ -19,7 +20,8 @@ use std::path::Path;
 use std::ptr::{self, NonNull};
 
 use ::lightning::{
-    ldb_batch, ldb_batch_free, ldb_batch_new, ldb_batch_put, ldb_close, ldb_db, ldb_db_free,
+    ldb_batch, ldb_batch_free, ldb_batch_new, ldb_batch_put, ldb_bulk_load, ldb_bulk_load_begin,
+    ldb_bulk_load_commit, ldb_bulk_load_free, ldb_bulk_load_put, ldb_close, ldb_db, ldb_db_free,
     ldb_durability, ldb_flush, ldb_free, ldb_get, ldb_iter, ldb_iter_first, ldb_iter_free,
     ldb_iter_key, ldb_iter_new, ldb_iter_next, ldb_iter_valid, ldb_iter_value,
     ldb_last_error_message, ldb_open, ldb_options, ldb_options_free, ldb_options_new,
@@ -165,6 +167,16 @@ impl Drop for BatchHandle {
     }
 }
 
+/// A bulk load made by `ldb_bulk_load_begin`, released on drop (abandoned unless committed).
+struct BulkLoadHandle(*mut ldb_bulk_load);
+
+impl Drop for BulkLoadHandle {
+    fn drop(&mut self) {
+        // SAFETY: a live handle from `ldb_bulk_load_begin`, released only here.
+        unsafe { ldb_bulk_load_free(self.0) }
+    }
+}
+
 /// An iterator made by `ldb_iter_new`, released on drop.
 struct IterHandle(*mut ldb_iter);
 
@@ -203,8 +215,25 @@ unsafe fn read_and_free<R>(ptr: *mut u8, len: usize, f: impl FnOnce(&[u8]) -> R)
 
 impl Engine for LightningCEngine {
     fn bulk_load(&self, pairs: &[(Key, Value)]) -> Result<()> {
-        self.write_pairs(pairs)?;
-        self.finish_deferred_work()
+        let mut raw = ptr::null_mut();
+        // SAFETY: `self.db()` is a live handle; `raw` is writable.
+        check(
+            unsafe { ldb_bulk_load_begin(self.db(), &mut raw) },
+            "ldb_bulk_load_begin",
+        )?;
+        let load = BulkLoadHandle(raw);
+        for (key, value) in pairs {
+            // SAFETY: `load.0` is a live handle; key and value point to their lengths in bytes.
+            let status = unsafe {
+                ldb_bulk_load_put(load.0, key.as_ptr(), key.len(), value.as_ptr(), value.len())
+            };
+            check(status, "ldb_bulk_load_put")?;
+        }
+        // SAFETY: `load.0` is a live handle.
+        check(
+            unsafe { ldb_bulk_load_commit(load.0) },
+            "ldb_bulk_load_commit",
+        )
     }
 
     fn finish_deferred_work(&self) -> Result<()> {
