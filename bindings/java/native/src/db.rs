@@ -416,6 +416,20 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nBegin<'l>(
     })
 }
 
+/// `long nBulkLoad(long handle)`: `BUSY` while another bulk load is open.
+#[no_mangle]
+pub extern "system" fn Java_io_lightningdb_LightningDb_nBulkLoad<'l>(
+    mut env: JNIEnv<'l>,
+    _this: JObject<'l>,
+    handle: jlong,
+) -> jlong {
+    run(&mut env, 0, |_| {
+        let state = db_state(handle)?;
+        // Adopted under the database's lock, so a concurrent close abandons it too.
+        state.with(|db| Ok(Child::into_handle(state, db.bulk_load()?, "bulk load")))
+    })
+}
+
 /// `void nSync(long handle)`.
 #[no_mangle]
 pub extern "system" fn Java_io_lightningdb_LightningDb_nSync<'l>(

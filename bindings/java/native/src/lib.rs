@@ -11,6 +11,7 @@
 //! by the Java object's `Cleaner`, once no Java code can reach the object, so a call racing a
 //! `close()` never touches freed memory.
 
+mod bulk_load;
 mod bytes;
 mod db;
 mod errors;

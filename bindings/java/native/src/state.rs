@@ -1,10 +1,11 @@
 //! What the Java objects' `long` handles point to, and how closing works.
 //!
-//! A `LightningDb` holds a pointer to a `Box<Arc<DbState>>`; a snapshot, transaction or iterator
-//! holds a pointer to a `Box<Child<T>>`. `close()` (native `close`) releases the engine's handle
-//! but leaves the box, which the Java object's `Cleaner` frees ([`free_db`], [`free_child`])
-//! once the object is unreachable: a thread still inside a call made through the object keeps
-//! the object reachable (it is the native method's receiver), so the box outlives every call.
+//! A `LightningDb` holds a pointer to a `Box<Arc<DbState>>`; a snapshot, transaction, iterator
+//! or bulk load holds a pointer to a `Box<Child<T>>`. `close()` (native `close`) releases the
+//! engine's handle but leaves the box, which the Java object's `Cleaner` frees ([`free_db`],
+//! [`free_child`]) once the object is unreachable: a thread still inside a call made through the
+//! object keeps the object reachable (it is the native method's receiver), so the box outlives
+//! every call.
 
 use std::sync::Arc;
 
@@ -64,11 +65,13 @@ impl DbState {
     }
 }
 
-/// A snapshot's, transaction's or iterator's state: its database and its own handle.
+/// A snapshot's, transaction's, iterator's or bulk load's state: its database and its own
+/// handle.
 pub struct Child<T> {
     state: Arc<DbState>,
     slot: Arc<Slot<T>>,
-    /// What the child is, for `CLOSED` messages: "snapshot", "transaction", "iterator".
+    /// What the child is, for `CLOSED` messages: "snapshot", "transaction", "iterator",
+    /// "bulk load".
     what: &'static str,
 }
 

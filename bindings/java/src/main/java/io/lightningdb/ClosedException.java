@@ -1,7 +1,9 @@
 package io.lightningdb;
 
 /**
- * The database, snapshot, iterator or transaction was closed, or the transaction is finished (committed or rolled back). Its code is {@link ErrorCode#CLOSED}.
+ * The database, snapshot, iterator, transaction or bulk load was closed, or the transaction or
+ * bulk load is finished (committed, rolled back or aborted). Its code is {@link
+ * ErrorCode#CLOSED}.
  */
 public class ClosedException extends LightningDbException {
     private static final long serialVersionUID = 1L;

@@ -21,11 +21,17 @@ public enum ErrorCode {
     NOT_A_DATABASE(7),
     /** The database was written by a newer, incompatible version. */
     UNSUPPORTED_VERSION(8),
-    /** The database, snapshot, iterator or transaction was closed (or finished) already. */
+    /**
+     * The database, snapshot, iterator, transaction or bulk load was closed (or finished)
+     * already.
+     */
     CLOSED(9),
     /** A transaction conflicted with a concurrent commit; run it again. */
     CONFLICT(10),
-    /** A limit was reached (e.g. {@code max_active_transactions}); try again later. */
+    /**
+     * A limit was reached (e.g. {@code max_active_transactions}), or a write met an open {@link
+     * BulkLoad}; try again later.
+     */
     BUSY(11),
     /** A write in a read-only transaction. */
     READ_ONLY(12),

@@ -26,8 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Thread-safe: share one instance between threads. One process may open a database at a
  * time (a second open throws {@link LockedException}). Close it when done; {@link #close()}
- * waits for calls in flight, closes the snapshots, iterators and transactions made from it,
- * and releases the directory at once. Any later use throws {@link ClosedException}.
+ * waits for calls in flight, closes the snapshots, iterators, transactions and bulk loads made
+ * from it, and releases the directory at once. Any later use throws {@link ClosedException}.
  *
  * <p>Keys are 0 to 4096 bytes, values 0 to 64 MiB; larger ones throw {@link
  * InvalidArgumentException}. {@code null} keys and values throw {@link NullPointerException}.
@@ -389,6 +389,23 @@ public final class LightningDb implements AutoCloseable {
         }
     }
 
+    /**
+     * Begins a bulk load: sorted pairs written straight into the tree and made durable and
+     * visible at once by {@link BulkLoad#commit()}, with bounded memory however many come. Until
+     * the load is finished it is the database's only writer: other writes, {@link #flush()},
+     * {@link #compact()} and another bulk load throw {@link ErrorCode#BUSY}; reads see the
+     * database as before the load. Close it when done (try-with-resources): a load closed
+     * without {@link BulkLoad#commit()} is abandoned.
+     *
+     * @return the bulk load
+     * @throws LightningDbException with code {@link ErrorCode#BUSY} while another bulk load is
+     *     open
+     */
+    public BulkLoad bulkLoad() {
+        checkOpen();
+        return new BulkLoad(this, nBulkLoad(handle));
+    }
+
     /** Makes every write so far durable, including buffered ones. */
     public void sync() {
         checkOpen();
@@ -467,9 +484,9 @@ public final class LightningDb implements AutoCloseable {
     }
 
     /**
-     * Closes the database: waits for calls in flight, closes its snapshots, iterators and
-     * transactions (rolling back uncommitted ones), merges and releases the directory.
-     * Idempotent and thread-safe.
+     * Closes the database: waits for calls in flight, closes its snapshots, iterators,
+     * transactions (rolling back uncommitted ones) and bulk load (abandoned unless committed),
+     * merges and releases the directory. Idempotent and thread-safe.
      */
     @Override
     public void close() {
@@ -527,6 +544,8 @@ public final class LightningDb implements AutoCloseable {
             boolean reverse);
 
     private native long nBegin(long handle, int isolation, boolean readOnly, int durability);
+
+    private native long nBulkLoad(long handle);
 
     private native void nSync(long handle);
 

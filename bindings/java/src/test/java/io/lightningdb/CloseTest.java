@@ -46,6 +46,7 @@ class CloseTest {
         closed(db::snapshot);
         closed(() -> db.begin(Isolation.SNAPSHOT));
         closed(() -> db.transaction(txn -> null));
+        closed(db::bulkLoad);
         closed(db::sync);
         closed(db::flush);
         closed(db::compact);
