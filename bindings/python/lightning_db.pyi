@@ -5,7 +5,7 @@ Keys and values are bytes-like (``bytes``, ``bytearray``, ``memoryview``); value
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, final, overload
 
@@ -18,6 +18,7 @@ __all__ = [
     "WriteBatch",
     "Snapshot",
     "Transaction",
+    "BulkLoad",
     "Items",
     "Error",
     "InvalidArgumentError",
@@ -114,6 +115,7 @@ class Database:
         max_retries: int = 10,
         sync: bool | None = None,
     ) -> _T: ...
+    def bulk_load(self) -> BulkLoad: ...
     def sync(self) -> None: ...
     def flush(self) -> None: ...
     def compact(self) -> int: ...
@@ -221,6 +223,33 @@ class Transaction:
     ) -> Items[bytes]: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> Literal[False]: ...
+
+@final
+class BulkLoad:
+    """Pairs in strictly ascending key order, written straight into the tree; ``commit()`` makes
+    them all durable and visible at once.
+
+    Until it is finished it is the database's only writer: other writes, ``flush()``,
+    ``compact()`` and a second ``bulk_load()`` raise :class:`BusyError`; reads see the database
+    as before the load. A key that does not sort after the previous one raises
+    :class:`InvalidArgumentError` and the load goes on without that pair. In a ``with`` block it
+    commits when the block ends normally and aborts if it raises. After ``commit()`` or
+    ``abort()`` it raises :class:`ClosedError`.
+    """
+
+    def put(self, key: _Bytes, value: _Bytes) -> None: ...
+    def put_many(self, pairs: Iterable[tuple[_Bytes, _Bytes]]) -> None:
+        """Adds every pair, in order; stops at the first that fails and raises its error."""
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

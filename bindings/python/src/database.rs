@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::batch::WriteBatch;
+use crate::bulk_load::BulkLoad;
 use crate::convert::{bytes_like, durability, key_range};
 use crate::errors;
 use crate::iter::{Items, Kind};
@@ -262,6 +263,15 @@ impl Database {
             max_retries,
             durability(sync),
         )
+    }
+
+    /// Begins a bulk load: pairs in strictly ascending key order, written straight into the
+    /// tree and made visible at once by `commit()`. Until it is finished it is the database's
+    /// only writer (other writes, `flush()`, `compact()`: `BusyError`); reads see the database
+    /// as before it. In a `with` block it commits when the block ends normally.
+    fn bulk_load(&self, py: Python<'_>) -> PyResult<BulkLoad> {
+        let load = self.state.with(py, |db| db.bulk_load())?;
+        Ok(BulkLoad::new(self.state.clone(), load))
     }
 
     /// Makes every write so far durable, including buffered ones.

@@ -2,6 +2,7 @@
 //! safe wrapper (`lightning::safe`). See `lightning_db.pyi` for the API with types.
 
 mod batch;
+mod bulk_load;
 mod convert;
 mod database;
 mod errors;
@@ -22,6 +23,7 @@ fn lightning_db(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::WriteBatch>()?;
     m.add_class::<snapshot::Snapshot>()?;
     m.add_class::<txn::Transaction>()?;
+    m.add_class::<bulk_load::BulkLoad>()?;
     m.add_class::<iter::Items>()?;
     errors::add_to_module(m)?;
     Ok(())

@@ -86,6 +86,8 @@ def test_constructors_that_do_not_exist() -> None:
         lightning_db.Snapshot()
     with pytest.raises(TypeError):
         lightning_db.Transaction()
+    with pytest.raises(TypeError):
+        lightning_db.BulkLoad()
 
 
 # --------------------------------------------------------------------------------------------

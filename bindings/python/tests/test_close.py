@@ -21,6 +21,8 @@ def live_objects(db: Database) -> dict[str, Any]:
     txn = db.begin()
     txn.put(b"t", b"1")
     snap = db.snapshot()
+    load = db.bulk_load()  # last: while it is open, the database takes no other writes
+    load.put(b"l", b"1")
     return {
         "snapshot": snap,
         "transaction": txn,
@@ -32,6 +34,7 @@ def live_objects(db: Database) -> dict[str, Any]:
         "transaction_items": started(txn.items()),
         "bound_batch": db.write_batch(),
         "batch": filled_batch(),
+        "bulk_load": load,
     }
 
 
@@ -66,6 +69,7 @@ def database_calls(db: Database, batch: lightning_db.WriteBatch) -> dict[str, Ca
         "snapshot": db.snapshot,
         "begin": db.begin,
         "transaction": lambda: db.transaction(lambda t: t.put(b"a", b"x")),
+        "bulk_load": db.bulk_load,
         "sync": db.sync,
         "flush": db.flush,
         "stats": db.stats,
@@ -97,6 +101,11 @@ def object_calls(objs: dict[str, Any]) -> dict[str, Callable[[], object]]:
         "read-only transaction.get": lambda: ro.get(b"a"),
         "read-only transaction.commit": ro.commit,
         "bound batch, with block": lambda: bound_batch_block(objs["bound_batch"]),
+        "bulk load.put": lambda: objs["bulk_load"].put(b"m", b"x"),
+        "bulk load.put_many": lambda: objs["bulk_load"].put_many([(b"n", b"x")]),
+        "bulk load.commit": objs["bulk_load"].commit,
+        "bulk load.abort": objs["bulk_load"].abort,
+        "bulk load, with block": lambda: bulk_load_block(objs["bulk_load"]),
     }
     for name in ("db_items", "db_keys_started", "db_iter", "snapshot_values", "transaction_items"):
         calls[f"next({name})"] = stepper(objs[name])
@@ -110,6 +119,11 @@ def stepper(it: Any) -> Callable[[], object]:
 def bound_batch_block(batch: lightning_db.WriteBatch) -> None:
     with batch:
         batch.put(b"x", b"1")
+
+
+def bulk_load_block(load: lightning_db.BulkLoad) -> None:
+    with load:
+        load.put(b"x", b"1")
 
 
 def assert_all_closed(calls: dict[str, Callable[[], object]]) -> None:

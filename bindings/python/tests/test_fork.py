@@ -95,6 +95,7 @@ def test_child_gets_closed_error_parent_keeps_working(db_path: str) -> None:
             "snapshot": db.snapshot,
             "begin": db.begin,
             "transaction": lambda: db.transaction(lambda t: None),
+            "bulk_load": db.bulk_load,
             "sync": db.sync,
             "flush": db.flush,
             "stats": db.stats,
@@ -144,6 +145,26 @@ def test_child_gets_closed_error_from_a_started_iterator(db: Database) -> None:
     assert next(it) == b"k0"  # reads a first chunk of a few entries
     result = in_child(lambda: {"next": outcome(lambda: next(it))})
     assert result == {"next": "ClosedError"}
+
+
+def test_child_gets_closed_error_from_the_parents_bulk_load(db: Database) -> None:
+    db.put(b"a", b"old")
+    load = db.bulk_load()
+    load.put(b"b", b"parent")
+
+    def child() -> dict[str, Any]:
+        return {
+            "put": outcome(lambda: load.put(b"c", b"child")),
+            "put_many": outcome(lambda: load.put_many([(b"c", b"child")])),
+            "commit": outcome(load.commit),
+            "abort": outcome(load.abort),
+        }
+
+    assert in_child(child) == {k: "ClosedError" for k in ("put", "put_many", "commit", "abort")}
+    load.put(b"d", b"parent")
+    load.commit()
+    assert dict(db.items()) == {b"a": b"old", b"b": b"parent", b"d": b"parent"}
+    db.verify()
 
 
 def test_child_dropping_the_parents_objects_leaves_the_parent_alone(db: Database) -> None:
