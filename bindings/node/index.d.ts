@@ -29,11 +29,11 @@ export type ErrorCode =
   | 'LDB_NOT_A_DATABASE'
   /** The database was written by a newer, incompatible version. */
   | 'LDB_UNSUPPORTED_VERSION'
-  /** The database, snapshot, transaction or iterator was closed (or the transaction finished). */
+  /** The database, snapshot, transaction, bulk load or iterator was closed (or the transaction or bulk load finished). */
   | 'LDB_CLOSED'
   /** A transaction's commit conflicted with a concurrent commit: run it again. */
   | 'LDB_CONFLICT'
-  /** A limit was reached (`maxActiveTransactions`): try again later. */
+  /** A limit was reached (`maxActiveTransactions`), or a bulk load is open and is the only writer: try again later. */
   | 'LDB_BUSY'
   /** A write in a read-only transaction. */
   | 'LDB_READ_ONLY'
@@ -205,6 +205,53 @@ export declare class Transaction {
 }
 
 /**
+ * A bulk load, from {@link Database.bulkLoad}: pairs given in strictly ascending key order
+ * (bytewise) go straight into the page file, not through the write-ahead log, with memory bounded
+ * (the engine writes them in chunks of 8 MiB) however many come. `commit()` makes them all
+ * durable and visible at once; after any crash, all of them or none are there.
+ *
+ * Until it is finished it is the database's only writer: `put`, `delete`, `batch`, a
+ * transaction's commit, `flush`, `compact` and a second `bulkLoad` throw `LDB_BUSY` (their async
+ * twins reject with it), for every handle on the database in this process. Reads go on and see
+ * the database as before the load.
+ *
+ * After `commit()`, `commitAsync()` or `abort()` it is finished: any use throws `LDB_CLOSED`, as
+ * it does once its database is closed (which abandons an unfinished load). An unfinished load
+ * that is garbage-collected is abandoned.
+ *
+ * @example
+ * const load = db.bulkLoad();
+ * try {
+ *   for (const [key, value] of sortedPairs) load.put(key, value);
+ *   load.commit();
+ * } finally {
+ *   if (!load.finished) load.abort();
+ * }
+ */
+export declare class BulkLoad {
+  private constructor();
+  /** Whether `commit()`, `commitAsync()` or `abort()` was called. */
+  readonly finished: boolean;
+  /**
+   * Adds a pair; it replaces the value the key has in the database. `LDB_INVALID_ARGUMENT` if
+   * `key` does not sort after the previous pair's key: the pair is left out and the load goes on.
+   */
+  put(key: Bytes, value: Bytes): void;
+  /**
+   * {@link BulkLoad.put} for each `[key, value]` of `pairs` in order (an array, a generator, a
+   * `Map` with sorted keys, ...), with fewer calls into native code. It stops at the first error
+   * and throws it; the pairs before it are in the load.
+   */
+  putMany(pairs: Iterable<readonly [Bytes, Bytes]>): void;
+  /** Makes every pair durable and visible at once; the load is finished either way. */
+  commit(): void;
+  /** {@link BulkLoad.commit} on the libuv thread pool (the writing and the fsync too); the load is finished at once. */
+  commitAsync(): Promise<void>;
+  /** Abandons the load: nothing it was given is written. */
+  abort(): void;
+}
+
+/**
  * An open database. Safe to use from any number of worker threads, each with its own
  * `Database` from {@link open}: they share one engine. Every method throws `LDB_CLOSED` after
  * `close()`.
@@ -243,6 +290,12 @@ export declare class Database {
    * itself. Other errors roll back and are thrown as they are.
    */
   transaction<T>(fn: (txn: Transaction) => T, options?: TransactionOptions): T;
+  /**
+   * Begins a bulk load: sorted pairs written straight into the page file and made visible at
+   * once by its `commit()`; see {@link BulkLoad}. What is in memory is merged into the page file
+   * first. `LDB_BUSY` if another bulk load is open.
+   */
+  bulkLoad(): BulkLoad;
   /** Makes every write so far durable, including buffered ones. */
   sync(): void;
   /** Merges everything in memory into the page file and waits until it is there. */

@@ -366,6 +366,96 @@ function transactionOptions(options) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bulk load
+
+/** Pairs handed to the native module per call by putMany(). */
+const PUT_MANY_CHUNK = 1024;
+
+/**
+ * A bulk load: pairs in strictly ascending key order, written straight into the page file and
+ * made durable and visible at once by commit(). Until it is finished it is the database's only
+ * writer.
+ */
+class BulkLoad {
+  constructor(db, nativeLoad) {
+    this._db = db;
+    this._native = nativeLoad;
+    this._finished = false;
+  }
+
+  get finished() {
+    return this._finished;
+  }
+
+  /** LDB_CLOSED once finished (also while commitAsync() is in flight). */
+  _check() {
+    if (this._finished) throw closedError(this._db._closed ? 'database' : 'bulk load');
+  }
+
+  put(key, value) {
+    this._check();
+    this._native.put(
+      key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, 'key'),
+      value instanceof Uint8Array && value.buffer instanceof ArrayBuffer ? value : bytes(value, 'value'),
+    );
+  }
+
+  putMany(pairs) {
+    this._check();
+    if (pairs === null || pairs === undefined || typeof pairs[Symbol.iterator] !== 'function') {
+      throw invalidType('pairs', 'an iterable of [key, value] pairs', pairs);
+    }
+    // As put() pair by pair: it stops at the first error, and the pairs before it are in the load.
+    let keys = [];
+    let values = [];
+    let i = 0;
+    try {
+      for (const pair of pairs) {
+        if (pair === null || typeof pair !== 'object') throw invalidType(`pairs[${i}]`, 'a [key, value] pair', pair);
+        const key = pair[0];
+        const value = pair[1];
+        const k = key instanceof Uint8Array && key.buffer instanceof ArrayBuffer ? key : bytes(key, `pairs[${i}][0]`);
+        const v = value instanceof Uint8Array && value.buffer instanceof ArrayBuffer ? value : bytes(value, `pairs[${i}][1]`);
+        keys.push(k);
+        values.push(v);
+        i++;
+        if (keys.length === PUT_MANY_CHUNK) {
+          const [chunkKeys, chunkValues] = [keys, values];
+          keys = [];
+          values = [];
+          this._native.putMany(chunkKeys, chunkValues);
+        }
+      }
+    } finally {
+      // The pairs read before a failure (or the end) go in too; an error of theirs comes first.
+      if (keys.length > 0) this._native.putMany(keys, values);
+    }
+  }
+
+  commit() {
+    this._check();
+    this._finished = true;
+    this._native.commit();
+  }
+
+  commitAsync() {
+    try {
+      this._check();
+      this._finished = true;
+      return this._native.commitAsync();
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  abort() {
+    this._check();
+    this._finished = true;
+    this._native.abort();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Database
 
 /** An open database. Create one with `open()`. */
@@ -471,6 +561,10 @@ class Database {
         pending = Promise.reject(e);
       }
     }
+  }
+
+  bulkLoad() {
+    return new BulkLoad(this, this._native.bulkLoad());
   }
 
   sync() {
@@ -584,6 +678,7 @@ module.exports = {
   Database,
   Snapshot,
   Transaction,
+  BulkLoad,
   RangeIterator,
   version: native.version(),
 };

@@ -4,5 +4,5 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const lightning = require('./index.js');
 
-export const { open, Database, Snapshot, Transaction, RangeIterator, version } = lightning;
+export const { open, Database, Snapshot, Transaction, BulkLoad, RangeIterator, version } = lightning;
 export default lightning;

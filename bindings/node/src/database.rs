@@ -7,6 +7,7 @@ use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
+use crate::bulk_load::NativeBulkLoad;
 use crate::convert::{self, key_range};
 use crate::errors::{invalid_argument, to_js, Result};
 use crate::iter::NativeIter;
@@ -91,6 +92,13 @@ impl NativeDb {
             .handle
             .with(|db| db.begin(isolation, read_only, durability))?;
         Ok(NativeTxn::new(&self.handle, txn))
+    }
+
+    /// Begins a bulk load (after merging what is in memory into the page file).
+    #[napi(catch_unwind)]
+    pub fn bulk_load(&self) -> Result<NativeBulkLoad> {
+        let load = self.handle.with(|db| db.bulk_load())?;
+        Ok(NativeBulkLoad::new(&self.handle, load))
     }
 
     /// Makes every write so far durable.

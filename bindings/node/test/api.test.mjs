@@ -13,7 +13,7 @@ test('the module: CommonJS and ESM export the same objects', () => {
   assert.equal(typeof lightning.open, 'function');
   assert.equal(esm.open, lightning.open);
   assert.equal(esm.default, lightning);
-  for (const name of ['Database', 'Snapshot', 'Transaction', 'RangeIterator']) {
+  for (const name of ['Database', 'Snapshot', 'Transaction', 'BulkLoad', 'RangeIterator']) {
     assert.equal(typeof lightning[name], 'function', name);
     assert.equal(esm[name], lightning[name]);
   }

@@ -179,6 +179,7 @@ test('LDB_CLOSED: every call after close(), sync and async', async (t) => {
     () => db.snapshot(),
     () => db.begin(),
     () => db.transaction(() => {}),
+    () => db.bulkLoad(),
     () => db.sync(),
     () => db.flush(),
     () => db.compact(),

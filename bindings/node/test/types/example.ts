@@ -1,6 +1,6 @@
 // A typed use of the package, checked with `tsc --noEmit -p test/types` (test/types.test.mjs):
 // the declarations in index.d.ts must accept all of this and reject what is marked.
-import { open, version, Database, Snapshot, Transaction, RangeIterator } from 'lightning-db';
+import { open, version, Database, Snapshot, Transaction, BulkLoad, RangeIterator } from 'lightning-db';
 import type { BatchOperation, ErrorCode, LightningDbError, OpenOptions, Stats } from 'lightning-db';
 
 const options: OpenOptions = { cacheSize: '64MiB', sync: true, max_active_transactions: 100 };
@@ -52,7 +52,25 @@ const txn = db.begin({ isolation: 'snapshot', readOnly: true });
 const finished: boolean = txn.finished;
 txn.rollback();
 
+const load: BulkLoad = db.bulkLoad();
+load.put('a', Buffer.from('1'));
+load.put(new Uint8Array([0x62]), '2');
+load.putMany([
+  ['c', '3'],
+  [Buffer.from('d'), new Uint8Array([4])],
+]);
+load.putMany(new Map([['e', '5']]));
+function* sortedPairs(): Generator<[string, string]> {
+  yield ['f', '6'];
+}
+load.putMany(sortedPairs());
+const loadFinished: boolean = load.finished;
+load.commit();
+db.bulkLoad().abort();
+
 async function asyncUse(database: Database): Promise<void> {
+  const committed: Promise<void> = database.bulkLoad().commitAsync();
+  await committed;
   await database.putAsync('a', 'b', { sync: true });
   const got: Buffer | undefined = await database.getAsync('a');
   await database.batchAsync([{ type: 'del', key: 'a' }]);
@@ -95,8 +113,12 @@ db.begin({ isolation: 'chaos' });
 open('/tmp/typed.db', { cacheSize: [64] });
 // @ts-expect-error there is no constructor
 new Database();
+// @ts-expect-error putMany takes [key, value] pairs
+db.bulkLoad().putMany(['a', 'b']);
+// @ts-expect-error a number is not a bulk load value
+db.bulkLoad().put('k', 1);
 // @ts-expect-error not an error code
 const wrong: ErrorCode = 'CONFLICT';
 
 db.close();
-console.log(version, present, old, n, later, finished, asyncUse, puts, report, path, closed, wrong);
+console.log(version, present, old, n, later, finished, loadFinished, asyncUse, puts, report, path, closed, wrong);
