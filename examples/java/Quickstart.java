@@ -10,6 +10,7 @@
  * system property lightningdb.native.dir, default a temporary one).
  */
 
+import io.lightningdb.BulkLoad;
 import io.lightningdb.ClosedException;
 import io.lightningdb.DbIterator;
 import io.lightningdb.Entry;
@@ -94,6 +95,16 @@ public final class Quickstart {
                 txn.put(bytes("note"), bytes("written in a transaction"));
                 txn.commit();
             }
+
+            // A bulk load: pairs in ascending key order go straight into the tree, and commit()
+            // makes them all visible and durable at once (close() without it abandons them).
+            try (BulkLoad load = db.bulkLoad()) {
+                for (int i = 0; i < 1000; i++) {
+                    load.put(bytes(String.format("item:%04d", i)), bytes("loaded"));
+                }
+                load.commit();
+            }
+            System.out.println("item:0999 = " + text(db.get(bytes("item:0999"))));
 
             // Zero-copy reads and writes with direct buffers.
             ByteBuffer key = ByteBuffer.allocateDirect(16).put(bytes("direct")).flip();

@@ -75,6 +75,13 @@ async function tour(path) {
   txn.put('note', 'written in a transaction');
   txn.commit();
 
+  // A bulk load: pairs in ascending key order go straight into the tree, and commit() makes them
+  // all visible and durable at once.
+  const load = db.bulkLoad();
+  load.putMany(Array.from({ length: 1000 }, (_, i) => [`item:${String(i).padStart(4, '0')}`, 'loaded']));
+  await load.commitAsync();
+  console.log('item:0999 =', db.get('item:0999').toString());
+
   // Promise twins run on the libuv thread pool and never block the event loop.
   await db.putAsync('async', 'yes');
   console.log('async =', (await db.getAsync('async')).toString());

@@ -62,13 +62,19 @@ def tour(path: str) -> None:
         with db.begin() as txn:
             txn.put(b"note", b"written in a transaction")
 
+        # A bulk load: pairs in ascending key order go straight into the tree; leaving the with
+        # block commits them all at once (an exception abandons them).
+        with db.bulk_load() as load:
+            load.put_many((b"item:%04d" % i, b"loaded") for i in range(1000))
+        print("item:0999 =", db[b"item:0999"])
+
         # Errors are lightning_db.Error subclasses; .code is the code's name.
         try:
             db.put(b"k" * 5000, b"a key longer than the 4 KiB limit")
         except lightning_db.InvalidArgumentError as e:
             print(f"refused as expected: {e.code}: {e}")
 
-        print("keys:", list(db.keys()))
+        print("keys:", [k for k in db.keys() if not k.startswith(b"item:")])
         print("writes so far:", db.stats()["last_sequence"])
     # Leaving the with block closed the database; using it now raises ClosedError.
     try:
