@@ -99,7 +99,8 @@ async function tour(path) {
     console.log(`${e.name}: ${e.message}`);
   }
 
-  console.log('keys:', [...db.range()].map(([key]) => key.toString()).join(' '));
+  const keys = [...db.range()].map(([key]) => key.toString()).filter((k) => !k.startsWith('item:'));
+  console.log('keys:', keys.join(' '));
   console.log('writes so far:', db.stats().last_sequence);
   db.close();
   try {
