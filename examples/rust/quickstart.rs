@@ -90,11 +90,13 @@ fn tour(path: &Path) -> Result<()> {
         other => panic!("a 5000-byte key was not refused: {other:?}"),
     }
 
-    let keys: Vec<String> = db
-        .iter(Range::all())?
-        .filter(|entry| !entry.as_ref().is_ok_and(|(key, _)| key.starts_with(b"item:")))
-        .map(|entry| entry.map(|(key, _)| text(&key)))
-        .collect::<Result<_>>()?;
+    let mut keys = Vec::new();
+    for entry in db.iter(Range::all())? {
+        let (key, _) = entry?;
+        if !key.starts_with(b"item:") {
+            keys.push(text(&key));
+        }
+    }
     println!("keys: {keys:?}");
     db.close()
 }
