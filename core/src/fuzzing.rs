@@ -280,13 +280,13 @@ fn walk_node(page: &[u8]) {
 /// Reads the tree rooted at `root` of `pf` in every way the engine does: point lookups, a cursor
 /// both ways, overflow chains, the freelist, and the structural check behind `verify()`.
 fn walk_tree(pf: &PageFile) {
-    let tree = Arc::new(Tree {
-        pager: pf.pager.clone(),
-        root: pf.meta.root,
-        generation: pf.meta.generation,
-        page_count: pf.meta.page_count,
-        map: None,
-    });
+    let tree = Arc::new(Tree::new(
+        pf.pager.clone(),
+        pf.meta.root,
+        pf.meta.generation,
+        pf.meta.page_count,
+        None,
+    ));
     let _ = no_internal(crate::btree::check::check_tree(&tree, &pf.meta));
     let _ = no_internal(read_freelist(
         &pf.pager,

@@ -1,6 +1,7 @@
 //! Key order, for the tree and the memtable alike: byte-wise comparison with a fast path, and a
 //! key's head — its first eight bytes as an integer — which both keep beside a key so that most
-//! comparisons need not read the key itself.
+//! comparisons need not read the key itself; and the key hash both use to find a key without
+//! comparing (the memtable's Bloom filter and index, the tree's leaf hints).
 
 use std::cmp::Ordering;
 
@@ -30,6 +31,22 @@ pub(crate) fn head_of(key: &[u8]) -> u64 {
             u64::from_be_bytes(padded)
         }
     }
+}
+
+/// A fast, well-mixed 64-bit hash of a keyspace and key (not for adversarial input; a bad spread
+/// only costs speed).
+pub(crate) fn key_hash(keyspace: u32, key: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (u64::from(keyspace) ^ key.len() as u64).wrapping_mul(K);
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(K);
+        h ^= h >> 29;
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h ^ (h >> 32)
 }
 
 #[cfg(test)]

@@ -115,6 +115,8 @@ pub(crate) struct Pager {
     path: PathBuf,
     page_size: usize,
     cache: PageCache<Box<[u8]>>,
+    /// The `cache_size` option: the page cache's budget, which the trees' leaf hints share.
+    cache_size: u64,
     use_mmap: bool,
     mapping: Mutex<Option<Arc<MappedFile>>>,
     pub counters: PagerCounters,
@@ -172,6 +174,7 @@ impl Pager {
             path,
             page_size,
             cache: PageCache::new(cache_size),
+            cache_size,
             use_mmap,
             mapping: Mutex::new(None),
             counters: PagerCounters::default(),
@@ -186,6 +189,11 @@ impl Pager {
 
     pub fn page_size(&self) -> usize {
         self.page_size
+    }
+
+    /// The `cache_size` option the file was opened with.
+    pub fn cache_size(&self) -> u64 {
+        self.cache_size
     }
 
     pub fn cache_stats(&self) -> CacheStats {

@@ -3,9 +3,11 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use super::hints::{self, Hint, LeafHints};
 use super::node::{NodeView, Stored};
 use super::pager::{MappedFile, OwnedPage, PageRef, PageSource, Pager};
 use crate::error::Result;
+use crate::key_order::key_hash;
 
 /// A tree as of one merge generation. Its pages are never overwritten while a `Tree` that reaches
 /// them is alive, so readers need no locks.
@@ -17,12 +19,33 @@ pub(crate) struct Tree {
     /// Pages in the file when this tree was published: every page it reaches is below.
     pub page_count: u64,
     pub map: Option<Arc<MappedFile>>,
+    /// Where point reads found hot keys lately (`hints.rs`).
+    pub hints: LeafHints,
 }
 
 /// Deepest tree a lookup will descend; deeper means a cycle in corrupt pages.
 const MAX_DEPTH: usize = 64;
 
 impl Tree {
+    /// The tree rooted at `root` as of `generation`, whose pages are all below `page_count`.
+    pub fn new(
+        pager: Arc<Pager>,
+        root: u64,
+        generation: u64,
+        page_count: u64,
+        map: Option<Arc<MappedFile>>,
+    ) -> Tree {
+        let hints = LeafHints::new(pager.cache_size());
+        Tree {
+            pager,
+            root,
+            generation,
+            page_count,
+            map,
+            hints,
+        }
+    }
+
     pub fn page(&self, id: u64) -> Result<PageRef<'_>> {
         self.check_id(id)?;
         self.pager.page(self.map.as_deref(), id)
@@ -102,65 +125,92 @@ impl Tree {
         Err(self.pager.corrupt("tree deeper than 64 levels (a cycle?)"))
     }
 
-    /// The stored form of `key`'s value in leaf `view` (page `id`), if the leaf holds `key`.
-    fn find_in_leaf<'p>(
+    /// Calls `f` with the leaf (its id and view) holding `key` and the index of `key`'s entry in
+    /// it, if the tree holds `key`: straight through the key's hint when it has a good one, else
+    /// down from the root, leaving a hint for next time.
+    fn with_entry<R>(
         &self,
-        view: &NodeView<'p>,
-        id: u64,
         key: &[u8],
-    ) -> Result<Option<Stored<'p>>> {
-        let (idx, exact) = view.lower_bound(
-            key,
-            |first, len| self.cmp_overflow_key(key, first, len),
-            || self.pager.corrupt(format!("page {id}: malformed entry")),
-        )?;
-        if !exact {
-            return Ok(None);
-        }
-        let entry = view
-            .entry(idx)
-            .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
-        Ok(Some(entry.value))
-    }
-
-    /// Calls `f` with the value stored for `key`, if any.
-    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        let found = self.with_leaf(key, |id, view| {
-            Ok(match self.find_in_leaf(view, id, key)? {
-                None => None,
-                Some(Stored::Inline(v)) => Some(f(v)),
-                Some(Stored::Overflow { first_page, len }) => {
-                    Some(f(&self.read_overflow(first_page, len)?))
+        f: impl FnOnce(u64, &NodeView<'_>, usize) -> Result<R>,
+    ) -> Result<Option<R>> {
+        // The key's hash, if this read looks for a hint (and leaves one).
+        let hash = (self.hints.enabled() && hints::should_look())
+            .then(|| key_hash(crate::batch::DEFAULT_KEYSPACE, key));
+        if let Some(hash) = hash {
+            if let Some(hint) = self.hints.get(hash) {
+                let page = self.page(hint.page)?;
+                if let Some(view) = NodeView::new(&page).filter(|v| holds(v, hint.index, key)) {
+                    hints::looked(true);
+                    return f(hint.page, &view, hint.index).map(Some);
                 }
-            })
+            }
+            hints::looked(false);
+        }
+        let found = self.with_leaf(key, |id, view| {
+            let (index, exact) = view.lower_bound(
+                key,
+                |first, len| self.cmp_overflow_key(key, first, len),
+                || self.pager.corrupt(format!("page {id}: malformed entry")),
+            )?;
+            if !exact {
+                return Ok(None);
+            }
+            if let Some(hash) = hash {
+                self.hints.put(hash, Hint { page: id, index });
+            }
+            f(id, view, index).map(Some)
         })?;
         Ok(found.flatten())
     }
 
+    /// Calls `f` with the value stored for `key`, if any.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        self.with_entry(key, |id, view, index| {
+            let entry = view
+                .entry(index)
+                .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
+            Ok(match entry.value {
+                Stored::Inline(v) => f(v),
+                Stored::Overflow { first_page, len } => f(&self.read_overflow(first_page, len)?),
+            })
+        })
+    }
+
     /// The value stored for `key`, if any, left in its page when it is stored inline.
     pub fn get_in_page(&self, key: &[u8]) -> Result<Option<FoundValue>> {
-        let Some(id) = self.with_leaf(key, |id, _| Ok(id))? else {
+        let Some((id, index)) = self.with_entry(key, |id, _, index| Ok((id, index)))? else {
             return Ok(None);
         };
         // Fetched again as a page the value can keep.
         let page = self.owned_page(id)?;
         let view = self.view(&page, id)?;
-        Ok(match self.find_in_leaf(&view, id, key)? {
-            None => None,
-            Some(Stored::Inline(v)) => {
+        let entry = view
+            .entry(index)
+            .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
+        Ok(Some(match entry.value {
+            Stored::Inline(v) => {
                 let start = v.as_ptr() as usize - page.as_ptr() as usize;
                 let len = v.len();
-                Some(FoundValue::InPage {
+                FoundValue::InPage {
                     page: page.clone(),
                     start,
                     len,
-                })
+                }
             }
-            Some(Stored::Overflow { first_page, len }) => {
-                Some(FoundValue::Assembled(self.read_overflow(first_page, len)?))
+            Stored::Overflow { first_page, len } => {
+                FoundValue::Assembled(self.read_overflow(first_page, len)?)
             }
-        })
+        }))
     }
+}
+
+/// Whether entry `index` of node `view` is a leaf entry of `key` (stored inline): what a hint must
+/// name to be followed.
+fn holds(view: &NodeView<'_>, index: usize, key: &[u8]) -> bool {
+    view.is_leaf()
+        && view
+            .entry(index)
+            .is_some_and(|e| e.key == Stored::Inline(key))
 }
 
 /// Where [`Tree::get_in_page`] found a value.

@@ -250,13 +250,8 @@ impl BulkLoad {
             self.check_base(state.meta.generation)?;
             let pager = engine.pager.clone();
             let page_count = state.alloc.page_count();
-            let tree = Tree {
-                map: pager.mapping_for(page_count)?,
-                pager,
-                root: self.root,
-                generation: self.base_generation,
-                page_count,
-            };
+            let map = pager.mapping_for(page_count)?;
+            let tree = Tree::new(pager, self.root, self.base_generation, page_count, map);
             state.alloc.start_recording();
             let mut writer = TreeWriter::new(&tree, &mut state.alloc);
             let applied = writer.apply(&run);

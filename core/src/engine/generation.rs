@@ -74,13 +74,13 @@ pub(crate) fn publish(
     state.meta = meta;
     state.freelist_pages = chain;
 
-    let tree = Arc::new(Tree {
-        pager: pager.clone(),
-        root: next.root,
+    let tree = Arc::new(Tree::new(
+        pager.clone(),
+        next.root,
         generation,
-        page_count: meta.page_count,
-        map: pager.mapping_for(meta.page_count)?,
-    });
+        meta.page_count,
+        pager.mapping_for(meta.page_count)?,
+    ));
     state.trees.push(Arc::downgrade(&tree));
     state.retired_memtables.retain(|m| m.strong_count() > 0);
     state

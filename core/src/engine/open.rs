@@ -59,13 +59,13 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     let opened = Pager::open(file, data_path, options.cache_size, options.mmap, lock)?;
     let pager = Arc::new(opened.pager);
     let meta = opened.meta;
-    let tree = Arc::new(Tree {
-        pager: pager.clone(),
-        root: meta.root,
-        generation: meta.generation,
-        page_count: meta.page_count,
-        map: pager.mapping_for(meta.page_count)?,
-    });
+    let tree = Arc::new(Tree::new(
+        pager.clone(),
+        meta.root,
+        meta.generation,
+        meta.page_count,
+        pager.mapping_for(meta.page_count)?,
+    ));
     if opened.other_meta_damaged {
         // One meta page is damaged, so the other is the only witness of the tree: a checksum
         // cannot tell a torn write from damage, so trust its tree only once every page of it

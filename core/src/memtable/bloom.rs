@@ -51,25 +51,10 @@ impl Bloom {
     }
 }
 
-/// A fast, well-mixed 64-bit hash of a keyspace and key (not for adversarial input; a bad spread
-/// only costs speed).
-pub(crate) fn key_hash(keyspace: u32, key: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (u64::from(keyspace) ^ key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(K);
-        h ^= h >> 29;
-    }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
-    h ^ (h >> 32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key_order::key_hash;
 
     #[test]
     fn inserted_keys_are_always_found_and_most_others_are_not() {

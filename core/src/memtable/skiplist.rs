@@ -516,7 +516,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memtable::bloom::key_hash;
+    use crate::key_order::key_hash;
     use std::collections::BTreeMap;
 
     fn model_key(e: &Entry<'_>) -> (u32, Vec<u8>, std::cmp::Reverse<u64>) {

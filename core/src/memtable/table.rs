@@ -2,8 +2,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::bloom::{key_hash, Bloom};
+use super::bloom::Bloom;
 use super::skiplist::{Entry, SkipList};
+use crate::key_order::key_hash;
 
 /// The fewest bytes an entry takes (node, links, a short key and value), for sizing the filter.
 const SMALLEST_ENTRY: u64 = 64;
