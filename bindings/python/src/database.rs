@@ -80,7 +80,9 @@ pub(crate) fn get_value<'py>(
     let key = bytes_like(key, "key")?;
     let key = key.as_slice();
     let mut buf = [MaybeUninit::<u8>::uninit(); READ_BUFFER];
-    match state.with(py, |db| db.get_into(key, &mut buf))? {
+    // A value that fits the buffer (most do) is read keeping the GIL; a longer one is copied
+    // with it released.
+    match state.read_holding_gil(py, |db| db.get_into(key, &mut buf))? {
         ReadInto::Absent => Ok(None),
         ReadInto::Copied(value) => Ok(Some(PyBytes::new(py, value))),
         ReadInto::TooLong(_) => {
@@ -158,7 +160,9 @@ impl Database {
     fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         let key = bytes_like(key, "key")?;
         let key = key.as_slice();
-        let found = self.state.with(py, |db| db.get_into(key, &mut []))?;
+        let found = self
+            .state
+            .read_holding_gil(py, |db| db.get_into(key, &mut []))?;
         Ok(found != ReadInto::Absent)
     }
 
