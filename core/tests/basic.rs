@@ -284,3 +284,30 @@ fn repeated_reads_return_each_keys_own_value() {
         assert_eq!(&*pinned, &value(i, u32::from(i % 3 == 0))[..]);
     }
 }
+
+/// Values up to about half a page stay in their leaf (three 1 KiB values share a 4 KiB leaf, as
+/// in LMDB); only larger ones take overflow pages, each a whole page.
+#[test]
+fn mid_sized_values_stay_in_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), Options::default()).unwrap();
+    let mut load = db.bulk_load().unwrap();
+    for i in 0..3000u32 {
+        load.put(format!("key{i:06}").as_bytes(), &vec![i as u8; 1024])
+            .unwrap();
+    }
+    load.commit().unwrap();
+    let report = db.verify().unwrap();
+    assert_eq!(report.overflow_pages, 0, "{report:?}");
+    assert!(report.leaf_pages <= 1010, "3 per leaf: {report:?}");
+    assert_eq!(
+        db.get(b"key001234").unwrap(),
+        Some(vec![1234u32 as u8; 1024])
+    );
+
+    db.put(b"big", &vec![7u8; 2100]).unwrap();
+    db.flush().unwrap();
+    let report = db.verify().unwrap();
+    assert_eq!(report.overflow_pages, 1, "{report:?}");
+    assert_eq!(db.get(b"big").unwrap(), Some(vec![7u8; 2100]));
+}

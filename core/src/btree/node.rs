@@ -35,9 +35,11 @@ pub(crate) fn max_inline_key(page_size: usize) -> usize {
     page_size / 8
 }
 
-/// Leaf entries larger than this move their value to overflow pages, so a leaf holds at least three.
+/// Leaf entries larger than this move their value to overflow pages, so a leaf holds at least two
+/// (as LMDB's nodes). A lower limit sends mid-sized values (1 KiB with 4 KiB pages) to overflow
+/// pages of their own, each a whole page.
 pub(crate) fn max_inline_entry(page_size: usize) -> usize {
-    page_size / 4 - SLOT_SIZE
+    capacity(page_size, PageType::Leaf) / 2 - SLOT_SIZE
 }
 
 /// The head of an encoded entry's key.
