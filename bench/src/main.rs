@@ -13,6 +13,7 @@
 mod engines;
 mod resources;
 mod rounds;
+mod values;
 mod workloads;
 mod zipf;
 
@@ -26,13 +27,15 @@ use engines::EngineKind;
 use workloads::{format_rate, Workload};
 
 const USAGE: &str = "\
-usage: lightning-bench [--n N] [--value-size B] [--runs R] [--engines E,...] [--workloads W,...]
-                       [--dir PATH]
+usage: lightning-bench [--n N] [--value-size B] [--values KIND] [--runs R] [--engines E,...]
+                       [--workloads W,...] [--dir PATH]
 
   --n N            keys in the bulk-loaded database, and the op budget of the long write and
                    read loops (default 1000000; underscores allowed: 1_000_000)
   --value-size B   bytes in every value (default 100; at least 8; a KiB suffix is fine:
                    64KiB). Larger values at smaller n: 1KiB at --n 200000, 64KiB at --n 10000
+  --values KIND    what values hold: random (default; incompressible), compressible (half
+                   random, half zero bytes) or json (JSON-like records, e.g. with 1KiB)
   --runs R         rounds (default 3): each engine runs once per round in a process of its
                    own, the engines' order reversed every other round; every figure printed
                    is the median of the rounds
@@ -60,6 +63,7 @@ usage: lightning-bench [--n N] [--value-size B] [--runs R] [--engines E,...] [--
 struct Args {
     n: u64,
     value_size: usize,
+    values: values::ValueKind,
     runs: u32,
     engines: Vec<EngineKind>,
     workloads: Vec<Workload>,
@@ -93,6 +97,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         n: 1_000_000,
         value_size: engines::DEFAULT_VALUE_SIZE,
+        values: values::ValueKind::Random,
         runs: 3,
         engines: EngineKind::ALL.to_vec(),
         workloads: Workload::ALL.to_vec(),
@@ -129,6 +134,11 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                     })?;
             }
             "--value-size" => args.value_size = parse_value_size(&value)?,
+            "--values" => {
+                args.values = values::ValueKind::from_name(&value).ok_or_else(|| {
+                    format!("--values: expected random, compressible or json, got {value:?}")
+                })?;
+            }
             "--runs" => {
                 args.runs = value.parse().ok().filter(|&r| r > 0).ok_or_else(|| {
                     format!("--runs: expected a positive whole number, got {value:?}")
@@ -493,6 +503,7 @@ fn main() -> ExitCode {
         }
     };
     engines::set_value_size(args.value_size);
+    values::set_kind(args.values);
     if args.child {
         return run_as_child(&args);
     }
@@ -505,9 +516,10 @@ fn main() -> ExitCode {
     };
     print_machine(&dir);
     println!(
-        "n = {} keys of 16 bytes, values of {} bytes; engines: {}",
+        "n = {} keys of 16 bytes, values of {} bytes ({}); engines: {}",
         args.n,
         args.value_size,
+        args.values.name(),
         args.engines
             .iter()
             .map(|e| e.name())
@@ -536,6 +548,7 @@ fn main() -> ExitCode {
             .arg("--child")
             .args(["--n", &args.n.to_string()])
             .args(["--value-size", &args.value_size.to_string()])
+            .args(["--values", args.values.name()])
             .args(["--engines", engine.name()])
             .args(["--workloads", &workload_list])
             .arg("--dir")
@@ -612,6 +625,12 @@ mod tests {
         assert_eq!(args("--value-size 64KiB").unwrap().value_size, 65536);
         assert_eq!(args("--value-size 1_024").unwrap().value_size, 1024);
         assert_eq!(args("").unwrap().value_size, 100);
+        assert_eq!(args("").unwrap().values, values::ValueKind::Random);
+        assert_eq!(
+            args("--values json").unwrap().values,
+            values::ValueKind::Json
+        );
+        assert!(args("--values zeros").is_err());
         let a = args("--runs 5 --child --dir /d").unwrap();
         assert_eq!((a.runs, a.child), (5, true));
         let a = args("--workloads txn_rmw_2threads,txn_rmw,read_random").unwrap();

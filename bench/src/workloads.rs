@@ -1,9 +1,8 @@
 //! The workloads, their data and their budgets.
 //!
-//! Keys are 16 pseudo-random bytes and values `--value-size` (default 100) pseudo-random bytes,
-//! both from splitmix64, so every run writes the same data. Each write workload runs on a fresh
-//! database; the read
-//! and scan workloads run on the database built by a bulk load of `n` keys, whose keys they
+//! Keys are 16 pseudo-random bytes and values `--value-size` (default 100) bytes of the kind
+//! `--values` picks (default pseudo-random bytes), both from splitmix64, so every run writes the
+//! same data. Each write workload runs on a fresh database; the read and scan workloads run on the database built by a bulk load of `n` keys, whose keys they
 //! know, so every read hits. Data is generated before the clock starts; only the loop of
 //! database operations is timed, and every loop stops at its count or at its time budget,
 //! whichever comes first. The transaction workloads also run on the bulk-loaded database,
@@ -201,7 +200,8 @@ impl SplitMix64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
-    fn fill(&mut self, out: &mut [u8]) {
+    /// Fills `out` with random bytes.
+    pub fn fill(&mut self, out: &mut [u8]) {
         for chunk in out.chunks_mut(8) {
             let bytes = self.next_u64().to_le_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
@@ -233,10 +233,12 @@ pub fn key(stream: u64, i: u64) -> Key {
     key
 }
 
-/// The value of key number `i` of stream `stream`: [`value_size`] incompressible bytes.
+/// The value of key number `i` of stream `stream`: [`value_size`] bytes of the run's kind
+/// (`values.rs`; incompressible random bytes by default).
 pub fn value(stream: u64, i: u64) -> Value {
     let mut value = vec![0u8; value_size()];
-    SplitMix64::new(!SEED ^ mix64((stream << 40) + i)).fill(&mut value);
+    let mut rng = SplitMix64::new(!SEED ^ mix64((stream << 40) + i));
+    crate::values::fill(crate::values::kind(), &mut rng, &mut value);
     value
 }
 
