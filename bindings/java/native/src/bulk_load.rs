@@ -1,7 +1,7 @@
 //! The natives of `io.lightningdb.BulkLoad`.
 
 use jni::objects::{JByteArray, JClass, JObject};
-use jni::sys::jlong;
+use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use lightning::safe::BulkLoad;
 
@@ -29,6 +29,33 @@ pub extern "system" fn Java_io_lightningdb_BulkLoad_nPut<'l>(
         let key = Bytes::read(env, &key, "key")?;
         let value = Bytes::read(env, &value, "value")?;
         child(handle)?.with(|l| Ok(l.put(key.as_slice(), value.as_slice())?))
+    })
+}
+
+/// `void nPutAt(long handle, long address, int keyLen, int valueLen)`: the fast path of `put`
+/// through the calling thread's `Scratch` buffer (the key at `address`, the value right after
+/// it), as `LightningDb.nPutAt`. No JNI call is made on success.
+#[no_mangle]
+pub extern "system" fn Java_io_lightningdb_BulkLoad_nPutAt<'l>(
+    mut env: JNIEnv<'l>,
+    _this: JObject<'l>,
+    handle: jlong,
+    address: jlong,
+    key_len: jint,
+    value_len: jint,
+) {
+    run(&mut env, (), |_| {
+        let (key_len, value_len) = (key_len as usize, value_len as usize);
+        // SAFETY: `BulkLoad.put` passes its thread's `Scratch` buffer (kept alive by a
+        // thread-local) holding `key_len + value_len` initialised bytes at `address`; no other
+        // thread uses it, and the slices live only during this call.
+        let (key, value) = unsafe {
+            (
+                std::slice::from_raw_parts(address as *const u8, key_len),
+                std::slice::from_raw_parts((address as *const u8).add(key_len), value_len),
+            )
+        };
+        child(handle)?.with(|l| Ok(l.put(key, value)?))
     })
 }
 

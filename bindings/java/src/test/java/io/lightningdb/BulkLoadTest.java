@@ -115,6 +115,22 @@ class BulkLoadTest {
         assertEquals("1", s(db.get(b("after"))));
     }
 
+    /** Pairs too long for the thread's scratch buffer take the array path; both land. */
+    @Test
+    void longValuesTakeTheArrayPath() {
+        byte[] big = new byte[Scratch.SIZE + 1];
+        big[Scratch.SIZE] = 42;
+        try (BulkLoad load = db.bulkLoad()) {
+            load.put(b("a"), b("short"));
+            load.put(b("b"), big);
+            load.put(b("c"), b("short again"));
+            load.commit();
+        }
+        assertEquals("short", s(db.get(b("a"))));
+        assertArrayEquals(big, db.get(b("b")));
+        assertEquals("short again", s(db.get(b("c"))));
+    }
+
     @Test
     void aKeyOutOfOrderIsRefusedAndTheLoadGoesOn() {
         try (BulkLoad load = db.bulkLoad()) {

@@ -1,5 +1,6 @@
 package io.lightningdb.bench;
 
+import io.lightningdb.BulkLoad;
 import io.lightningdb.DbIterator;
 import io.lightningdb.Durability;
 import io.lightningdb.LightningDb;
@@ -47,13 +48,14 @@ final class Engines {
 
         @Override
         public void bulkLoad(byte[][] keys, byte[][] values) {
-            try (WriteBatch batch = new WriteBatch()) {
+            // The loading API, as lmdbjava's MDB_APPEND: sorted pairs straight into the tree; the
+            // commit fsyncs it.
+            try (BulkLoad load = db.bulkLoad()) {
                 for (int i = 0; i < keys.length; i++) {
-                    batch.put(keys[i], values[i]);
+                    load.put(keys[i], values[i]);
                 }
-                db.write(batch, Durability.BUFFERED);
+                load.commit();
             }
-            db.flush();
         }
 
         @Override
