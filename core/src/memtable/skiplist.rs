@@ -348,8 +348,15 @@ impl SkipList {
 
     /// The first entry at or after `probe` (`strictly_after`: after it).
     pub fn seek(&self, probe: &Probe<'_>, strictly_after: bool) -> Option<Entry<'_>> {
-        let node = self.last_before(probe, strictly_after);
-        self.next_at(node, 0)
+        let mut node = self.last_before(probe, strictly_after);
+        // A writer may have linked entries after `node` since the search passed it; those that
+        // still lie before `probe` (a newer version of the probe's key, say) are not the answer.
+        loop {
+            match self.next_at(node, 0) {
+                Some(next) if before(next.cmp_probe(probe), strictly_after) => node = next.node,
+                found => return found,
+            }
+        }
     }
 
     /// The last entry before `probe` (`inclusive`: at or before it).
