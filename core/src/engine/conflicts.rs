@@ -31,6 +31,14 @@ pub(crate) struct ConflictCheck {
 /// sequence number.
 const ENTRY_OVERHEAD: usize = 64;
 
+/// The keys from `first` to `last` (inclusive), which a bulk load committed at `seq` may have
+/// written.
+struct WrittenSpan {
+    first: Vec<u8>,
+    last: Vec<u8>,
+    seq: u64,
+}
+
 #[derive(Default)]
 pub(crate) struct ConflictTracker {
     /// Start sequences of open read-write transactions, with how many began at each.
@@ -45,9 +53,9 @@ pub(crate) struct ConflictTracker {
     last_seq: u64,
     /// `writes.len()` after the last prune: pruning again once it has doubled keeps it amortized.
     len_after_prune: usize,
-    /// Spans of keys written whole by bulk loads (`[first, last]` and the load's sequence
-    /// number), newer than `floor`: recorded as one span rather than key by key.
-    spans: Vec<(Vec<u8>, Vec<u8>, u64)>,
+    /// Spans of keys written whole by bulk loads, newer than `floor`: recorded as one span
+    /// rather than key by key.
+    spans: Vec<WrittenSpan>,
 }
 
 impl ConflictTracker {
@@ -100,17 +108,11 @@ impl ConflictTracker {
         check: &ConflictCheck,
         mut write_keys: impl Iterator<Item = &'k [u8]>,
     ) -> bool {
-        let spans: Vec<_> = self
-            .spans
-            .iter()
-            .filter(|(_, _, seq)| *seq > check.start)
-            .map(|(first, last, _)| (first.as_slice(), last.as_slice()))
-            .collect();
+        // The spans bulk loads wrote after the transaction began.
+        let spans = || self.spans.iter().filter(|span| span.seq > check.start);
         let newer = |key: &[u8]| {
             self.writes.get(key).is_some_and(|&seq| seq > check.start)
-                || spans
-                    .iter()
-                    .any(|&(first, last)| first <= key && key <= last)
+                || spans().any(|span| span.first.as_slice() <= key && key <= span.last.as_slice())
         };
         write_keys.any(newer)
             || check.read_keys.iter().any(|k| newer(k))
@@ -120,16 +122,18 @@ impl ConflictTracker {
                         .writes
                         .range::<[u8], _>(range.bounds())
                         .any(|(_, &seq)| seq > check.start)
-                        || spans
-                            .iter()
-                            .any(|&(first, last)| overlaps(range, first, last)))
+                        || spans().any(|span| overlaps(range, &span.first, &span.last)))
             })
     }
 
     /// Records that every key from `first` to `last` (inclusive) may have been written at `seq`
     /// (call only while `recording()`).
     pub fn record_span(&mut self, first: &[u8], last: &[u8], seq: u64) {
-        self.spans.push((first.to_vec(), last.to_vec(), seq));
+        self.spans.push(WrittenSpan {
+            first: first.to_vec(),
+            last: last.to_vec(),
+            seq,
+        });
         self.bytes += first.len() + last.len() + ENTRY_OVERHEAD;
     }
 
@@ -169,10 +173,10 @@ impl ConflictTracker {
             }
             keep
         });
-        self.spans.retain(|(first, last, seq)| {
-            let keep = *seq > oldest;
+        self.spans.retain(|span| {
+            let keep = span.seq > oldest;
             if keep {
-                bytes += first.len() + last.len() + ENTRY_OVERHEAD;
+                bytes += span.first.len() + span.last.len() + ENTRY_OVERHEAD;
             }
             keep
         });

@@ -5,7 +5,7 @@ use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use lightning::safe::BulkLoad;
 
-use crate::bytes::Bytes;
+use crate::bytes::{scratch_pair, Bytes};
 use crate::errors::{run, Result};
 use crate::state::{self, Child};
 
@@ -45,16 +45,9 @@ pub extern "system" fn Java_io_lightningdb_BulkLoad_nPutAt<'l>(
     value_len: jint,
 ) {
     run(&mut env, (), |_| {
-        let (key_len, value_len) = (key_len as usize, value_len as usize);
-        // SAFETY: `BulkLoad.put` passes its thread's `Scratch` buffer (kept alive by a
-        // thread-local) holding `key_len + value_len` initialised bytes at `address`; no other
-        // thread uses it, and the slices live only during this call.
-        let (key, value) = unsafe {
-            (
-                std::slice::from_raw_parts(address as *const u8, key_len),
-                std::slice::from_raw_parts((address as *const u8).add(key_len), value_len),
-            )
-        };
+        // SAFETY: `BulkLoad.put` passes its thread's `Scratch` buffer, filled with the pair; the
+        // slices live only during this call.
+        let (key, value) = unsafe { scratch_pair(address, key_len, value_len) };
         child(handle)?.with(|l| Ok(l.put(key, value)?))
     })
 }

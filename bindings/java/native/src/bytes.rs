@@ -3,7 +3,7 @@
 use std::mem::MaybeUninit;
 
 use jni::objects::{JByteArray, JByteBuffer};
-use jni::sys::jint;
+use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 
 use crate::errors::{argument, Result};
@@ -63,6 +63,28 @@ impl Bytes {
         } else {
             &self.heap
         }
+    }
+}
+
+/// The key and value a `put` left back to back in its thread's `Scratch` buffer at `address`.
+///
+/// # Safety
+/// `address` must be the calling thread's `Scratch` buffer (kept alive by a thread-local), holding
+/// `key_len + value_len` initialised bytes; no other thread uses it, and the slices must not
+/// outlive the native call.
+pub unsafe fn scratch_pair<'a>(
+    address: jlong,
+    key_len: jint,
+    value_len: jint,
+) -> (&'a [u8], &'a [u8]) {
+    let (key_len, value_len) = (key_len as usize, value_len as usize);
+    let key_at = address as *const u8;
+    // SAFETY: per this function's contract, both ranges lie in the initialised buffer.
+    unsafe {
+        (
+            std::slice::from_raw_parts(key_at, key_len),
+            std::slice::from_raw_parts(key_at.add(key_len), value_len),
+        )
     }
 }
 

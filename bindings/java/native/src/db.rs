@@ -178,16 +178,9 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nPutAt<'l>(
 ) {
     run(&mut env, (), |_| {
         let durability = self::durability(durability)?;
-        let (key_len, value_len) = (key_len as usize, value_len as usize);
-        // SAFETY: `LightningDb.put` passes its thread's `Scratch` buffer (kept alive by a
-        // thread-local) holding `key_len + value_len` initialised bytes at `address`; no other
-        // thread uses it, and the slices live only during this call.
-        let (key, value) = unsafe {
-            (
-                std::slice::from_raw_parts(address as *const u8, key_len),
-                std::slice::from_raw_parts((address as *const u8).add(key_len), value_len),
-            )
-        };
+        // SAFETY: `LightningDb.put` passes its thread's `Scratch` buffer, filled with the pair;
+        // the slices live only during this call.
+        let (key, value) = unsafe { bytes::scratch_pair(address, key_len, value_len) };
         with_db(handle, |db| Ok(db.put(key, value, durability)?))
     })
 }
