@@ -28,6 +28,7 @@
 mod batch;
 mod btree;
 mod checksum;
+mod codec;
 mod db;
 mod durability;
 mod engine;
@@ -51,6 +52,7 @@ mod txn;
 mod wal;
 
 pub use batch::{WriteBatch, MAX_BATCH_BYTES, MAX_BATCH_OPS};
+pub use codec::Compression;
 pub use db::Database;
 pub use durability::Durability;
 pub use engine::{BulkLoad, VerifyReport};

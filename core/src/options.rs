@@ -2,6 +2,7 @@
 //!
 //! The table of every option is on [`Options`].
 
+use crate::codec::{Compression, DEFAULT_ZSTD_LEVEL, MAX_ZSTD_LEVEL};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
@@ -32,6 +33,8 @@ const MAX_SHOWN_CHARS: usize = 64;
 /// | `max_frozen_memtables` | `4` | whole number, `1` to `64` | Frozen memtables that may wait for the background merge before writers are slowed down (throttled smoothly, never stopped). |
 /// | `mmap` | `true` | boolean | Read pages through a memory map when the storage allows it, instead of with `pread`. |
 /// | `max_active_transactions` | `1024` | whole number, `1` to `1000000` | Transactions that may be open at the same time; beginning one more fails with `BUSY`. |
+/// | `compression` | `none` | `none`, `lz4`, `zstd`, `snappy`, `auto` | How WAL records are compressed from now on (each record says how it was written, so this may change between opens). `auto` picks per record: LZ4 for data with repeats, Zstandard where entropy coding saves much more, nothing where compression saves under 1/8. |
+/// | `compression_level` | `3` | whole number, `1` to `19` | Zstandard's level, for `zstd` and `auto`: higher is smaller and slower to write. |
 ///
 /// **Names** are snake_case (`cache_size`). camelCase (`cacheSize`, `CacheSize`) and kebab-case
 /// (`cache-size`) are accepted too and mean the same option.
@@ -80,6 +83,10 @@ pub struct Options {
     /// `max_active_transactions` (default 1024, `1..=1_000_000`): transactions that may be open at
     /// the same time.
     pub max_active_transactions: u32,
+    /// `compression` (default `none`): how WAL records are compressed from now on.
+    pub compression: Compression,
+    /// `compression_level` (default 3, `1..=19`): Zstandard's level, for `zstd` and `auto`.
+    pub compression_level: u32,
 }
 
 impl Default for Options {
@@ -94,6 +101,8 @@ impl Default for Options {
             max_frozen_memtables: 4,
             mmap: true,
             max_active_transactions: 1024,
+            compression: Compression::None,
+            compression_level: DEFAULT_ZSTD_LEVEL,
         }
     }
 }
@@ -117,6 +126,8 @@ enum Kind {
         min: u64,
         max: u64,
     },
+    /// One of a few names, given in any letter case.
+    Choice(&'static [&'static str]),
 }
 
 /// One option: its canonical name and the values it takes. `SPECS` is in the order of `NAMES`.
@@ -125,7 +136,7 @@ struct Spec {
     kind: Kind,
 }
 
-const SPECS: [Spec; 8] = [
+const SPECS: [Spec; 10] = [
     Spec {
         name: "create_if_missing",
         kind: Kind::Bool,
@@ -167,6 +178,17 @@ const SPECS: [Spec; 8] = [
             max: 1_000_000,
         },
     },
+    Spec {
+        name: "compression",
+        kind: Kind::Choice(&["none", "lz4", "zstd", "snappy", "auto"]),
+    },
+    Spec {
+        name: "compression_level",
+        kind: Kind::Count {
+            min: 1,
+            max: MAX_ZSTD_LEVEL as u64,
+        },
+    },
 ];
 
 /// An option's value, before it is stored in its field.
@@ -174,6 +196,8 @@ const SPECS: [Spec; 8] = [
 enum Value {
     Bool(bool),
     Num(u64),
+    /// One of a `Kind::Choice`'s names.
+    Choice(&'static str),
 }
 
 impl Kind {
@@ -192,6 +216,7 @@ impl Kind {
                 format_size(max)
             ),
             Kind::Count { min, max } => format!("expected a whole number from {min} to {max}"),
+            Kind::Choice(names) => format!("expected one of {}", names.join(", ")),
         }
     }
 
@@ -203,6 +228,10 @@ impl Kind {
                 Options::parse_size(value).map(Value::Num)
             }
             Kind::Count { .. } => parse_uint(value).map(Value::Num),
+            Kind::Choice(names) => names
+                .iter()
+                .find(|name| name.eq_ignore_ascii_case(value))
+                .map(|name| Value::Choice(name)),
         }
         .filter(|v| self.allows(*v))
     }
@@ -216,6 +245,7 @@ impl Kind {
             (Kind::PowerOfTwo { min, max }, Value::Num(n)) => {
                 n.is_power_of_two() && (min..=max).contains(&n)
             }
+            (Kind::Choice(names), Value::Choice(name)) => names.contains(&name),
             _ => false,
         }
     }
@@ -226,6 +256,7 @@ impl Kind {
             (Kind::Size { .. }, Value::Num(n)) => format_size(n),
             (_, Value::Num(n)) => n.to_string(),
             (_, Value::Bool(b)) => b.to_string(),
+            (_, Value::Choice(name)) => name.to_string(),
         }
     }
 }
@@ -263,6 +294,8 @@ impl Options {
         "max_frozen_memtables",
         "mmap",
         "max_active_transactions",
+        "compression",
+        "compression_level",
     ];
 
     /// Sets the option `name` (snake_case, camelCase or kebab-case) from its string form.
@@ -418,6 +451,8 @@ impl Options {
             "max_frozen_memtables" => Value::Num(self.max_frozen_memtables.into()),
             "mmap" => Value::Bool(self.mmap),
             "max_active_transactions" => Value::Num(self.max_active_transactions.into()),
+            "compression" => Value::Choice(self.compression.name()),
+            "compression_level" => Value::Num(self.compression_level.into()),
             _ => unreachable!("no option named {name}"),
         }
     }
@@ -427,12 +462,16 @@ impl Options {
         // Values reaching here passed `Kind::allows`, so the numbers fit their fields.
         let num = |v: Value| match v {
             Value::Num(n) => n,
-            Value::Bool(_) => unreachable!("option {name} takes a number"),
+            _ => unreachable!("option {name} takes a number"),
         };
         let small = |v: Value| u32::try_from(num(v)).expect("validated value fits in u32");
         let flag = |v: Value| match v {
             Value::Bool(b) => b,
-            Value::Num(_) => unreachable!("option {name} takes a boolean"),
+            _ => unreachable!("option {name} takes a boolean"),
+        };
+        let choice = |v: Value| match v {
+            Value::Choice(c) => c,
+            _ => unreachable!("option {name} takes a name"),
         };
         match name {
             "create_if_missing" => self.create_if_missing = flag(value),
@@ -443,6 +482,14 @@ impl Options {
             "max_frozen_memtables" => self.max_frozen_memtables = small(value),
             "mmap" => self.mmap = flag(value),
             "max_active_transactions" => self.max_active_transactions = small(value),
+            "compression" => {
+                self.compression = Compression::NAMES
+                    .iter()
+                    .find(|(n, _)| *n == choice(value))
+                    .map(|(_, c)| *c)
+                    .expect("a validated choice names a policy")
+            }
+            "compression_level" => self.compression_level = small(value),
             _ => unreachable!("no option named {name}"),
         }
     }

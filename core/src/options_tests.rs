@@ -37,6 +37,8 @@ fn defaults_are_documented_values() {
         ("max_frozen_memtables", "4"),
         ("mmap", "true"),
         ("max_active_transactions", "1024"),
+        ("compression", "none"),
+        ("compression_level", "3"),
     ];
     assert_eq!(pairs.len(), expected.len());
     for ((name, value), (want_name, want_value)) in pairs.iter().zip(expected) {
@@ -338,7 +340,7 @@ fn unknown_names_list_options_and_suggest() {
         msg.starts_with(
             "unknown option \"cache_sise\"; known options: create_if_missing, sync, \
              cache_size, page_size, memtable_size, max_frozen_memtables, mmap, \
-             max_active_transactions"
+             max_active_transactions, compression, compression_level"
         ),
         "{msg}"
     );
@@ -356,7 +358,7 @@ fn unknown_names_list_options_and_suggest() {
     let msg = err_message(set_one("snyc", "1"));
     assert!(msg.contains("did you mean \"sync\"?"), "{msg}");
 
-    for far in ["compression", "", "cache", "x"] {
+    for far in ["encryption_mode", "", "cache", "x"] {
         let msg = err_message(set_one(far, "1"));
         assert!(msg.starts_with("unknown option"), "{msg}");
         assert!(msg.contains("known options: create_if_missing"), "{msg}");
@@ -375,6 +377,8 @@ fn camel_and_kebab_names() {
         ("max-frozen-memtables", "8"),
         ("MMAP", "off"),
         ("maxActiveTransactions", "7"),
+        ("Compression", "ZSTD"),
+        ("compressionLevel", "9"),
     ])
     .unwrap();
     assert_eq!(
@@ -388,6 +392,8 @@ fn camel_and_kebab_names() {
             max_frozen_memtables: 8,
             mmap: false,
             max_active_transactions: 7,
+            compression: Compression::Zstd,
+            compression_level: 9,
         }
     );
     for name in [
@@ -424,6 +430,8 @@ fn round_trip_get_set_all_options() {
             max_frozen_memtables: 1,
             mmap: false,
             max_active_transactions: 1,
+            compression: Compression::Auto,
+            compression_level: 1,
         },
         Options {
             create_if_missing: true,
@@ -434,6 +442,8 @@ fn round_trip_get_set_all_options() {
             max_frozen_memtables: 64,
             mmap: true,
             max_active_transactions: 1_000_000,
+            compression: Compression::Snappy,
+            compression_level: 19,
         },
         Options {
             cache_size: 1_000_001,
@@ -451,6 +461,8 @@ fn round_trip_get_set_all_options() {
             max_frozen_memtables: 3,
             mmap: !original.mmap,
             max_active_transactions: 99,
+            compression: Compression::Lz4,
+            compression_level: 4,
         };
         for name in Options::NAMES {
             let value = original.get(name).unwrap();
@@ -593,4 +605,32 @@ fn edit_distances() {
     assert_eq!(edit_distance("cache_sise", "cache_size"), 1);
     assert_eq!(edit_distance("snyc", "sync"), 2);
     assert_eq!(edit_distance("kitten", "sitting"), 3);
+}
+
+#[test]
+fn compression_takes_a_codec_name_and_zstd_a_level() {
+    let mut o = Options::default();
+    assert_eq!(o.get("compression").unwrap(), "none");
+    assert_eq!(o.get("compression_level").unwrap(), "3");
+    for (name, policy) in Compression::NAMES {
+        o.set("compression", &name.to_uppercase()).unwrap();
+        assert_eq!(o.compression, policy);
+        assert_eq!(o.get("compression").unwrap(), name);
+    }
+    let e = o.set("compression", "gzip").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOption);
+    assert_eq!(
+        e.message(),
+        "invalid value \"gzip\" for option compression: expected one of none, lz4, zstd, snappy, auto"
+    );
+    for bad in ["0", "20", "-1", "fast"] {
+        let e = o.set("compression_level", bad).unwrap_err();
+        assert!(e.message().contains("from 1 to 19"), "{}", e.message());
+    }
+    o.compression_level = 42;
+    assert!(o
+        .validate()
+        .unwrap_err()
+        .message()
+        .contains("compression_level"));
 }

@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 use common::env::env_number;
 use common::rng::{mix, seed_from_env_or_clock, Rng};
 use common::tempdir::KeepOnFailure;
-use lightning_db::{Database, Durability, Options, Range, VerifyReport, WriteBatch};
+use lightning_db::{Compression, Database, Durability, Options, Range, VerifyReport, WriteBatch};
 
 /// Set in a child: the database directory. Its absence means "not a child".
 const CHILD_DIR_ENV: &str = "LIGHTNING_CRASH_CHILD_DIR";
@@ -179,6 +179,13 @@ fn options(variant: u64) -> Options {
         mmap: variant.is_multiple_of(2),
         cache_size: [64 << 20, 256 << 10, 0][(variant / 2 % 3) as usize],
         max_frozen_memtables: 1 + (variant / 6 % 4) as u32,
+        compression: [
+            Compression::None,
+            Compression::Lz4,
+            Compression::Zstd,
+            Compression::Auto,
+            Compression::Snappy,
+        ][(variant % 5) as usize],
         ..Options::default()
     }
 }

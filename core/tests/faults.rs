@@ -28,7 +28,9 @@ use std::sync::{Arc, Mutex, Once};
 use common::bytes::{show, show_opt};
 use common::format::masked_crc;
 use lightning_db::storage::{FaultKind, FaultyStorage, PowerLoss};
-use lightning_db::{Database, Durability, Error, ErrorCode, Options, Range, WriteBatch};
+use lightning_db::{
+    Compression, Database, Durability, Error, ErrorCode, Options, Range, WriteBatch,
+};
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -666,6 +668,19 @@ fn power_loss_with_16k_pages_at_every_operation() {
     power_loss_sweep_with("power loss, 16 KiB pages", &modes, &options);
 }
 
+#[test]
+fn power_loss_with_compression_at_every_operation() {
+    for compression in [Compression::Lz4, Compression::Zstd, Compression::Auto] {
+        let options = Options {
+            compression,
+            ..fault_options(false)
+        };
+        let modes = [PowerLoss::DropAll, PowerLoss::Random { seed: 200 }];
+        let name = format!("power loss, compression {}", compression.name());
+        power_loss_sweep_with(&name, &modes, &options);
+    }
+}
+
 /// What a recovery (open, one sync write, close) did before a fault stopped it.
 struct Recovery {
     /// The write was acknowledged, or it failed (so it may or may not be there).
@@ -767,8 +782,15 @@ fn power_loss_during_recovery() {
 fn io_error_sweep(name: &str, kind: FaultKind, sticky: bool, then_power_loss: bool) {
     let sc = scenario();
     // Sticky faults read pages through a memory map (FaultyStorage's maps are live), faults that
-    // strike once through `pread` and the cache.
-    let options = fault_options(sticky);
+    // strike once through `pread` and the cache, with what they write compressed.
+    let options = Options {
+        compression: if sticky {
+            Compression::None
+        } else {
+            Compression::Lz4
+        },
+        ..fault_options(sticky)
+    };
     let total = count_ops(&sc, &options);
     let code = match kind {
         FaultKind::Eio => ErrorCode::Io,

@@ -23,7 +23,9 @@ use common::check::{ensure, Ctx, Outcome};
 use common::env::{env_number, proptest_config};
 use common::options::small_options;
 use lightning_db::storage::FaultyStorage;
-use lightning_db::{Cursor, Database, Durability, ErrorCode, Iter, Options, Snapshot, WriteBatch};
+use lightning_db::{
+    Compression, Cursor, Database, Durability, ErrorCode, Iter, Options, Snapshot, WriteBatch,
+};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -348,6 +350,16 @@ fn op() -> impl Strategy<Value = Op> {
     Union::new_weighted(weighted)
 }
 
+/// The compressions a case starts with; each reopen takes the next one, so every database also
+/// reads what it wrote under another.
+const COMPRESSIONS: [Compression; 5] = [
+    Compression::None,
+    Compression::Lz4,
+    Compression::Zstd,
+    Compression::Snappy,
+    Compression::Auto,
+];
+
 /// Options for one case: always the smallest memtable, so merges run during the sequence.
 fn options() -> impl Strategy<Value = Options> {
     (
@@ -356,14 +368,16 @@ fn options() -> impl Strategy<Value = Options> {
         any::<bool>(),
         any::<bool>(),
         prop::sample::select(vec![1u32, 2, 4]),
+        prop::sample::select(COMPRESSIONS.to_vec()),
     )
         .prop_map(
-            |(page_size, cache_size, mmap, sync, max_frozen_memtables)| Options {
+            |(page_size, cache_size, mmap, sync, max_frozen_memtables, compression)| Options {
                 page_size,
                 cache_size,
                 mmap,
                 sync,
                 max_frozen_memtables,
+                compression,
                 memtable_size: 64 << 10,
                 ..Options::default()
             },
@@ -997,6 +1011,10 @@ impl Harness {
         }
         self.snapshots.clear();
         self.live.clear();
+        let now = COMPRESSIONS
+            .iter()
+            .position(|c| *c == self.options.compression);
+        self.options.compression = COMPRESSIONS[now.map_or(0, |i| (i + 1) % COMPRESSIONS.len())];
         self.db = Some(
             self.backend
                 .open(&self.options)

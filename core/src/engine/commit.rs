@@ -22,7 +22,7 @@ use crate::durability::Durability;
 use crate::error::{Error, Result};
 use crate::locks::Mutex;
 use crate::memtable::Memtable;
-use crate::wal::WalWriter;
+use crate::wal::{encode_payload, EncodedPayload, PayloadCoding, WalWriter};
 
 /// Batches at least this large are written straight into the tree (see `commit_direct`): half a
 /// memtable, and at most 4 MiB, past which writing the data once beats the WAL + memtable path.
@@ -44,7 +44,8 @@ thread_local! {
 
 /// A batch waiting to be committed.
 pub(crate) struct Waiter {
-    payload: Vec<u8>,
+    /// The batch as its WAL record stores it (empty for a direct batch).
+    payload: EncodedPayload,
     payload_crc: u32,
     ops: u64,
     sync: bool,
@@ -111,16 +112,22 @@ pub(crate) fn write_checked(
         && batch.encoded_len() as u64 >= direct_batch_bytes(engine.options.memtable_size);
     // Encode and checksum outside any lock; the leader only stamps the header. A direct batch
     // needs no WAL payload: its own thread commits it from `batch`.
-    let mut payload = Vec::new();
-    if !direct {
-        payload.reserve_exact(batch.encoded_len());
-        batch.encode_into(&mut payload);
-    }
+    let coding = if direct {
+        PayloadCoding::Plain
+    } else {
+        engine.wal_coding
+    };
+    let len = if direct { 0 } else { batch.encoded_len() };
+    let payload = encode_payload(coding, len, |out| {
+        if !direct {
+            batch.encode_into(out);
+        }
+    });
     let engine_id = std::ptr::from_ref(engine) as usize;
     let (last_engine, last_group) = LAST_GROUP.get();
     let mut queue = engine.queue.lock();
     let waiter = Arc::new(Waiter {
-        payload_crc: masked_crc(&payload),
+        payload_crc: masked_crc(&payload.stored),
         payload,
         ops: batch.len() as u64,
         sync: durability == Durability::Sync,
@@ -159,11 +166,11 @@ pub(crate) fn write_checked(
     let mut bytes = 0;
     while let Some(w) = queue.waiters.front() {
         if !group.is_empty()
-            && (w.direct || group[0].direct || bytes + w.payload.len() > MAX_GROUP_BYTES)
+            && (w.direct || group[0].direct || bytes + w.payload.stored.len() > MAX_GROUP_BYTES)
         {
             break;
         }
-        bytes += w.payload.len();
+        bytes += w.payload.stored.len();
         w.group.store(group_number, Ordering::Relaxed);
         group.push(queue.waiters.pop_front().unwrap());
     }
@@ -239,7 +246,7 @@ fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     for w in &accepted {
         state
             .wal
-            .encode_record(&mut state.buf, seq, &w.payload, w.payload_crc);
+            .encode_record(&mut state.buf, seq, &w.payload.stored, w.payload_crc);
         seq += w.ops;
     }
     if let Err(e) = state.wal.append(&state.buf) {
@@ -295,7 +302,7 @@ fn assign_sequences<'g>(
     let mut seq = first_seq;
     for w in group {
         let batch_start = ops.len();
-        for op in decode_payload(&w.payload)? {
+        for op in decode_payload(w.payload.batch())? {
             ops.push((op?, seq));
             seq += 1;
         }
@@ -387,10 +394,14 @@ fn maybe_freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version
 pub(crate) fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Version>> {
     // A segment is sealed synced: recovery treats damage in a sealed segment as corruption.
     let next_segment = writer.wal.segment() + 1;
-    let result = writer
-        .wal
-        .sync()
-        .and_then(|_| WalWriter::create(&*engine.storage, &engine.wal_dir, next_segment));
+    let result = writer.wal.sync().and_then(|_| {
+        WalWriter::create(
+            &*engine.storage,
+            &engine.wal_dir,
+            next_segment,
+            engine.wal_coding,
+        )
+    });
     let wal = match result {
         Ok(wal) => wal,
         Err(e) => {

@@ -26,7 +26,7 @@ use crate::locks::{Condvar, Mutex};
 use crate::memtable::Memtable;
 use crate::options::Options;
 use crate::storage::{FileLock, OpenMode, Storage};
-use crate::wal::{parse_segment_file_name, WalWriter};
+use crate::wal::{parse_segment_file_name, PayloadCoding, WalWriter};
 
 pub(crate) const DATA_FILE: &str = "data.ldb";
 const DATA_FILE_TMP: &str = "data.ldb.tmp";
@@ -93,7 +93,8 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         pager.truncate(meta.page_count)?;
     }
     let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
-    let wal = WalWriter::create(&*storage, path, new_segment)?;
+    let wal_coding = PayloadCoding::for_options(options.compression, options.compression_level);
+    let wal = WalWriter::create(&*storage, path, new_segment, wal_coding)?;
 
     let memtables = if recovered.is_empty() {
         vec![Arc::new(recovered)]
@@ -114,6 +115,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     Ok(Engine {
         path: path.to_path_buf(),
         wal_dir: path.to_path_buf(),
+        wal_coding,
         options,
         storage,
         pager,

@@ -25,6 +25,8 @@ use crate::storage::Storage;
 pub(crate) struct Engine {
     pub path: PathBuf,
     pub wal_dir: PathBuf,
+    /// How this open writes WAL payloads (from the `compression` option).
+    pub wal_coding: crate::wal::PayloadCoding,
     pub options: Options,
     pub storage: Arc<dyn Storage>,
     pub pager: Arc<Pager>,

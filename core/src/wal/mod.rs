@@ -4,7 +4,7 @@
 //! ```text
 //! segment header (32 bytes):
 //!   0  [8]  magic "LDBWAL\0\x01"
-//!   8  u32  format version (2)
+//!   8  u32  format version: 2, or 3 when each payload starts with a codec byte (`payload.rs`)
 //!   12 u32  salt: random per segment, mixed into every record header's checksum
 //!   16 u64  segment number
 //!   24 u32  masked crc32c of bytes 0..24
@@ -26,10 +26,12 @@
 //! that claim for the last group before a crash, which no later record may follow. The salt keeps
 //! a record spelled out inside a user's value from making such a claim.
 
+mod payload;
 mod reader;
 mod record;
 mod writer;
 
+pub(crate) use payload::{encode_payload, EncodedPayload, PayloadCoding};
 pub(crate) use reader::read_segment;
 pub(crate) use record::{parse_segment_file_name, segment_path, SEGMENT_HEADER_SIZE};
 pub(crate) use writer::WalWriter;

@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
+use super::payload::decode_payload;
 use super::record::{
-    align8, record_header_crc, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC,
-    WAL_FORMAT_VERSION,
+    align8, record_header_crc, CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE,
+    SEGMENT_MAGIC, WAL_FORMAT_VERSION,
 };
+use crate::batch::MAX_BATCH_BYTES;
 use crate::checksum::masked_crc;
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage};
@@ -72,8 +74,8 @@ fn parse_record(data: &[u8], off: u64, salt: u32) -> Option<Record<'_>> {
     })
 }
 
-/// Reads segment `segment` at `path`, calling `apply(first_seq, payload)` for each intact record in
-/// order (sync markers are not passed on). Zeros from a record's place to the end of the file end
+/// Reads segment `segment` at `path`, calling `apply(first_seq, batch)` for each intact record in
+/// order (sync markers are not passed on), with the record's batch decoded in a coded segment. Zeros from a record's place to the end of the file end
 /// the segment: the writer prepares space so. A damaged record in a segment that is not the last one is
 /// corruption (rotation syncs a segment before the next one starts). In the last segment, a damaged
 /// record is a torn tail unless a later intact record or sync marker says the damaged bytes had
@@ -90,8 +92,8 @@ pub(crate) fn read_segment(
     let mut data = vec![0u8; usize::try_from(len).map_err(|_| Error::internal("huge segment"))?];
     file.read_at(&mut data, 0).ctx("read", path)?;
 
-    let salt = match check_segment_header(&data, segment, path) {
-        Ok(salt) => salt,
+    let (salt, coded) = match check_segment_header(&data, segment, path) {
+        Ok(header) => header,
         Err(e) => {
             // A header that never made it (wholly) to disk can only be the last segment's,
             // created just before a crash: the header is synced before any record is appended,
@@ -111,11 +113,19 @@ pub(crate) fn read_segment(
 
     let mut off = SEGMENT_HEADER_SIZE;
     let mut records = 0;
+    let mut scratch = Vec::new();
     while off < len {
         match parse_record(&data, off, salt) {
             Some(rec) if rec.is_sync_marker() => off = rec.end,
             Some(rec) => {
-                apply(rec.first_seq, rec.payload).map_err(|e| match e.code() {
+                let batch = if coded {
+                    decode_payload(rec.payload, MAX_BATCH_BYTES, &mut scratch).map_err(|m| {
+                        Error::corruption(path, format!("record at offset {off}: {m}"))
+                    })?
+                } else {
+                    rec.payload
+                };
+                apply(rec.first_seq, batch).map_err(|e| match e.code() {
                     ErrorCode::Internal => {
                         Error::corruption(path, format!("record at offset {off}: {}", e.message()))
                     }
@@ -181,8 +191,8 @@ fn synced_record_after(data: &[u8], bad: u64, salt: u32) -> Option<u64> {
     None
 }
 
-/// Checks a segment's header; returns the segment's salt.
-fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<u32> {
+/// Checks a segment's header; returns the segment's salt and whether its payloads are coded.
+fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<(u32, bool)> {
     let h = data
         .get(..SEGMENT_HEADER_SIZE as usize)
         .ok_or_else(|| Error::corruption(path, "WAL segment shorter than its header"))?;
@@ -196,11 +206,11 @@ fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<u32> {
         ));
     }
     let version = u32::from_le_bytes(h[8..12].try_into().unwrap());
-    if version != WAL_FORMAT_VERSION {
+    if version != WAL_FORMAT_VERSION && version != CODED_WAL_FORMAT_VERSION {
         return Err(Error::new(
             ErrorCode::UnsupportedVersion,
             format!(
-                "{}: WAL format version {version}; this build reads version {WAL_FORMAT_VERSION}",
+                "{}: WAL format version {version}; this build reads versions {WAL_FORMAT_VERSION} and {CODED_WAL_FORMAT_VERSION}",
                 path.display()
             ),
         ));
@@ -212,7 +222,8 @@ fn check_segment_header(data: &[u8], segment: u64, path: &Path) -> Result<u32> {
             format!("WAL segment header says segment {number}"),
         ));
     }
-    Ok(u32::from_le_bytes(h[12..16].try_into().unwrap()))
+    let salt = u32::from_le_bytes(h[12..16].try_into().unwrap());
+    Ok((salt, version == CODED_WAL_FORMAT_VERSION))
 }
 
 #[cfg(test)]

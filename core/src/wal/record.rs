@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"LDBWAL\0\x01";
+/// The version of a segment whose payloads are batches as they are.
 pub(crate) const WAL_FORMAT_VERSION: u32 = 2;
+/// The version of a segment whose payloads say how their batch is coded (`payload.rs`).
+pub(crate) const CODED_WAL_FORMAT_VERSION: u32 = 3;
 pub(crate) const SEGMENT_HEADER_SIZE: u64 = 32;
 pub(crate) const RECORD_HEADER_SIZE: usize = 32;
 
@@ -78,10 +81,14 @@ pub(crate) fn encode_sync_marker(salt: u32, offset: u64) -> [u8; RECORD_HEADER_S
     out.try_into().expect("a marker is one record header")
 }
 
-pub(crate) fn encode_segment_header(segment: u64, salt: u32) -> [u8; SEGMENT_HEADER_SIZE as usize] {
+pub(crate) fn encode_segment_header(
+    segment: u64,
+    salt: u32,
+    version: u32,
+) -> [u8; SEGMENT_HEADER_SIZE as usize] {
     let mut h = [0u8; SEGMENT_HEADER_SIZE as usize];
     h[..8].copy_from_slice(SEGMENT_MAGIC);
-    h[8..12].copy_from_slice(&WAL_FORMAT_VERSION.to_le_bytes());
+    h[8..12].copy_from_slice(&version.to_le_bytes());
     h[12..16].copy_from_slice(&salt.to_le_bytes());
     h[16..24].copy_from_slice(&segment.to_le_bytes());
     let crc = crate::checksum::masked_crc(&h[..24]);
@@ -123,7 +130,7 @@ mod tests {
     #[test]
     fn the_documented_example_is_what_the_encoder_writes() {
         let salt = 0x0bad_f00d;
-        let header = encode_segment_header(1, salt);
+        let header = encode_segment_header(1, salt, WAL_FORMAT_VERSION);
         assert_eq!(&header[24..28], &[0x55, 0xee, 0x3f, 0xcc]);
         let payload = [1, 0, 0, 0, 1, 0, 1, b'a', 1, b'1'];
         let mut out = Vec::new();

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::payload::PayloadCoding;
 use super::record::{
-    encode_record, encode_segment_header, encode_sync_marker, segment_path, RECORD_HEADER_SIZE,
-    SEGMENT_HEADER_SIZE,
+    encode_record, encode_segment_header, encode_sync_marker, segment_path,
+    CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, WAL_FORMAT_VERSION,
 };
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage, StorageFile};
@@ -31,8 +32,14 @@ pub(crate) struct WalWriter {
 const PREPARE_BYTES: u64 = 64 << 10;
 
 impl WalWriter {
-    /// Creates segment `segment` in `dir`, writes and syncs its header, and syncs the directory.
-    pub fn create(storage: &dyn Storage, dir: &std::path::Path, segment: u64) -> Result<WalWriter> {
+    /// Creates segment `segment` in `dir` for payloads encoded with `coding`, writes and syncs its
+    /// header, and syncs the directory.
+    pub fn create(
+        storage: &dyn Storage,
+        dir: &std::path::Path,
+        segment: u64,
+        coding: PayloadCoding,
+    ) -> Result<WalWriter> {
         let path = segment_path(dir, segment);
         let file = storage.open(&path, OpenMode::Create).ctx("create", &path)?;
         let salt = getrandom::u32().map_err(|e| {
@@ -42,7 +49,11 @@ impl WalWriter {
             )
         })?;
         file.set_len(0).ctx("truncate", &path)?;
-        file.write_at(&encode_segment_header(segment, salt), 0)
+        let version = match coding {
+            PayloadCoding::Plain => WAL_FORMAT_VERSION,
+            PayloadCoding::Coded { .. } => CODED_WAL_FORMAT_VERSION,
+        };
+        file.write_at(&encode_segment_header(segment, salt, version), 0)
             .ctx("write", &path)?;
         file.sync().ctx("sync", &path)?;
         storage.sync_dir(dir).ctx("sync directory", dir)?;

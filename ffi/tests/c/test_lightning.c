@@ -1805,6 +1805,49 @@ static void *counter_thread(void *arg) {
     return NULL;
 }
 
+/* The `compression` option: what one open writes compressed, the next reads under another. */
+static void test_compression(void) {
+    char dir[512];
+    new_path(dir, sizeof dir, "compression");
+    static const char *const policies[] = {"zstd", "lz4", "none", "auto", "snappy"};
+    char key[16], value[200];
+    for (int round = 0; round < 5; round++) {
+        ldb_db *db = open_with(dir, "compression", policies[round], "compression_level", "5",
+                               (const char *)NULL);
+        if (db == NULL)
+            return;
+        for (int i = 0; i < 100 * round; i++) {
+            snprintf(key, sizeof key, "k%05d", i);
+            memset(value, 0, sizeof value);
+            snprintf(value, 100, "value %d of round %d", i, i / 100);
+            uint8_t *got = NULL;
+            size_t got_len = 0;
+            if (OK(ldb_get(db, (const uint8_t *)key, strlen(key), &got, &got_len)))
+                CHECK(got != NULL && got_len == sizeof value && memcmp(got, value, got_len) == 0);
+            ldb_free(got);
+        }
+        for (int i = 100 * round; i < 100 * (round + 1); i++) {
+            snprintf(key, sizeof key, "k%05d", i);
+            memset(value, 0, sizeof value);
+            snprintf(value, 100, "value %d of round %d", i, i / 100);
+            OK(ldb_put(db, (const uint8_t *)key, strlen(key), (const uint8_t *)value,
+                       sizeof value, LDB_DURABILITY_DEFAULT));
+        }
+        OK(ldb_close(db));
+        ldb_db_free(db);
+    }
+    ldb_options *o = NULL;
+    if (!OK(ldb_options_new(&o)))
+        return;
+    OK(ldb_options_set(o, "compression", "ZSTD"));
+    CHECK_OPTION(o, "compression", "zstd");
+    CHECK_ST(ldb_options_set(o, "compression", "gzip"), LDB_INVALID_OPTION);
+    CHECK_MSG("none, lz4, zstd, snappy, auto");
+    CHECK_ST(ldb_options_set(o, "compression_level", "20"), LDB_INVALID_OPTION);
+    CHECK_MSG("compression_level");
+    ldb_options_free(o);
+}
+
 static void test_threads(void) {
     char dir[512];
     ldb_db *db = open_db(new_path(dir, sizeof dir, "threads"));
@@ -2455,6 +2498,7 @@ int main(void) {
         {"transactions", test_transactions},
         {"busy", test_busy},
         {"bulk load", test_bulk_load},
+        {"compression", test_compression},
         {"threads", test_threads},
         {"compact", test_compact},
         {"stats and verify", test_stats_and_verify},

@@ -1,0 +1,203 @@
+//! A record's payload in a coded segment (WAL format version 3): one codec byte, then for a
+//! compressed batch its length as a varint and the compressed bytes, else the batch itself
+//! (docs/format.md §3.4).
+
+use crate::codec::{compress, decompress, Codec, Compression};
+
+/// How the records of a segment are written: plain (version 2) or coded (version 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PayloadCoding {
+    /// Version 2: the payload is the batch.
+    Plain,
+    /// Version 3: the payload says how the batch was compressed.
+    Coded {
+        compression: Compression,
+        level: u32,
+    },
+}
+
+impl PayloadCoding {
+    /// The coding the `compression` option asks for: plain unless something is compressed, so
+    /// a database at the defaults writes what older versions read.
+    pub fn for_options(compression: Compression, level: u32) -> PayloadCoding {
+        match compression {
+            Compression::None => PayloadCoding::Plain,
+            compression => PayloadCoding::Coded { compression, level },
+        }
+    }
+}
+
+/// A batch ready for the WAL: what the record stores, and the batch itself when that differs.
+pub(crate) struct EncodedPayload {
+    /// The record's payload.
+    pub stored: Vec<u8>,
+    /// The batch, if `stored` holds it compressed.
+    batch: Option<Vec<u8>>,
+    /// Where the batch starts in `stored` otherwise (after the codec byte, in a coded segment).
+    batch_at: usize,
+}
+
+impl EncodedPayload {
+    /// The encoded write batch (`batch.rs`), as the memtable takes it.
+    pub fn batch(&self) -> &[u8] {
+        self.batch
+            .as_deref()
+            .unwrap_or(&self.stored[self.batch_at..])
+    }
+}
+
+/// Encodes a batch for a segment written with `coding`; `encode_batch` appends the batch's bytes
+/// to the vector it is given.
+pub(crate) fn encode_payload(
+    coding: PayloadCoding,
+    encoded_len: usize,
+    encode_batch: impl FnOnce(&mut Vec<u8>),
+) -> EncodedPayload {
+    let PayloadCoding::Coded { compression, level } = coding else {
+        let mut stored = Vec::with_capacity(encoded_len);
+        encode_batch(&mut stored);
+        return EncodedPayload {
+            stored,
+            batch: None,
+            batch_at: 0,
+        };
+    };
+    let mut plain = Vec::with_capacity(encoded_len + 1);
+    plain.push(Codec::Raw.id());
+    encode_batch(&mut plain);
+    let mut coded = Vec::new();
+    let codec = compress(compression, level, &plain[1..], &mut coded);
+    if codec == Codec::Raw {
+        return EncodedPayload {
+            stored: plain,
+            batch: None,
+            batch_at: 1,
+        };
+    }
+    let mut stored = Vec::with_capacity(coded.len() + 11);
+    stored.push(codec.id());
+    put_varint(&mut stored, (plain.len() - 1) as u64);
+    stored.extend_from_slice(&coded);
+    plain.remove(0);
+    EncodedPayload {
+        stored,
+        batch: Some(plain),
+        batch_at: 0,
+    }
+}
+
+/// The batch in a coded segment's record payload: borrowed when stored plain, else decompressed
+/// into `scratch`. `max_batch` bounds the length a payload may claim.
+pub(crate) fn decode_payload<'a>(
+    stored: &'a [u8],
+    max_batch: u64,
+    scratch: &'a mut Vec<u8>,
+) -> Result<&'a [u8], String> {
+    let (&id, rest) = stored
+        .split_first()
+        .ok_or("empty payload in a coded segment")?;
+    let codec = Codec::from_id(id).ok_or_else(|| format!("unknown codec {id}"))?;
+    if codec == Codec::Raw {
+        return Ok(rest);
+    }
+    let (raw_len, used) = get_varint(rest).ok_or("malformed batch length")?;
+    if raw_len > max_batch {
+        return Err(format!("batch length {raw_len} over the limit"));
+    }
+    decompress(codec, &rest[used..], raw_len as usize, scratch)?;
+    Ok(scratch)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A LEB128 varint and the bytes it took, written the shortest way (as format.md §2 asks).
+fn get_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        let bits = u64::from(b & 0x7f);
+        if i == 9 && b > 1 {
+            return None;
+        }
+        v |= bits << (7 * i);
+        if b & 0x80 == 0 {
+            if i > 0 && b == 0 {
+                return None;
+            }
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coded(compression: Compression) -> PayloadCoding {
+        PayloadCoding::Coded {
+            compression,
+            level: 3,
+        }
+    }
+
+    #[test]
+    fn plain_payloads_are_the_batch() {
+        let p = encode_payload(PayloadCoding::Plain, 3, |v| v.extend_from_slice(b"abc"));
+        assert_eq!(p.stored, b"abc");
+        assert_eq!(p.batch(), b"abc");
+    }
+
+    #[test]
+    fn coded_payloads_round_trip_compressed_or_not() {
+        let batch = [vec![7u8; 300], b"tail".to_vec()].concat();
+        for compression in [
+            Compression::Lz4,
+            Compression::Zstd,
+            Compression::Snappy,
+            Compression::Auto,
+        ] {
+            let p = encode_payload(coded(compression), batch.len(), |v| {
+                v.extend_from_slice(&batch)
+            });
+            assert_ne!(p.stored[0], 0, "{compression:?}");
+            assert!(p.stored.len() < 60, "{compression:?}: {}", p.stored.len());
+            assert_eq!(p.batch(), batch);
+            let mut scratch = Vec::new();
+            assert_eq!(
+                decode_payload(&p.stored, 1 << 20, &mut scratch).unwrap(),
+                batch
+            );
+        }
+        // Too short to shrink: stored behind a codec byte of 0.
+        let p = encode_payload(coded(Compression::Lz4), 2, |v| v.extend_from_slice(b"hi"));
+        assert_eq!(p.stored, b"\0hi");
+        assert_eq!(p.batch(), b"hi");
+        assert_eq!(
+            decode_payload(&p.stored, 10, &mut Vec::new()).unwrap(),
+            b"hi"
+        );
+    }
+
+    #[test]
+    fn malformed_coded_payloads_are_refused() {
+        let batch = vec![1u8; 1000];
+        let p = encode_payload(coded(Compression::Lz4), 1000, |v| {
+            v.extend_from_slice(&batch)
+        });
+        let mut scratch = Vec::new();
+        assert!(decode_payload(&[], 10, &mut scratch).is_err());
+        assert!(decode_payload(&[9, 1, 2], 10, &mut scratch).is_err());
+        assert!(decode_payload(&p.stored, 999, &mut scratch).is_err());
+        let mut bad = p.stored.clone();
+        bad[1] = 0x80; // the length's varint runs into the data
+        assert!(decode_payload(&bad, 1 << 20, &mut scratch).is_err());
+        assert!(get_varint(&[0x80, 0x00]).is_none());
+        assert_eq!(get_varint(&[0xac, 0x02]), Some((300, 2)));
+    }
+}
