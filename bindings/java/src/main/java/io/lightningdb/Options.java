@@ -206,6 +206,30 @@ public final class Options {
         }
 
         /**
+         * {@code compression} (default {@link Compression#NONE}): how records of the write-ahead
+         * log are compressed (pages will follow). Each record says how it was written, so the
+         * policy may change between opens.
+         *
+         * @param compression the compression policy
+         * @return this builder
+         */
+        public Builder compression(Compression compression) {
+            Objects.requireNonNull(compression, "compression");
+            return set("compression", compression.optionValue());
+        }
+
+        /**
+         * {@code compression_level} (default 3, 1 to 19): Zstandard's level, for {@link
+         * Compression#ZSTD} and {@link Compression#AUTO}.
+         *
+         * @param level the Zstandard level
+         * @return this builder
+         */
+        public Builder compressionLevel(int level) {
+            return set("compression_level", Integer.toString(level));
+        }
+
+        /**
          * The options set so far; the builder may be reused.
          *
          * @return immutable options

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 /**
  * What the tests run in child JVMs: {@code open DIR} prints the error code of opening DIR (or
  * OPENED), {@code crash DIR} writes batches with sync until killed, printing each acknowledged
- * batch number.
+ * batch number, {@code compressed DIR N} writes {@link TestSupport#compressible(int)} values
+ * 0..N-1 with Zstandard compression, prints {@code written N} and halts without closing (so the
+ * next open replays the compressed write-ahead log).
  */
 public final class ChildMain {
     private ChildMain() {}
@@ -30,9 +32,29 @@ public final class ChildMain {
             case "crash":
                 crash(dir);
                 break;
+            case "compressed":
+                compressed(dir, Integer.parseInt(args[2]));
+                break;
             default:
                 throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    /** Writes {@code n} compressible values in batches of 10, then halts without closing. */
+    private static void compressed(Path dir, int n) {
+        LightningDb db = LightningDb.open(dir, Options.builder()
+                .compression(Compression.ZSTD).compressionLevel(5).build());
+        for (int start = 0; start < n; start += 10) {
+            try (WriteBatch batch = new WriteBatch()) {
+                for (int i = start; i < Math.min(start + 10, n); i++) {
+                    batch.put(TestSupport.compressibleKey(i), TestSupport.compressible(i));
+                }
+                db.write(batch);
+            }
+        }
+        System.out.println("written " + n);
+        System.out.flush();
+        Runtime.getRuntime().halt(0); // no close: nothing is merged into the page file
     }
 
     /** Batch {@code i} sets {@code batch:i:0..9} to {@code i}; each is synced, then printed. */

@@ -110,7 +110,9 @@ class ErrorsTest {
                 new String[] {"cache_size", "lots"},
                 new String[] {"page_size", "5000"},
                 new String[] {"max_active_transactions", "0"},
-                new String[] {"mmap", "2"});
+                new String[] {"mmap", "2"},
+                new String[] {"compression", "gzip"},
+                new String[] {"compression_level", "20"});
         Path dir = tmp.resolve("db");
         for (String[] option : bad) {
             LightningDbException e = expect(LightningDbException.class, ErrorCode.INVALID_OPTION,
@@ -125,6 +127,8 @@ class ErrorsTest {
                 () -> LightningDb.open(dir, Options.builder().maxFrozenMemtables(0).build()));
         expect(LightningDbException.class, ErrorCode.INVALID_OPTION,
                 () -> LightningDb.open(dir, Options.builder().memtableSize(1).build()));
+        expect(LightningDbException.class, ErrorCode.INVALID_OPTION,
+                () -> LightningDb.open(dir, Options.builder().compressionLevel(20).build()));
     }
 
     @Test

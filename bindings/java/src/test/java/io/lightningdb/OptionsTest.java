@@ -26,6 +26,8 @@ class OptionsTest {
                 .maxFrozenMemtables(2)
                 .mmap(false)
                 .maxActiveTransactions(10)
+                .compression(Compression.ZSTD)
+                .compressionLevel(5)
                 .build();
         assertEquals(Map.of(
                 "create_if_missing", "true",
@@ -35,7 +37,9 @@ class OptionsTest {
                 "memtable_size", "1048576",
                 "max_frozen_memtables", "2",
                 "mmap", "false",
-                "max_active_transactions", "10"), options.asMap());
+                "max_active_transactions", "10",
+                "compression", "zstd",
+                "compression_level", "5"), options.asMap());
         assertEquals("1073741824", Options.builder().cacheSize(1L << 30).build().asMap()
                 .get("cache_size"));
         assertEquals("256MiB", Options.builder().memtableSize("256MiB").build().asMap()

@@ -25,6 +25,23 @@ final class TestSupport {
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
+    /** The key of {@link #compressible(int)} value {@code i}: {@code key00000042}. */
+    static byte[] compressibleKey(int i) {
+        return b(String.format("key%08d", i));
+    }
+
+    /**
+     * A compressible 200-byte value, the same for the same {@code i} in every JVM: 100 random
+     * bytes (seeded with {@code i}), then 100 zeros.
+     */
+    static byte[] compressible(int i) {
+        byte[] value = new byte[200];
+        byte[] random = new byte[100];
+        new java.util.Random(i).nextBytes(random);
+        System.arraycopy(random, 0, value, 0, random.length);
+        return value;
+    }
+
     /**
      * Creates a database in {@code dir} with {@code n} keys ({@code key0000}...) of 127-byte
      * values, closes it (which merges everything into the page file) and returns its contents.
