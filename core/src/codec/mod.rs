@@ -1,10 +1,12 @@
 //! Codecs for blocks on disk (DESIGN §3 "Codec"): compression, and the pieces of encryption at
 //! rest. Each block records how it was written, so the policy may change between opens.
 //!
-//! `cipher.rs`, `kdf.rs` and `keys.rs` are the encryption primitives, tested here against the
-//! standard test vectors; the page file's coded format (issue 15's next step) is what uses them,
-//! so until then they are compiled for tests only.
+//! `block.rs` (a block of a coded page file), `cipher.rs`, `kdf.rs` and `keys.rs` (encryption,
+//! tested against the standard test vectors) are what the coded page file is built from; until
+//! the engine writes that file (issue 15's next step) they are compiled for tests only.
 
+#[cfg(test)]
+mod block;
 #[cfg(test)]
 mod cipher;
 mod compress;
