@@ -71,12 +71,22 @@ export interface OpenOptions {
   mmap?: boolean;
   /** Open transactions allowed at once, 1 to 1,000,000 (default 1024); beyond, `begin` throws `LDB_BUSY`. */
   maxActiveTransactions?: string | number;
+  /**
+   * How WAL records are compressed from now on (default `'none'`; any letter case). Each record
+   * says how it was written, so this may change between opens. `'auto'` picks per record: LZ4 for
+   * data with repeats, Zstandard where entropy coding saves much more, nothing where compression
+   * saves under 1/8.
+   */
+  compression?: 'none' | 'lz4' | 'zstd' | 'snappy' | 'auto';
+  /** Zstandard's level, for `compression` `'zstd'` and `'auto'`: a whole number, 1 to 19 (default 3). */
+  compressionLevel?: string | number;
   create_if_missing?: boolean;
   cache_size?: string | number;
   page_size?: string | number;
   memtable_size?: string | number;
   max_frozen_memtables?: string | number;
   max_active_transactions?: string | number;
+  compression_level?: string | number;
   /** Options added later, by name. */
   [name: string]: string | number | boolean | undefined;
 }

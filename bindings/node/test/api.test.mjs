@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 
 import * as esm from '../index.mjs';
-import { dbPath, entries, lightning, open, openDb, tempDir, throwsCode } from './helpers.mjs';
+import { dbPath, entries, lightning, open, openDb, random, runNode, tempDir, throwsCode } from './helpers.mjs';
 
 test('the module: CommonJS and ESM export the same objects', () => {
   assert.equal(typeof lightning.open, 'function');
@@ -36,6 +36,50 @@ test('open creates the directory; camelCase and snake_case options; a file URL',
   assert.equal(again.get('k').toString(), 'v');
   assert.equal(again.stats().cache_capacity, 1 << 21);
   again.close();
+});
+
+test('compression: WAL records written under one policy read back under another', (t) => {
+  const dir = tempDir(t);
+  const rng = random(7);
+  const expected = new Map();
+  for (let i = 0; i < 400; i++) {
+    const value = Buffer.alloc(200); // half random, half zeros
+    for (let j = 0; j < 100; j++) value[j] = Math.floor(rng() * 256);
+    expected.set(`key${String(i).padStart(4, '0')}`, value);
+  }
+  const first = [...expected].slice(0, 300);
+  const walBytes = (compression) => {
+    const db = open(join(dir, compression), { compression, compressionLevel: 5, sync: false });
+    for (const [key, value] of first) db.put(key, value);
+    const bytes = db.stats().wal_bytes;
+    db.close();
+    return bytes;
+  };
+  const plain = walBytes('none');
+  const zstd = walBytes('zstd');
+  assert.ok(zstd * 5 < plain * 4, `${zstd} WAL bytes with zstd against ${plain} plain`);
+
+  const path = join(dir, 'zstd');
+  const lz4 = open(path, { compression: 'lz4' });
+  for (const [key, value] of first) assert.deepEqual(lz4.get(key), value, key);
+  lz4.close();
+  // A process that ends without close leaves its (LZ4) records in the WAL for the next open.
+  const child = runNode(
+    `const { open } = require(PACKAGE);
+     const db = open(process.argv[1], { compression: 'LZ4' }); // any letter case
+     for (const [key, hex] of JSON.parse(process.argv[2])) db.put(key, Buffer.from(hex, 'hex'));
+     console.log('written');
+     process.exit(0);`,
+    [path, JSON.stringify([...expected].slice(300).map(([k, v]) => [k, v.toString('hex')]))],
+  );
+  assert.equal(child.stdout.trim(), 'written', child.stderr);
+  const none = open(path, { compression: 'none' });
+  for (const [key, value] of expected) assert.deepEqual(none.get(key), value, key);
+  assert.equal([...none.range()].length, expected.size);
+  none.close();
+
+  const error = throwsCode(() => open(dbPath(t), { compression: 'gzip' }), 'LDB_INVALID_OPTION');
+  assert.match(error.message, /gzip.*compression/);
 });
 
 test('get, put, delete, has with Buffers, Uint8Arrays and strings', (t) => {

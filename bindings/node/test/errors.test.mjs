@@ -46,6 +46,8 @@ for (const options of [
   { pageSize: 5000 },
   { max_active_transactions: 0 },
   { mmap: 2 },
+  { compression: 'gzip' },
+  { compressionLevel: 20 },
 ]) {
   test(`LDB_INVALID_OPTION: ${JSON.stringify(options)}`, (t) => {
     const path = dbPath(t);

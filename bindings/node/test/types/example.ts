@@ -6,6 +6,9 @@ import type { BatchOperation, ErrorCode, LightningDbError, OpenOptions, Stats } 
 const options: OpenOptions = { cacheSize: '64MiB', sync: true, max_active_transactions: 100 };
 const db: Database = open('/tmp/typed.db', options);
 open(new URL('file:///tmp/typed.db'));
+const compressed: OpenOptions = { compression: 'zstd', compressionLevel: 5 };
+open('/tmp/typed-compressed.db', compressed).close();
+open('/tmp/typed-compressed.db', { compression: 'auto', compression_level: '19' }).close();
 
 db.put('hello', 'world');
 db.put(Buffer.from('k'), new Uint8Array([1, 2, 3]), { sync: false });
@@ -111,6 +114,8 @@ db.batch([{ type: 'put', key: 'a' }]);
 db.begin({ isolation: 'chaos' });
 // @ts-expect-error option values are strings, numbers or booleans
 open('/tmp/typed.db', { cacheSize: [64] });
+// @ts-expect-error not a compression
+open('/tmp/typed.db', { compression: 'gzip' });
 // @ts-expect-error there is no constructor
 new Database();
 // @ts-expect-error putMany takes [key, value] pairs
