@@ -199,7 +199,7 @@ fn page_file(
     let page_count = 2 + pages.len() as u64;
     let meta = Meta {
         generation: 1,
-        root,
+        root: crate::btree::node::PagePtr::plain(root),
         entries: 0,
         page_count,
         freelist_head,

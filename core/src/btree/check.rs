@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use super::freelist::read_freelist;
 use super::meta::Meta;
-use super::node::{NodeView, Stored};
+use super::node::{NodeView, PagePtr, Stored};
 use super::pager::PageSource;
 use super::tree::Tree;
 use crate::error::Result;
@@ -49,11 +49,11 @@ impl Checker<'_> {
     fn load(&mut self, stored: Stored<'_>, what: &str) -> Result<Vec<u8>> {
         match stored {
             Stored::Inline(b) => Ok(b.to_vec()),
-            Stored::Overflow { first_page, len } => {
+            Stored::Overflow { first, len } => {
                 let mut chain = Vec::new();
                 let data = self.tree.pager.read_overflow(
                     PageSource::File,
-                    first_page,
+                    first.id,
                     len,
                     self.tree.page_count,
                     |id| chain.push(id),
@@ -67,8 +67,15 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks the subtree at `id`, whose keys must lie in [lo, hi).
-    fn node(&mut self, id: u64, lo: Option<&[u8]>, hi: Option<&[u8]>, depth: u64) -> Result<()> {
+    /// Checks the subtree at `ptr`, whose keys must lie in [lo, hi).
+    fn node(
+        &mut self,
+        ptr: PagePtr,
+        lo: Option<&[u8]>,
+        hi: Option<&[u8]>,
+        depth: u64,
+    ) -> Result<()> {
+        let id = ptr.id;
         if depth > 64 {
             return Err(self.tree.pager.corrupt("tree deeper than 64 levels"));
         }
@@ -149,7 +156,7 @@ pub(crate) fn check_tree(tree: &Tree, meta: &Meta) -> Result<TreeReport> {
     };
     checker.used[0] = true;
     checker.used[1] = true;
-    if tree.root != 0 {
+    if tree.root.id != 0 {
         checker.node(tree.root, None, None, 0)?;
     }
     let (free, chain) = read_freelist(&tree.pager, meta.freelist_head, tree.page_count)?;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::node::{NodeView, Stored};
+use super::node::{NodeView, PagePtr, Stored};
 use super::pager::OwnedPage;
 use super::tree::Tree;
 use crate::error::Result;
@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 64;
 /// One node on a cursor's path from the root.
 struct Level {
     page: OwnedPage,
-    id: u64,
+    ptr: PagePtr,
     /// In a branch, the child position (0 = leftmost); in the leaf, the entry.
     index: usize,
     /// The node's entry count, kept so a step within a leaf reads no page header.
@@ -28,7 +28,8 @@ pub(crate) struct TreeCursor {
     /// Where the current entry's key and value sit in the leaf page, found when positioned.
     key_range: std::ops::Range<usize>,
     value_range: std::ops::Range<usize>,
-    value_overflow: bool,
+    /// Where the current value is when it lives in an overflow chain.
+    value_chain: Option<(PagePtr, u64)>,
     /// The current key when it lives in an overflow chain.
     key_buf: Option<Vec<u8>>,
     /// The current value when it lives in an overflow chain (loaded on demand).
@@ -43,7 +44,7 @@ impl TreeCursor {
             valid: false,
             key_range: 0..0,
             value_range: 0..0,
-            value_overflow: false,
+            value_chain: None,
             key_buf: None,
             value_buf: None,
         }
@@ -71,30 +72,27 @@ impl TreeCursor {
     /// The current value. Only call when `valid()`.
     #[inline]
     pub fn value(&mut self) -> Result<&[u8]> {
-        if !self.value_overflow {
+        let Some((first, len)) = self.value_chain else {
             return Ok(&self.leaf_page()[self.value_range.clone()]);
-        }
+        };
         if self.value_buf.is_none() {
-            let stored = &self.leaf_page()[self.value_range.clone()];
-            let first = u64::from_le_bytes(stored[0..8].try_into().unwrap());
-            let len = u64::from_le_bytes(stored[8..16].try_into().unwrap());
             self.value_buf = Some(self.tree.read_overflow(first, len)?);
         }
         Ok(self.value_buf.as_deref().unwrap_or(&[]))
     }
 
-    fn push(&mut self, id: u64) -> Result<()> {
+    fn push(&mut self, ptr: PagePtr) -> Result<()> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self
                 .tree
                 .pager
                 .corrupt("tree deeper than 64 levels (a cycle?)"));
         }
-        let page = self.tree.owned_page(id)?;
-        let len = self.tree.view(&page, id)?.len();
+        let page = self.tree.owned_page(ptr)?;
+        let len = self.tree.view(&page, ptr.id)?.len();
         self.stack.push(Level {
             page,
-            id,
+            ptr,
             index: 0,
             len,
         });
@@ -111,7 +109,7 @@ impl TreeCursor {
         loop {
             let view = self.top_view();
             let n = view.len();
-            let id = self.stack.last().unwrap().id;
+            let id = self.stack.last().unwrap().ptr.id;
             if view.is_leaf() {
                 self.stack.last_mut().unwrap().index = if forward { 0 } else { n.wrapping_sub(1) };
                 return if n == 0 {
@@ -152,7 +150,7 @@ impl TreeCursor {
         self.valid = false;
         self.key_buf = None;
         self.value_buf = None;
-        if self.tree.root != 0 {
+        if self.tree.root.id != 0 {
             self.push(self.tree.root)?;
         }
         Ok(())
@@ -163,7 +161,7 @@ impl TreeCursor {
     fn descend_to(&mut self, key: &[u8]) -> Result<bool> {
         loop {
             let tree = self.tree.clone();
-            let id = self.stack.last().unwrap().id;
+            let id = self.stack.last().unwrap().ptr.id;
             let view = self.top_view();
             if view.is_leaf() {
                 let (idx, exact) = view.lower_bound(
@@ -256,7 +254,7 @@ impl TreeCursor {
                 pos.wrapping_sub(1)
             };
             if next < children {
-                let id = self.stack.last().unwrap().id;
+                let id = self.stack.last().unwrap().ptr.id;
                 let child = self.top_view().child_at(next).ok_or_else(|| {
                     self.tree
                         .pager
@@ -271,7 +269,7 @@ impl TreeCursor {
 
     /// Marks the cursor valid at the current leaf index, loading an overflow key.
     fn settle(&mut self) -> Result<()> {
-        let (id, idx) = self.stack.last().map(|t| (t.id, t.index)).unwrap();
+        let (id, idx) = self.stack.last().map(|t| (t.ptr.id, t.index)).unwrap();
         let malformed = || {
             self.tree
                 .pager
@@ -280,11 +278,15 @@ impl TreeCursor {
         let view = self.top_view();
         let (key_range, value_range, flags) = view.layout(idx).ok_or_else(malformed)?;
         let mut key_chain = None;
+        let mut value_chain = None;
         if flags & (super::node::KEY_OVERFLOW | super::node::VALUE_OVERFLOW) != 0 {
             // Parsing the whole entry checks the overflow references' sizes.
             let entry = view.entry(idx).ok_or_else(malformed)?;
-            if let Stored::Overflow { first_page, len } = entry.key {
-                key_chain = Some((first_page, len));
+            if let Stored::Overflow { first, len } = entry.key {
+                key_chain = Some((first, len));
+            }
+            if let Stored::Overflow { first, len } = entry.value {
+                value_chain = Some((first, len));
             }
         }
         self.key_buf = match key_chain {
@@ -293,7 +295,7 @@ impl TreeCursor {
         };
         self.key_range = key_range;
         self.value_range = value_range;
-        self.value_overflow = flags & super::node::VALUE_OVERFLOW != 0;
+        self.value_chain = value_chain;
         self.value_buf = None;
         self.valid = true;
         Ok(())

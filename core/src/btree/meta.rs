@@ -18,6 +18,7 @@
 
 use std::path::Path;
 
+use super::node::PagePtr;
 use super::page::{self, get_u64, init_header, put_u64, PageType};
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::limits::{is_valid_page_size, page_sizes};
@@ -30,7 +31,7 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Meta {
     pub generation: u64,
-    pub root: u64,
+    pub root: PagePtr,
     pub entries: u64,
     pub page_count: u64,
     pub freelist_head: u64,
@@ -53,7 +54,7 @@ impl Meta {
         page[28..32].copy_from_slice(&(page_size as u32).to_le_bytes());
         for (i, v) in [
             self.generation,
-            self.root,
+            self.root.id,
             self.entries,
             self.page_count,
             self.freelist_head,
@@ -80,10 +81,10 @@ impl Meta {
             ));
         }
         let in_file = |id: u64| id == 0 || (2..self.page_count).contains(&id);
-        if !in_file(self.root) {
+        if !in_file(self.root.id) {
             return Err(format!(
                 "root page {} is outside the tree's pages",
-                self.root
+                self.root.id
             ));
         }
         if !in_file(self.freelist_head) {
@@ -115,7 +116,7 @@ impl Meta {
         let f = |i: usize| get_u64(page, 32 + 8 * i);
         Meta {
             generation: f(0),
-            root: f(1),
+            root: PagePtr::plain(f(1)),
             entries: f(2),
             page_count: f(3),
             freelist_head: f(4),

@@ -16,17 +16,99 @@
 //! Flag bit 0 marks a key stored in overflow pages, bit 1 a value: the entry then holds a
 //! reference `u64 first overflow page | u64 total length` instead of the bytes, followed for a key
 //! by the key's first eight bytes (so a page's heads can be rebuilt from its entries).
+//!
+//! A page whose header flags hold [`WIDE_REFS`] (a coded file's) follows each page id with the
+//! `u64` check its page must have ([`PagePtr`]): a child is 16 bytes, an overflow reference
+//! `u64 id | u64 check | u64 length`, and a key's overflow reference that and its head.
 
 use std::cmp::Ordering;
 
-use super::page::{count, get_u64, init_header, page_type, put_u64, PageType, PAGE_HEADER_SIZE};
+use super::page::{count, get_u64, init_header, page_type, PageType, PAGE_HEADER_SIZE};
 use crate::key_order::head_of;
 
 pub(crate) const KEY_OVERFLOW: u8 = 1;
 pub(crate) const VALUE_OVERFLOW: u8 = 2;
 pub(crate) const ENTRY_HEADER_SIZE: usize = 7;
-pub(crate) const OVERFLOW_REF_SIZE: usize = 16;
-pub(crate) const KEY_OVERFLOW_REF_SIZE: usize = 24;
+/// The page header flag of a node whose references carry checks.
+pub(crate) const WIDE_REFS: u8 = 1;
+
+/// A reference to a page, as a node (or the meta page) holds it: the page's id, and in a coded
+/// file the check the page must have, which its parent learned when it was written (0, and not
+/// stored, in a plain file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct PagePtr {
+    pub id: u64,
+    pub check: u64,
+}
+
+impl PagePtr {
+    /// A page of a plain file, which stores no checks.
+    pub const fn plain(id: u64) -> PagePtr {
+        PagePtr { id, check: 0 }
+    }
+}
+
+/// How wide a node's page references are: a plain file's ids, or a coded file's ids and checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefWidth {
+    Narrow,
+    Wide,
+}
+
+impl RefWidth {
+    fn of_page(page: &[u8]) -> Option<RefWidth> {
+        match page[5] {
+            0 => Some(RefWidth::Narrow),
+            WIDE_REFS => Some(RefWidth::Wide),
+            _ => None,
+        }
+    }
+
+    /// The page header flags of a node with these references.
+    pub fn flags(self) -> u8 {
+        match self {
+            RefWidth::Narrow => 0,
+            RefWidth::Wide => WIDE_REFS,
+        }
+    }
+
+    /// Bytes of a page reference.
+    pub fn ptr_size(self) -> usize {
+        match self {
+            RefWidth::Narrow => 8,
+            RefWidth::Wide => 16,
+        }
+    }
+
+    /// Bytes of an overflowed value's reference.
+    pub fn value_ref_size(self) -> usize {
+        self.ptr_size() + 8
+    }
+
+    /// Bytes of an overflowed key's reference (with the key's head).
+    pub fn key_ref_size(self) -> usize {
+        self.ptr_size() + 16
+    }
+
+    /// `ptr` as this width stores it.
+    pub fn encode_ptr(self, ptr: PagePtr) -> Vec<u8> {
+        let mut out = ptr.id.to_le_bytes().to_vec();
+        if self == RefWidth::Wide {
+            out.extend_from_slice(&ptr.check.to_le_bytes());
+        }
+        out
+    }
+
+    fn decode_ptr(self, bytes: &[u8]) -> PagePtr {
+        PagePtr {
+            id: get_u64(bytes, 0),
+            check: match self {
+                RefWidth::Narrow => 0,
+                RefWidth::Wide => get_u64(bytes, 8),
+            },
+        }
+    }
+}
 /// Bytes each entry costs in a page besides its encoding: its offset and its head.
 pub(crate) const SLOT_SIZE: usize = 10;
 
@@ -39,7 +121,8 @@ pub(crate) fn max_inline_key(page_size: usize) -> usize {
 /// (as LMDB's nodes). A lower limit sends mid-sized values (1 KiB with 4 KiB pages) to overflow
 /// pages of their own, each a whole page.
 pub(crate) fn max_inline_entry(page_size: usize) -> usize {
-    capacity(page_size, PageType::Leaf) / 2 - SLOT_SIZE
+    // Leaves have no child reference: the limit is the same at every reference width.
+    capacity(page_size, PageType::Leaf, RefWidth::Narrow) / 2 - SLOT_SIZE
 }
 
 /// The head of an encoded entry's key.
@@ -47,7 +130,8 @@ pub(crate) fn encoded_head(entry: &[u8]) -> u64 {
     let key_len = u16::from_le_bytes([entry[1], entry[2]]) as usize;
     let key = &entry[ENTRY_HEADER_SIZE..ENTRY_HEADER_SIZE + key_len];
     if entry[0] & KEY_OVERFLOW != 0 {
-        u64::from_be_bytes(key[16..24].try_into().unwrap())
+        // The head ends the reference, at either width.
+        u64::from_be_bytes(key[key.len() - 8..].try_into().unwrap())
     } else {
         head_of(key)
     }
@@ -57,11 +141,16 @@ pub(crate) fn encoded_head(entry: &[u8]) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stored<'a> {
     Inline(&'a [u8]),
-    Overflow { first_page: u64, len: u64 },
+    Overflow { first: PagePtr, len: u64 },
 }
 
 impl<'a> Stored<'a> {
-    fn parse(bytes: &'a [u8], overflow: bool, ref_size: usize) -> Option<Stored<'a>> {
+    fn parse(
+        bytes: &'a [u8],
+        overflow: bool,
+        ref_size: usize,
+        width: RefWidth,
+    ) -> Option<Stored<'a>> {
         if !overflow {
             return Some(Stored::Inline(bytes));
         }
@@ -69,8 +158,8 @@ impl<'a> Stored<'a> {
             return None;
         }
         Some(Stored::Overflow {
-            first_page: get_u64(bytes, 0),
-            len: get_u64(bytes, 8),
+            first: width.decode_ptr(bytes),
+            len: get_u64(bytes, width.ptr_size()),
         })
     }
 }
@@ -81,17 +170,18 @@ pub(crate) struct Entry<'a> {
     pub key: Stored<'a>,
     /// The key's bytes as stored: the key, or its overflow reference.
     pub stored_key: &'a [u8],
-    /// The value (leaf) or the child id's 8 bytes (branch).
+    /// The value (leaf) or the child's reference (branch).
     pub value: Stored<'a>,
     /// The whole encoded entry, for copying it unchanged into a new page.
     pub raw: &'a [u8],
+    width: RefWidth,
 }
 
 impl Entry<'_> {
     /// The child page of a branch entry.
-    pub fn child(&self) -> Option<u64> {
+    pub fn child(&self) -> Option<PagePtr> {
         match self.value {
-            Stored::Inline(b) if b.len() == 8 => Some(get_u64(b, 0)),
+            Stored::Inline(b) if b.len() == self.width.ptr_size() => Some(self.width.decode_ptr(b)),
             _ => None,
         }
     }
@@ -105,14 +195,16 @@ pub(crate) struct NodeView<'a> {
     kind: PageType,
     count: usize,
     offsets_at: usize,
+    width: RefWidth,
 }
 
 impl<'a> NodeView<'a> {
     pub fn new(page: &'a [u8]) -> Option<NodeView<'a>> {
         let kind = page_type(page)?;
+        let width = RefWidth::of_page(page)?;
         let offsets_at = match kind {
             PageType::Leaf => PAGE_HEADER_SIZE,
-            PageType::Branch => PAGE_HEADER_SIZE + 8,
+            PageType::Branch => PAGE_HEADER_SIZE + width.ptr_size(),
             _ => return None,
         };
         let count = count(page) as usize;
@@ -124,6 +216,7 @@ impl<'a> NodeView<'a> {
             kind,
             count,
             offsets_at,
+            width,
         })
     }
 
@@ -136,8 +229,8 @@ impl<'a> NodeView<'a> {
     }
 
     /// The leftmost child of a branch.
-    pub fn leftmost_child(&self) -> u64 {
-        get_u64(self.page, PAGE_HEADER_SIZE)
+    pub fn leftmost_child(&self) -> PagePtr {
+        self.width.decode_ptr(&self.page[PAGE_HEADER_SIZE..])
     }
 
     /// Where entry `i` starts and its header fields: (offset, flags, key length, value length).
@@ -173,7 +266,8 @@ impl<'a> NodeView<'a> {
         Stored::parse(
             self.page.get(key_at..key_at + key_len)?,
             flags & KEY_OVERFLOW != 0,
-            KEY_OVERFLOW_REF_SIZE,
+            self.width.key_ref_size(),
+            self.width,
         )
     }
 
@@ -183,17 +277,25 @@ impl<'a> NodeView<'a> {
         let value_at = key_at + key_len;
         let end = value_at + value_len;
         let stored_key = self.page.get(key_at..value_at)?;
-        let key = Stored::parse(stored_key, flags & KEY_OVERFLOW != 0, KEY_OVERFLOW_REF_SIZE)?;
+        let width = self.width;
+        let key = Stored::parse(
+            stored_key,
+            flags & KEY_OVERFLOW != 0,
+            width.key_ref_size(),
+            width,
+        )?;
         let value = Stored::parse(
             self.page.get(value_at..end)?,
             flags & VALUE_OVERFLOW != 0,
-            OVERFLOW_REF_SIZE,
+            width.value_ref_size(),
+            width,
         )?;
         Some(Entry {
             key,
             stored_key,
             value,
             raw: &self.page[off..end],
+            width,
         })
     }
 
@@ -205,7 +307,7 @@ impl<'a> NodeView<'a> {
     }
 
     /// The child of a branch at position `i` (0 = leftmost, i ≥ 1 = entry i-1's child).
-    pub fn child_at(&self, i: usize) -> Option<u64> {
+    pub fn child_at(&self, i: usize) -> Option<PagePtr> {
         if i == 0 {
             Some(self.leftmost_child())
         } else {
@@ -218,7 +320,7 @@ impl<'a> NodeView<'a> {
     pub fn lower_bound<E>(
         &self,
         key: &[u8],
-        mut cmp_overflow: impl FnMut(u64, u64) -> Result<Ordering, E>,
+        mut cmp_overflow: impl FnMut(PagePtr, u64) -> Result<Ordering, E>,
         corrupt: impl Fn() -> E,
     ) -> Result<(usize, bool), E> {
         let (mut lo, mut hi) = (0usize, self.count);
@@ -232,9 +334,7 @@ impl<'a> NodeView<'a> {
             let ord = match self.head(mid).cmp(&key_head) {
                 Ordering::Equal => match self.key_at(mid).ok_or_else(&corrupt)? {
                     Stored::Inline(k) => k.cmp(key),
-                    Stored::Overflow { first_page, len } => {
-                        cmp_overflow(first_page, len)?.reverse()
-                    }
+                    Stored::Overflow { first, len } => cmp_overflow(first, len)?.reverse(),
                 },
                 unequal => unequal,
             };
@@ -276,26 +376,25 @@ pub(crate) fn encode_entry(out: &mut Vec<u8>, flags: u8, key: &[u8], value: &[u8
     out.extend_from_slice(value);
 }
 
-/// The 16 bytes that stand for an overflowed value.
-pub(crate) fn overflow_ref(first_page: u64, len: u64) -> [u8; OVERFLOW_REF_SIZE] {
-    let mut r = [0u8; OVERFLOW_REF_SIZE];
-    put_u64(&mut r, 0, first_page);
-    put_u64(&mut r, 8, len);
+/// The bytes that stand for an overflowed value: where it is and its length.
+pub(crate) fn overflow_ref(width: RefWidth, first: PagePtr, len: u64) -> Vec<u8> {
+    let mut r = width.encode_ptr(first);
+    r.extend_from_slice(&len.to_le_bytes());
     r
 }
 
-/// The 24 bytes that stand for an overflowed key: its reference and its head.
-pub(crate) fn overflow_key_ref(first_page: u64, key: &[u8]) -> [u8; KEY_OVERFLOW_REF_SIZE] {
-    let mut r = [0u8; KEY_OVERFLOW_REF_SIZE];
-    r[..16].copy_from_slice(&overflow_ref(first_page, key.len() as u64));
-    r[16..].copy_from_slice(&head_of(key).to_be_bytes());
+/// The bytes that stand for an overflowed key: its reference and its head.
+pub(crate) fn overflow_key_ref(width: RefWidth, first: PagePtr, key: &[u8]) -> Vec<u8> {
+    let mut r = overflow_ref(width, first, key.len() as u64);
+    r.extend_from_slice(&head_of(key).to_be_bytes());
     r
 }
 
-/// Bytes available for offsets and entries in a page of `kind`.
-pub(crate) fn capacity(page_size: usize, kind: PageType) -> usize {
+/// Bytes available for offsets and entries in a page of `kind` whose references are `width`
+/// wide.
+pub(crate) fn capacity(page_size: usize, kind: PageType, width: RefWidth) -> usize {
     match kind {
-        PageType::Branch => page_size - PAGE_HEADER_SIZE - 8,
+        PageType::Branch => page_size - PAGE_HEADER_SIZE - width.ptr_size(),
         _ => page_size - PAGE_HEADER_SIZE,
     }
 }
@@ -347,14 +446,17 @@ pub(crate) fn build_page(
     page_size: usize,
     kind: PageType,
     id: u64,
-    leftmost_child: u64,
+    width: RefWidth,
+    leftmost_child: PagePtr,
     entries: &[&[u8]],
 ) -> Vec<u8> {
     let mut page = vec![0u8; page_size];
     init_header(&mut page, kind, entries.len() as u16, id);
+    page[5] = width.flags();
     let offsets_at = if kind == PageType::Branch {
-        put_u64(&mut page, PAGE_HEADER_SIZE, leftmost_child);
-        PAGE_HEADER_SIZE + 8
+        let ptr = width.encode_ptr(leftmost_child);
+        page[PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + ptr.len()].copy_from_slice(&ptr);
+        PAGE_HEADER_SIZE + ptr.len()
     } else {
         PAGE_HEADER_SIZE
     };
@@ -386,7 +488,14 @@ mod tests {
             })
             .collect();
         let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
-        build_page(4096, PageType::Leaf, 9, 0, &refs)
+        build_page(
+            4096,
+            PageType::Leaf,
+            9,
+            RefWidth::Narrow,
+            PagePtr::default(),
+            &refs,
+        )
     }
 
     fn search(view: &NodeView, key: &[u8]) -> (usize, bool) {
@@ -406,6 +515,72 @@ mod tests {
         assert_eq!(search(&view, b"f"), (2, true));
         assert_eq!(search(&view, b"g"), (3, false));
         assert!(view.entry(3).is_none());
+    }
+
+    #[test]
+    fn wide_references_carry_their_checks() {
+        let wide = RefWidth::Wide;
+        let child = |id: u64| PagePtr {
+            id: id << 24 | 3,
+            check: id.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        };
+        // A branch: the leftmost child and two more, one behind an overflowed separator.
+        let long_key = vec![b'k'; 600];
+        let mut e1 = Vec::new();
+        encode_entry(&mut e1, 0, b"m", &wide.encode_ptr(child(2)));
+        let mut e2 = Vec::new();
+        let key_ref = overflow_key_ref(wide, child(9), &long_key);
+        assert_eq!(key_ref.len(), wide.key_ref_size());
+        encode_entry(&mut e2, KEY_OVERFLOW, &key_ref, &wide.encode_ptr(child(3)));
+        let page = build_page(4096, PageType::Branch, 0, wide, child(1), &[&e1, &e2]);
+        let view = NodeView::new(&page).unwrap();
+        assert_eq!(view.child_at(0), Some(child(1)));
+        assert_eq!(view.child_at(1), Some(child(2)));
+        assert_eq!(view.child_at(2), Some(child(3)));
+        assert_eq!(
+            view.key_at(1),
+            Some(Stored::Overflow {
+                first: child(9),
+                len: 600
+            })
+        );
+        assert_eq!(view.head(1), head_of(&long_key));
+        assert_eq!(
+            view.lower_bound::<()>(b"a", |_, _| Err(()), || ()),
+            Ok((0, false))
+        );
+
+        // A leaf with an overflowed value.
+        let mut e = Vec::new();
+        encode_entry(
+            &mut e,
+            VALUE_OVERFLOW,
+            b"key",
+            &overflow_ref(wide, child(5), 70_000),
+        );
+        let page = build_page(4096, PageType::Leaf, 0, wide, PagePtr::default(), &[&e]);
+        let entry = NodeView::new(&page).unwrap().entry(0).unwrap();
+        assert_eq!(
+            entry.value,
+            Stored::Overflow {
+                first: child(5),
+                len: 70_000
+            }
+        );
+        // A narrow reference's size in a wide page is malformed, not misread.
+        let mut bad = Vec::new();
+        encode_entry(
+            &mut bad,
+            VALUE_OVERFLOW,
+            b"key",
+            &overflow_ref(RefWidth::Narrow, child(5), 7),
+        );
+        let page = build_page(4096, PageType::Leaf, 0, wide, PagePtr::default(), &[&bad]);
+        assert!(NodeView::new(&page).unwrap().entry(0).is_none());
+        // Unknown header flags: not a node.
+        let mut page = page;
+        page[5] = 2;
+        assert!(NodeView::new(&page).is_none());
     }
 
     #[test]

@@ -5,32 +5,38 @@
 
 use std::borrow::Cow;
 
-use super::node::{build_page, encode_entry, overflow_ref, Stored, ENTRY_HEADER_SIZE};
+use super::node::{build_page, encode_entry, overflow_ref, PagePtr, Stored, ENTRY_HEADER_SIZE};
 use super::page::PageType;
 use super::writer::TreeWriter;
 use crate::error::Result;
 
 impl TreeWriter<'_> {
     /// Rewrites what has pages at or past `boundary` (see the module doc); returns the new root.
-    pub fn relocate(&mut self, boundary: u64) -> Result<u64> {
+    pub fn relocate(&mut self, boundary: u64) -> Result<PagePtr> {
         let root = self.tree.root;
-        if root == 0 {
-            return Ok(0);
+        if root.id == 0 {
+            return Ok(root);
         }
         let new_root = self.relocate_node(root, boundary, 0)?.unwrap_or(root);
         self.flush_run()?;
         Ok(new_root)
     }
 
-    /// The new id of node `id`, if it or anything below it moved.
-    fn relocate_node(&mut self, id: u64, boundary: u64, depth: usize) -> Result<Option<u64>> {
+    /// Where node `ptr` went, if it or anything below it moved.
+    fn relocate_node(
+        &mut self,
+        ptr: PagePtr,
+        boundary: u64,
+        depth: usize,
+    ) -> Result<Option<PagePtr>> {
         self.check_depth(depth)?;
+        let id = ptr.id;
         let tree = self.tree;
-        let page = tree.page(id)?;
+        let page = tree.page(ptr)?;
         let view = tree.view(&page, id)?;
         let mut changed = id >= boundary;
         let (kind, leftmost) = if view.is_leaf() {
-            (PageType::Leaf, 0)
+            (PageType::Leaf, PagePtr::default())
         } else {
             let child = view.leftmost_child();
             match self.relocate_node(child, boundary, depth + 1)? {
@@ -47,26 +53,27 @@ impl TreeWriter<'_> {
             let mut key = Cow::Borrowed(e.stored_key);
             let mut value = Cow::Borrowed(&e.raw[ENTRY_HEADER_SIZE + e.stored_key.len()..]);
             let mut moved = false;
-            if let Stored::Overflow { first_page, len } = e.key {
-                if let Some(first) = self.relocate_chain(first_page, len, boundary)? {
-                    // The reference's first eight bytes name the chain; its head stays.
+            if let Stored::Overflow { first, len } = e.key {
+                if let Some(first) = self.relocate_chain(first, len, boundary)? {
+                    // The reference starts with the chain's page; its length and head stay.
                     let mut r = e.stored_key.to_vec();
-                    r[..8].copy_from_slice(&first.to_le_bytes());
+                    let ptr = self.width.encode_ptr(first);
+                    r[..ptr.len()].copy_from_slice(&ptr);
                     key = Cow::Owned(r);
                     moved = true;
                 }
             }
             if view.is_leaf() {
-                if let Stored::Overflow { first_page, len } = e.value {
-                    if let Some(first) = self.relocate_chain(first_page, len, boundary)? {
-                        value = Cow::Owned(overflow_ref(first, len).to_vec());
+                if let Stored::Overflow { first, len } = e.value {
+                    if let Some(first) = self.relocate_chain(first, len, boundary)? {
+                        value = Cow::Owned(overflow_ref(self.width, first, len));
                         moved = true;
                     }
                 }
             } else {
                 let child = e.child().ok_or_else(|| self.malformed(id))?;
                 if let Some(new_child) = self.relocate_node(child, boundary, depth + 1)? {
-                    value = Cow::Owned(new_child.to_le_bytes().to_vec());
+                    value = Cow::Owned(self.width.encode_ptr(new_child));
                     moved = true;
                 }
             }
@@ -85,14 +92,19 @@ impl TreeWriter<'_> {
         self.freed.push(id);
         let new_id = self.alloc.alloc();
         let refs: Vec<&[u8]> = entries.iter().map(|e| &e[..]).collect();
-        let new_page = build_page(self.page_size, kind, new_id, leftmost, &refs);
+        let new_page = build_page(self.page_size, kind, new_id, self.width, leftmost, &refs);
         self.emit(new_id, new_page)?;
-        Ok(Some(new_id))
+        Ok(Some(PagePtr::plain(new_id)))
     }
 
     /// The first page of a new copy of the overflow chain at `first`, if the chain has a page at
     /// or past `boundary`.
-    fn relocate_chain(&mut self, first: u64, len: u64, boundary: u64) -> Result<Option<u64>> {
+    fn relocate_chain(
+        &mut self,
+        first: PagePtr,
+        len: u64,
+        boundary: u64,
+    ) -> Result<Option<PagePtr>> {
         let (data, pages) = self.read_chain(first, len)?;
         if pages.iter().all(|&id| id < boundary) {
             return Ok(None);

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::hints::{self, Hint, LeafHints};
-use super::node::{NodeView, Stored};
+use super::node::{NodeView, PagePtr, Stored};
 use super::pager::{MappedFile, OwnedPage, PageRef, PageSource, Pager};
 use crate::error::Result;
 use crate::key_order::key_hash;
@@ -13,8 +13,8 @@ use crate::key_order::key_hash;
 /// them is alive, so readers need no locks.
 pub(crate) struct Tree {
     pub pager: Arc<Pager>,
-    /// Root page id; 0 means the tree is empty.
-    pub root: u64,
+    /// The root page; id 0 means the tree is empty.
+    pub root: PagePtr,
     pub generation: u64,
     /// Pages in the file when this tree was published: every page it reaches is below.
     pub page_count: u64,
@@ -30,7 +30,7 @@ impl Tree {
     /// The tree rooted at `root` as of `generation`, whose pages are all below `page_count`.
     pub fn new(
         pager: Arc<Pager>,
-        root: u64,
+        root: PagePtr,
         generation: u64,
         page_count: u64,
         map: Option<Arc<MappedFile>>,
@@ -46,14 +46,14 @@ impl Tree {
         }
     }
 
-    pub fn page(&self, id: u64) -> Result<PageRef<'_>> {
-        self.check_id(id)?;
-        self.pager.page(self.map.as_deref(), id)
+    pub fn page(&self, ptr: PagePtr) -> Result<PageRef<'_>> {
+        self.check_id(ptr.id)?;
+        self.pager.page(self.map.as_deref(), ptr.id)
     }
 
-    pub fn owned_page(&self, id: u64) -> Result<OwnedPage> {
-        self.check_id(id)?;
-        self.pager.owned_page(self.map.as_ref(), id)
+    pub fn owned_page(&self, ptr: PagePtr) -> Result<OwnedPage> {
+        self.check_id(ptr.id)?;
+        self.pager.owned_page(self.map.as_ref(), ptr.id)
     }
 
     fn check_id(&self, id: u64) -> Result<()> {
@@ -67,10 +67,10 @@ impl Tree {
     }
 
     /// The bytes of a key or value stored in an overflow chain.
-    pub fn read_overflow(&self, first: u64, len: u64) -> Result<Vec<u8>> {
+    pub fn read_overflow(&self, first: PagePtr, len: u64) -> Result<Vec<u8>> {
         self.pager.read_overflow(
             PageSource::MapOrCache(self.map.as_deref()),
-            first,
+            first.id,
             len,
             self.page_count,
             |_| {},
@@ -78,7 +78,7 @@ impl Tree {
     }
 
     /// `key` compared with the key stored in an overflow chain.
-    pub fn cmp_overflow_key(&self, key: &[u8], first: u64, len: u64) -> Result<Ordering> {
+    pub fn cmp_overflow_key(&self, key: &[u8], first: PagePtr, len: u64) -> Result<Ordering> {
         Ok(key.cmp(&self.read_overflow(first, len)?))
     }
 
@@ -90,7 +90,7 @@ impl Tree {
     }
 
     /// The child of branch `view` whose range holds `key`, and its position.
-    pub fn child_for(&self, view: &NodeView<'_>, id: u64, key: &[u8]) -> Result<(u64, usize)> {
+    pub fn child_for(&self, view: &NodeView<'_>, id: u64, key: &[u8]) -> Result<(PagePtr, usize)> {
         let (idx, exact) = view.lower_bound(
             key,
             |first, len| self.cmp_overflow_key(key, first, len),
@@ -108,19 +108,19 @@ impl Tree {
     fn with_leaf<R>(
         &self,
         key: &[u8],
-        f: impl FnOnce(u64, &NodeView<'_>) -> Result<R>,
+        f: impl FnOnce(PagePtr, &NodeView<'_>) -> Result<R>,
     ) -> Result<Option<R>> {
-        if self.root == 0 {
+        if self.root.id == 0 {
             return Ok(None);
         }
-        let mut id = self.root;
+        let mut ptr = self.root;
         for _ in 0..MAX_DEPTH {
-            let page = self.page(id)?;
-            let view = self.view(&page, id)?;
+            let page = self.page(ptr)?;
+            let view = self.view(&page, ptr.id)?;
             if view.is_leaf() {
-                return f(id, &view).map(Some);
+                return f(ptr, &view).map(Some);
             }
-            id = self.child_for(&view, id, key)?.0;
+            ptr = self.child_for(&view, ptr.id, key)?.0;
         }
         Err(self.pager.corrupt("tree deeper than 64 levels (a cycle?)"))
     }
@@ -131,62 +131,75 @@ impl Tree {
     fn with_entry<R>(
         &self,
         key: &[u8],
-        f: impl FnOnce(u64, &NodeView<'_>, usize) -> Result<R>,
+        f: impl FnOnce(PagePtr, &NodeView<'_>, usize) -> Result<R>,
     ) -> Result<Option<R>> {
         // The key's hash, if this read looks for a hint (and leaves one).
         let hash = (self.hints.enabled() && hints::should_look())
             .then(|| key_hash(crate::batch::DEFAULT_KEYSPACE, key));
         if let Some(hash) = hash {
             if let Some(hint) = self.hints.get(hash) {
-                let page = self.page(hint.page)?;
+                // A hint names its page by id alone, as a plain file's references do.
+                let ptr = PagePtr::plain(hint.page);
+                let page = self.page(ptr)?;
                 if let Some(view) = NodeView::new(&page).filter(|v| holds(v, hint.index, key)) {
                     hints::looked(true);
-                    return f(hint.page, &view, hint.index).map(Some);
+                    return f(ptr, &view, hint.index).map(Some);
                 }
             }
             hints::looked(false);
         }
-        let found = self.with_leaf(key, |id, view| {
+        let found = self.with_leaf(key, |ptr, view| {
             let (index, exact) = view.lower_bound(
                 key,
                 |first, len| self.cmp_overflow_key(key, first, len),
-                || self.pager.corrupt(format!("page {id}: malformed entry")),
+                || {
+                    self.pager
+                        .corrupt(format!("page {}: malformed entry", ptr.id))
+                },
             )?;
             if !exact {
                 return Ok(None);
             }
             if let Some(hash) = hash {
-                self.hints.put(hash, Hint { page: id, index });
+                self.hints.put(
+                    hash,
+                    Hint {
+                        page: ptr.id,
+                        index,
+                    },
+                );
             }
-            f(id, view, index).map(Some)
+            f(ptr, view, index).map(Some)
         })?;
         Ok(found.flatten())
     }
 
     /// Calls `f` with the value stored for `key`, if any.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        self.with_entry(key, |id, view, index| {
-            let entry = view
-                .entry(index)
-                .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
+        self.with_entry(key, |ptr, view, index| {
+            let entry = view.entry(index).ok_or_else(|| {
+                self.pager
+                    .corrupt(format!("page {}: malformed entry", ptr.id))
+            })?;
             Ok(match entry.value {
                 Stored::Inline(v) => f(v),
-                Stored::Overflow { first_page, len } => f(&self.read_overflow(first_page, len)?),
+                Stored::Overflow { first, len } => f(&self.read_overflow(first, len)?),
             })
         })
     }
 
     /// The value stored for `key`, if any, left in its page when it is stored inline.
     pub fn get_in_page(&self, key: &[u8]) -> Result<Option<FoundValue>> {
-        let Some((id, index)) = self.with_entry(key, |id, _, index| Ok((id, index)))? else {
+        let Some((ptr, index)) = self.with_entry(key, |ptr, _, index| Ok((ptr, index)))? else {
             return Ok(None);
         };
         // Fetched again as a page the value can keep.
-        let page = self.owned_page(id)?;
-        let view = self.view(&page, id)?;
-        let entry = view
-            .entry(index)
-            .ok_or_else(|| self.pager.corrupt(format!("page {id}: malformed entry")))?;
+        let page = self.owned_page(ptr)?;
+        let view = self.view(&page, ptr.id)?;
+        let entry = view.entry(index).ok_or_else(|| {
+            self.pager
+                .corrupt(format!("page {}: malformed entry", ptr.id))
+        })?;
         Ok(Some(match entry.value {
             Stored::Inline(v) => {
                 let start = v.as_ptr() as usize - page.as_ptr() as usize;
@@ -197,8 +210,8 @@ impl Tree {
                     len,
                 }
             }
-            Stored::Overflow { first_page, len } => {
-                FoundValue::Assembled(self.read_overflow(first_page, len)?)
+            Stored::Overflow { first, len } => {
+                FoundValue::Assembled(self.read_overflow(first, len)?)
             }
         }))
     }

@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 use super::alloc::Allocator;
 use super::node::{
     build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
-    overflow_ref, pack, pack_greedy, NodeView, Stored, ENTRY_HEADER_SIZE, KEY_OVERFLOW,
-    KEY_OVERFLOW_REF_SIZE, OVERFLOW_REF_SIZE, SLOT_SIZE, VALUE_OVERFLOW,
+    overflow_ref, pack, pack_greedy, NodeView, PagePtr, RefWidth, Stored, ENTRY_HEADER_SIZE,
+    KEY_OVERFLOW, SLOT_SIZE, VALUE_OVERFLOW,
 };
 use super::page::PageType;
 use super::pager::{overflow_capacity, PageSource};
@@ -38,7 +38,7 @@ enum Sep {
 /// keeps its parent's separator).
 struct Child {
     sep: Option<Sep>,
-    page: u64,
+    page: PagePtr,
 }
 
 enum Rewrite {
@@ -58,7 +58,7 @@ enum Rewrite {
 /// A node's right sibling in its parent, for a leaf deciding whether to hand it entries.
 #[derive(Clone, Copy)]
 struct Sibling {
-    id: u64,
+    ptr: PagePtr,
     /// Whether the same rewrite changes it too (joining it then costs no extra page).
     rewritten: bool,
 }
@@ -68,7 +68,7 @@ struct Sibling {
 enum KeySource<'a> {
     Bytes(&'a [u8]),
     Owned(Vec<u8>),
-    Chain(u64, u64),
+    Chain(PagePtr, u64),
 }
 
 impl KeySource<'_> {
@@ -136,6 +136,8 @@ pub(crate) struct TreeWriter<'a> {
     /// Change in the number of live keys.
     pub entry_delta: i64,
     pub(super) page_size: usize,
+    /// How wide the references in the nodes it writes are.
+    pub(super) width: RefWidth,
     /// Pages written but not yet handed to the file: a run of consecutive ids from `run_first`.
     run: Vec<u8>,
     run_first: u64,
@@ -154,18 +156,20 @@ impl<'a> TreeWriter<'a> {
             freed: Vec::new(),
             entry_delta: 0,
             page_size: tree.pager.page_size(),
+            width: RefWidth::Narrow,
             run: Vec::new(),
             run_first: 0,
         }
     }
 
-    /// Applies `muts` (sorted by key, at most one per key) and returns the new root (0 = empty).
-    pub fn apply(&mut self, muts: &[Mutation<'_>]) -> Result<u64> {
+    /// Applies `muts` (sorted by key, at most one per key) and returns the new root (id 0 =
+    /// empty).
+    pub fn apply(&mut self, muts: &[Mutation<'_>]) -> Result<PagePtr> {
         let root = self.tree.root;
         if muts.is_empty() {
             return Ok(root);
         }
-        let rewrite = if root == 0 {
+        let rewrite = if root.id == 0 {
             self.rewrite_leaf(None, muts, None, None)?
         } else {
             self.rewrite(root, muts, 0, None)?
@@ -182,7 +186,7 @@ impl<'a> TreeWriter<'a> {
             None => root,
             Some(mut list) => loop {
                 match list.len() {
-                    0 => break 0,
+                    0 => break PagePtr::default(),
                     1 => break list[0].page,
                     _ => list = self.build_branches(list)?,
                 }
@@ -215,22 +219,22 @@ impl<'a> TreeWriter<'a> {
         Ok(())
     }
 
-    /// Rewrites node `id` with `muts`; `sibling` is its right sibling, if it has one.
+    /// Rewrites node `ptr` with `muts`; `sibling` is its right sibling, if it has one.
     fn rewrite(
         &mut self,
-        id: u64,
+        ptr: PagePtr,
         muts: &[Mutation<'_>],
         depth: usize,
         sibling: Option<Sibling>,
     ) -> Result<Rewrite> {
         self.check_depth(depth)?;
         let tree = self.tree;
-        let page = tree.page(id)?;
-        let view = tree.view(&page, id)?;
+        let page = tree.page(ptr)?;
+        let view = tree.view(&page, ptr.id)?;
         if view.is_leaf() {
-            self.rewrite_leaf(Some((id, view)), muts, None, sibling)
+            self.rewrite_leaf(Some((ptr, view)), muts, None, sibling)
         } else {
-            self.rewrite_branch(id, view, muts, depth)
+            self.rewrite_branch(ptr, view, muts, depth)
         }
     }
 
@@ -255,34 +259,35 @@ impl<'a> TreeWriter<'a> {
     fn cmp_stored(&self, stored: Stored<'_>, key: &[u8]) -> Result<Ordering> {
         Ok(match stored {
             Stored::Inline(k) => k.cmp(key),
-            Stored::Overflow { first_page, len } => {
-                self.tree.cmp_overflow_key(key, first_page, len)?.reverse()
+            Stored::Overflow { first, len } => {
+                self.tree.cmp_overflow_key(key, first, len)?.reverse()
             }
         })
     }
 
-    /// Rewrites leaf `id` with `muts`, after the entries `carried` from its left sibling; if `id`
-    /// is a branch, hands `carried` back untouched.
+    /// Rewrites leaf `ptr` with `muts`, after the entries `carried` from its left sibling; if
+    /// `ptr` is a branch, hands `carried` back untouched.
     fn join_leaf(
         &mut self,
-        id: u64,
+        ptr: PagePtr,
         muts: &[Mutation<'_>],
         carried: StagedEntries<'static>,
         sibling: Option<Sibling>,
     ) -> Result<std::result::Result<Rewrite, StagedEntries<'static>>> {
         let tree = self.tree;
-        let page = tree.page(id)?;
-        let view = tree.view(&page, id)?;
+        let page = tree.page(ptr)?;
+        let view = tree.view(&page, ptr.id)?;
         if !view.is_leaf() {
             return Ok(Err(carried));
         }
-        self.rewrite_leaf(Some((id, view)), muts, Some(carried), sibling)
+        self.rewrite_leaf(Some((ptr, view)), muts, Some(carried), sibling)
             .map(Ok)
     }
 
-    /// Bytes leaf `id` can take while keeping a sixth of its page free (0 if it is a branch).
-    fn room_in_leaf(&self, id: u64) -> Result<usize> {
-        let page = self.tree.page(id)?;
+    /// Bytes leaf `ptr` can take while keeping a sixth of its page free (0 if it is a branch).
+    fn room_in_leaf(&self, ptr: PagePtr) -> Result<usize> {
+        let id = ptr.id;
+        let page = self.tree.page(ptr)?;
         let view = self.tree.view(&page, id)?;
         if !view.is_leaf() {
             return Ok(0);
@@ -291,12 +296,12 @@ impl<'a> TreeWriter<'a> {
         for i in 0..view.len() {
             used += view.entry(i).ok_or_else(|| self.malformed(id))?.raw.len() + SLOT_SIZE;
         }
-        Ok((capacity(self.page_size, PageType::Leaf) * 5 / 6).saturating_sub(used))
+        Ok((capacity(self.page_size, PageType::Leaf, self.width) * 5 / 6).saturating_sub(used))
     }
 
     fn rewrite_leaf(
         &mut self,
-        old: Option<(u64, NodeView<'_>)>,
+        old: Option<(PagePtr, NodeView<'_>)>,
         muts: &[Mutation<'_>],
         carried: Option<StagedEntries<'static>>,
         sibling: Option<Sibling>,
@@ -313,8 +318,8 @@ impl<'a> TreeWriter<'a> {
         let (mut i, mut j) = (0, 0);
         while i < old_len || j < muts.len() {
             let old_entry = match old {
-                Some((id, view)) if i < old_len => {
-                    Some(view.entry(i).ok_or_else(|| self.malformed(id))?)
+                Some((ptr, view)) if i < old_len => {
+                    Some(view.entry(i).ok_or_else(|| self.malformed(ptr.id))?)
                 }
                 _ => None,
             };
@@ -376,12 +381,12 @@ impl<'a> TreeWriter<'a> {
         if !changed {
             return Ok(Rewrite::Unchanged);
         }
-        if let Some((id, _)) = old {
-            self.freed.push(id);
+        if let Some((ptr, _)) = old {
+            self.freed.push(ptr.id);
         }
         // A leaf under a quarter full joins its right sibling; once joining, the result goes on
         // to the next sibling until it is half full, so deletes leave leaves at least half full.
-        let cap = capacity(self.page_size, PageType::Leaf);
+        let cap = capacity(self.page_size, PageType::Leaf, self.width);
         let bytes = staged.bytes();
         if children.is_empty()
             && !staged.ends.is_empty()
@@ -402,7 +407,7 @@ impl<'a> TreeWriter<'a> {
             let room = if sibling.rewritten {
                 cap
             } else {
-                self.room_in_leaf(sibling.id)?
+                self.room_in_leaf(sibling.ptr)?
             };
             if tail_bytes <= room {
                 self.emit_groups(&mut staged, &mut children, &groups[..groups.len() - 1])?;
@@ -431,7 +436,10 @@ impl<'a> TreeWriter<'a> {
         children: &mut Vec<Child>,
         all: bool,
     ) -> Result<()> {
-        let mut groups = pack(&staged.sizes(), capacity(self.page_size, PageType::Leaf));
+        let mut groups = pack(
+            &staged.sizes(),
+            capacity(self.page_size, PageType::Leaf, self.width),
+        );
         if !all {
             if groups.len() <= 2 {
                 return Ok(());
@@ -462,14 +470,24 @@ impl<'a> TreeWriter<'a> {
                 })
                 .collect();
             let id = self.alloc.alloc();
-            let page = build_page(self.page_size, PageType::Leaf, id, 0, &entries);
+            let page = build_page(
+                self.page_size,
+                PageType::Leaf,
+                id,
+                self.width,
+                PagePtr::default(),
+                &entries,
+            );
             self.emit(id, page)?;
             let sep = if children.is_empty() {
                 None
             } else {
                 Some(Sep::Fresh(self.key_of(&staged.keys[first])?))
             };
-            children.push(Child { sep, page: id });
+            children.push(Child {
+                sep,
+                page: PagePtr::plain(id),
+            });
             first = group_end;
         }
         // Drop what was written.
@@ -498,11 +516,12 @@ impl<'a> TreeWriter<'a> {
 
     fn rewrite_branch(
         &mut self,
-        id: u64,
+        ptr: PagePtr,
         view: NodeView<'_>,
         muts: &[Mutation<'_>],
         depth: usize,
     ) -> Result<Rewrite> {
+        let id = ptr.id;
         let children = view.len() + 1;
         let mut list: Vec<Child> = Vec::with_capacity(children);
         let mut changed = false;
@@ -548,7 +567,7 @@ impl<'a> TreeWriter<'a> {
                         self.cmp_stored(after, muts[end].key)? == Ordering::Greater
                     });
                 Some(Sibling {
-                    id: view.child_at(c + 1).ok_or_else(|| self.malformed(id))?,
+                    ptr: view.child_at(c + 1).ok_or_else(|| self.malformed(id))?,
                     rewritten,
                 })
             } else {
@@ -629,7 +648,8 @@ impl<'a> TreeWriter<'a> {
             // its own, as it takes the only child of a node, so no branch is left nearly empty
             // (their subtrees then sit a level higher; the root keeps any number).
             _ if depth > 0
-                && self.branch_bytes(&list) < capacity(self.page_size, PageType::Branch) / 4 =>
+                && self.branch_bytes(&list)
+                    < capacity(self.page_size, PageType::Branch, self.width) / 4 =>
             {
                 Ok(Rewrite::Replaced(list))
             }
@@ -645,10 +665,10 @@ impl<'a> TreeWriter<'a> {
                 let key = match sep {
                     Sep::Stored { bytes, .. } => bytes.len(),
                     Sep::Fresh(key) if key.len() <= max_inline_key(self.page_size) => key.len(),
-                    Sep::Fresh(_) => KEY_OVERFLOW_REF_SIZE,
+                    Sep::Fresh(_) => self.width.key_ref_size(),
                 };
-                // The header, the key, the child's page number, the slot.
-                ENTRY_HEADER_SIZE + key + 8 + SLOT_SIZE
+                // The header, the key, the child's reference, the slot.
+                ENTRY_HEADER_SIZE + key + self.width.ptr_size() + SLOT_SIZE
             })
             .sum()
     }
@@ -672,14 +692,17 @@ impl<'a> TreeWriter<'a> {
                     &mut entry,
                     if overflow { KEY_OVERFLOW } else { 0 },
                     &bytes,
-                    &child.page.to_le_bytes(),
+                    &self.width.encode_ptr(child.page),
                 );
                 child.sep = Some(Sep::Stored { overflow, bytes });
             }
             encoded.push(entry);
         }
         let sizes: Vec<usize> = encoded.iter().map(Vec::len).collect();
-        let groups = pack(&sizes, capacity(self.page_size, PageType::Branch));
+        let groups = pack(
+            &sizes,
+            capacity(self.page_size, PageType::Branch, self.width),
+        );
         let mut out = Vec::with_capacity(groups.len());
         let mut first = 0;
         for &group_end in &groups {
@@ -695,13 +718,14 @@ impl<'a> TreeWriter<'a> {
                 self.page_size,
                 PageType::Branch,
                 id,
+                self.width,
                 list[first].page,
                 &entries,
             );
             self.emit(id, page)?;
             out.push(Child {
                 sep: list[first].sep.take(),
-                page: id,
+                page: PagePtr::plain(id),
             });
             first = group_end;
         }
@@ -714,7 +738,7 @@ impl<'a> TreeWriter<'a> {
             Ok((0, key.to_vec()))
         } else {
             let first = self.write_chain(key)?;
-            Ok((KEY_OVERFLOW, overflow_key_ref(first, key).to_vec()))
+            Ok((KEY_OVERFLOW, overflow_key_ref(self.width, first, key)))
         }
     }
 
@@ -729,15 +753,14 @@ impl<'a> TreeWriter<'a> {
             encode_entry(out, key_flag, key, value);
         } else {
             let first = self.write_chain(value)?;
-            let r = overflow_ref(first, value.len() as u64);
-            debug_assert_eq!(r.len(), OVERFLOW_REF_SIZE);
+            let r = overflow_ref(self.width, first, value.len() as u64);
             encode_entry(out, key_flag | VALUE_OVERFLOW, key, &r);
         }
         Ok(())
     }
 
-    /// Writes `data` into a new chain of overflow pages; returns the first page's id.
-    pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<u64> {
+    /// Writes `data` into a new chain of overflow pages; returns the first page.
+    pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<PagePtr> {
         let cap = overflow_capacity(self.page_size);
         let n = data.len().div_ceil(cap).max(1);
         let ids: Vec<u64> = (0..n).map(|_| self.alloc.alloc()).collect();
@@ -747,25 +770,25 @@ impl<'a> TreeWriter<'a> {
             let page = self.tree.pager.overflow_page(ids[k], next, chunk);
             self.emit(ids[k], page)?;
         }
-        Ok(ids[0])
+        Ok(PagePtr::plain(ids[0]))
     }
 
     /// Frees the overflow chain of a stored key or value, if it has one.
     fn free_stored(&mut self, stored: Stored<'_>) -> Result<()> {
-        if let Stored::Overflow { first_page, len } = stored {
-            let (_, pages) = self.read_chain(first_page, len)?;
+        if let Stored::Overflow { first, len } = stored {
+            let (_, pages) = self.read_chain(first, len)?;
             self.freed.extend(pages);
         }
         Ok(())
     }
 
     /// The bytes of the overflow chain at `first` and the ids of its pages.
-    pub(super) fn read_chain(&self, first: u64, len: u64) -> Result<(Vec<u8>, Vec<u64>)> {
+    pub(super) fn read_chain(&self, first: PagePtr, len: u64) -> Result<(Vec<u8>, Vec<u64>)> {
         let tree = self.tree;
         let mut pages = Vec::new();
         let data = tree.pager.read_overflow(
             PageSource::MapOrCache(tree.map.as_deref()),
-            first,
+            first.id,
             len,
             tree.page_count,
             |id| pages.push(id),
@@ -779,12 +802,17 @@ impl<'a> TreeWriter<'a> {
             bytes,
         } = sep
         {
-            let first = u64::from_le_bytes(bytes[0..8].try_into().unwrap());
-            let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
-            self.free_stored(Stored::Overflow {
-                first_page: first,
-                len,
-            })?;
+            // Parsed as a one-entry view would: a key reference of this writer's width.
+            let ptr_size = self.width.ptr_size();
+            let first = PagePtr {
+                id: u64::from_le_bytes(bytes[0..8].try_into().unwrap()),
+                check: match self.width {
+                    RefWidth::Narrow => 0,
+                    RefWidth::Wide => u64::from_le_bytes(bytes[8..16].try_into().unwrap()),
+                },
+            };
+            let len = u64::from_le_bytes(bytes[ptr_size..ptr_size + 8].try_into().unwrap());
+            self.free_stored(Stored::Overflow { first, len })?;
         }
         Ok(())
     }
@@ -804,6 +832,6 @@ fn push_children(list: &mut Vec<Child>, mut sep: Option<Sep>, new_children: Vec<
 fn key_source(stored: Stored<'_>) -> KeySource<'_> {
     match stored {
         Stored::Inline(b) => KeySource::Bytes(b),
-        Stored::Overflow { first_page, len } => KeySource::Chain(first_page, len),
+        Stored::Overflow { first, len } => KeySource::Chain(first, len),
     }
 }

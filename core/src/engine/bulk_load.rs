@@ -20,6 +20,7 @@ use super::counters::Counters;
 use super::generation::{publish, NextTree};
 use super::merge;
 use super::state::Engine;
+use crate::btree::node::PagePtr;
 use crate::btree::tree::Tree;
 use crate::btree::writer::{Mutation, TreeWriter};
 use crate::error::{Error, ErrorCode, Result};
@@ -45,7 +46,7 @@ pub struct BulkLoad {
     len: u64,
     /// The root of the load's tree (0 = empty), and the generation of the published tree it
     /// started from.
-    root: u64,
+    root: PagePtr,
     base_generation: u64,
     /// Pages of the trees before this one that the load's tree no longer references.
     freed: Vec<u64>,
@@ -82,7 +83,7 @@ impl BulkLoad {
             first_key: None,
             last_key: Vec::new(),
             len: 0,
-            root: 0,
+            root: PagePtr::default(),
             base_generation: 0,
             freed: Vec::new(),
             entry_delta: 0,

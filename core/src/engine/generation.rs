@@ -9,13 +9,14 @@ use super::state::Engine;
 use super::version::Version;
 use crate::btree::freelist::write_freelist;
 use crate::btree::meta::Meta;
+use crate::btree::node::PagePtr;
 use crate::btree::tree::Tree;
 use crate::error::Result;
 use crate::memtable::Memtable;
 
 /// A tree whose pages are written, not yet durable or visible.
 pub(crate) struct NextTree {
-    pub root: u64,
+    pub root: PagePtr,
     /// Pages of the current tree the new one no longer references.
     pub freed: Vec<u64>,
     /// Change in the number of live keys.

@@ -35,7 +35,7 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
         overflow_pages: tree.overflow_pages,
         free_pages: tree.free_pages,
         tree_keys: tree.entries,
-        tree_depth: if version.tree.root == 0 {
+        tree_depth: if version.tree.root.id == 0 {
             0
         } else {
             tree.depth + 1
