@@ -28,8 +28,7 @@ pub(crate) struct TreeCursor {
     /// Where the current entry's key and value sit in the leaf page, found when positioned.
     key_range: std::ops::Range<usize>,
     value_range: std::ops::Range<usize>,
-    /// Where the current value is when it lives in an overflow chain.
-    value_chain: Option<(PagePtr, u64)>,
+    value_overflow: bool,
     /// The current key when it lives in an overflow chain.
     key_buf: Option<Vec<u8>>,
     /// The current value when it lives in an overflow chain (loaded on demand).
@@ -44,7 +43,7 @@ impl TreeCursor {
             valid: false,
             key_range: 0..0,
             value_range: 0..0,
-            value_chain: None,
+            value_overflow: false,
             key_buf: None,
             value_buf: None,
         }
@@ -72,10 +71,17 @@ impl TreeCursor {
     /// The current value. Only call when `valid()`.
     #[inline]
     pub fn value(&mut self) -> Result<&[u8]> {
-        let Some((first, len)) = self.value_chain else {
+        if !self.value_overflow {
             return Ok(&self.leaf_page()[self.value_range.clone()]);
-        };
+        }
         if self.value_buf.is_none() {
+            // Found where `settle` parsed the entry (so the reference is well-formed).
+            let index = self.stack.last().expect("valid cursor has a leaf").index;
+            let Some(Stored::Overflow { first, len }) =
+                self.top_view().entry(index).map(|e| e.value)
+            else {
+                return Err(self.tree.pager.corrupt("overflow value reference vanished"));
+            };
             self.value_buf = Some(self.tree.read_overflow(first, len)?);
         }
         Ok(self.value_buf.as_deref().unwrap_or(&[]))
@@ -278,15 +284,11 @@ impl TreeCursor {
         let view = self.top_view();
         let (key_range, value_range, flags) = view.layout(idx).ok_or_else(malformed)?;
         let mut key_chain = None;
-        let mut value_chain = None;
         if flags & (super::node::KEY_OVERFLOW | super::node::VALUE_OVERFLOW) != 0 {
             // Parsing the whole entry checks the overflow references' sizes.
             let entry = view.entry(idx).ok_or_else(malformed)?;
             if let Stored::Overflow { first, len } = entry.key {
                 key_chain = Some((first, len));
-            }
-            if let Stored::Overflow { first, len } = entry.value {
-                value_chain = Some((first, len));
             }
         }
         self.key_buf = match key_chain {
@@ -295,7 +297,7 @@ impl TreeCursor {
         };
         self.key_range = key_range;
         self.value_range = value_range;
-        self.value_chain = value_chain;
+        self.value_overflow = flags & super::node::VALUE_OVERFLOW != 0;
         self.value_buf = None;
         self.valid = true;
         Ok(())

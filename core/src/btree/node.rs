@@ -56,6 +56,7 @@ pub(crate) enum RefWidth {
 }
 
 impl RefWidth {
+    #[inline]
     fn of_page(page: &[u8]) -> Option<RefWidth> {
         match page[5] {
             0 => Some(RefWidth::Narrow),
@@ -73,6 +74,7 @@ impl RefWidth {
     }
 
     /// Bytes of a page reference.
+    #[inline]
     pub fn ptr_size(self) -> usize {
         match self {
             RefWidth::Narrow => 8,
@@ -99,6 +101,7 @@ impl RefWidth {
         out
     }
 
+    #[inline]
     fn decode_ptr(self, bytes: &[u8]) -> PagePtr {
         PagePtr {
             id: get_u64(bytes, 0),
@@ -199,6 +202,7 @@ pub(crate) struct NodeView<'a> {
 }
 
 impl<'a> NodeView<'a> {
+    #[inline]
     pub fn new(page: &'a [u8]) -> Option<NodeView<'a>> {
         let kind = page_type(page)?;
         let width = RefWidth::of_page(page)?;
@@ -248,6 +252,7 @@ impl<'a> NodeView<'a> {
     }
 
     /// Where entry `i`'s stored key and value lie in the page, and its flags.
+    #[inline]
     pub fn layout(&self, i: usize) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>, u8)> {
         let (off, flags, key_len, value_len) = self.header(i)?;
         let key_at = off + ENTRY_HEADER_SIZE;
@@ -307,12 +312,17 @@ impl<'a> NodeView<'a> {
     }
 
     /// The child of a branch at position `i` (0 = leftmost, i ≥ 1 = entry i-1's child).
+    #[inline]
     pub fn child_at(&self, i: usize) -> Option<PagePtr> {
         if i == 0 {
-            Some(self.leftmost_child())
-        } else {
-            self.entry(i - 1)?.child()
+            return Some(self.leftmost_child());
         }
+        // Only the value is read: a descent needs no separator key.
+        let (_, value, flags) = self.layout(i - 1)?;
+        if flags & VALUE_OVERFLOW != 0 || value.len() != self.width.ptr_size() {
+            return None;
+        }
+        Some(self.width.decode_ptr(&self.page[value]))
     }
 
     /// Binary search: the first entry index whose key is ≥ `key` and whether it is equal.
