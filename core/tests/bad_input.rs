@@ -434,7 +434,7 @@ fn a_newer_format_version_is_unsupported() {
         assert_eq!(db.get(b"key").unwrap(), Some(b"value".to_vec()));
         db.close().unwrap();
     }
-    for version in [2, u32::MAX] {
+    for version in [3, u32::MAX] {
         set_format_version(&data_file, version);
         let before = fs::read(&data_file).unwrap();
         let e = expect_code(

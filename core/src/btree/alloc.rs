@@ -1,11 +1,163 @@
 //! Page allocation: which pages are free now, which are freed but may still be read, and the
-//! file's length.
+//! file's length. A coded file allocates sectors instead (`extents.rs`); [`Allocator`] is either.
 
 use std::collections::BTreeSet;
 
-/// Free-page bookkeeping, owned by the merge.
+use super::extents::{Extent, ExtentAllocator};
+
+/// The space of a page file, owned by the merge: pages of a plain file or sectors of a coded one.
+/// Pages and blocks are named by `u64` ids (a block's address), and the file's length and free
+/// space are counted in units (pages or sectors).
+#[derive(Debug)]
+pub(crate) enum Allocator {
+    Pages(PageAllocator),
+    Sectors(ExtentAllocator),
+}
+
+fn extent(address: u64) -> Extent {
+    Extent::from_address(address).expect("freed ids are block addresses")
+}
+
+impl Allocator {
+    /// A plain file of `page_count` pages with `free` pages free.
+    pub fn new(page_count: u64, free: impl IntoIterator<Item = u64>) -> Allocator {
+        Allocator::Pages(PageAllocator::new(page_count, free))
+    }
+
+    /// A coded file whose blocks start at sector `start` and end at `end`, with the blocks at
+    /// the addresses `free` free.
+    pub fn sectors(start: u64, end: u64, free: impl IntoIterator<Item = u64>) -> Allocator {
+        Allocator::Sectors(ExtentAllocator::new(
+            start,
+            end,
+            free.into_iter().map(extent),
+        ))
+    }
+
+    /// The file's length in units.
+    pub fn page_count(&self) -> u64 {
+        match self {
+            Allocator::Pages(a) => a.page_count(),
+            Allocator::Sectors(a) => a.end(),
+        }
+    }
+
+    /// A page of a plain file.
+    pub fn alloc(&mut self) -> u64 {
+        match self {
+            Allocator::Pages(a) => a.alloc(),
+            Allocator::Sectors(_) => unreachable!("a coded file allocates sectors"),
+        }
+    }
+
+    /// Sectors of a coded file.
+    pub fn alloc_sectors(&mut self, sectors: u64) -> Extent {
+        match self {
+            Allocator::Sectors(a) => a.alloc(sectors),
+            Allocator::Pages(_) => unreachable!("a plain file allocates pages"),
+        }
+    }
+
+    pub fn start_recording(&mut self) {
+        match self {
+            Allocator::Pages(a) => a.start_recording(),
+            Allocator::Sectors(a) => a.start_recording(),
+        }
+    }
+
+    /// The ids handed out since [`Allocator::start_recording`].
+    pub fn take_recording(&mut self) -> Vec<u64> {
+        match self {
+            Allocator::Pages(a) => a.take_recording(),
+            Allocator::Sectors(a) => a.take_recording().iter().map(|e| e.address()).collect(),
+        }
+    }
+
+    pub fn reuse_now(&mut self, ids: impl IntoIterator<Item = u64>) {
+        match self {
+            Allocator::Pages(a) => a.reuse_now(ids),
+            Allocator::Sectors(a) => a.reuse_now(ids.into_iter().map(extent)),
+        }
+    }
+
+    pub fn free_later(&mut self, generation: u64, ids: Vec<u64>) {
+        match self {
+            Allocator::Pages(a) => a.free_later(generation, ids),
+            Allocator::Sectors(a) => {
+                a.free_later(generation, ids.into_iter().map(extent).collect())
+            }
+        }
+    }
+
+    pub fn release(&mut self, oldest_live: u64) {
+        match self {
+            Allocator::Pages(a) => a.release(oldest_live),
+            Allocator::Sectors(a) => a.release(oldest_live),
+        }
+    }
+
+    /// Units handed out so far.
+    pub fn allocated(&self) -> u64 {
+        match self {
+            Allocator::Pages(a) => a.allocated(),
+            Allocator::Sectors(a) => a.allocated(),
+        }
+    }
+
+    /// Free units that can be written now.
+    pub fn reusable_count(&self) -> u64 {
+        match self {
+            Allocator::Pages(a) => a.reusable_count(),
+            Allocator::Sectors(a) => a.reusable_sectors(),
+        }
+    }
+
+    /// The unit from which on the tree would fit into the free space before it.
+    pub fn compaction_boundary(&self) -> u64 {
+        self.page_count() - self.reusable_count()
+    }
+
+    pub fn tail_is_reusable(&self) -> bool {
+        match self {
+            Allocator::Pages(a) => a.tail_is_reusable(),
+            Allocator::Sectors(a) => a.tail_is_reusable(),
+        }
+    }
+
+    pub fn shrink_tail(&mut self) -> bool {
+        match self {
+            Allocator::Pages(a) => a.shrink_tail(),
+            Allocator::Sectors(a) => a.shrink_tail(),
+        }
+    }
+
+    /// Every free page or extent (as a block address), reusable or pending, in order.
+    pub fn all_free(&self) -> Vec<u64> {
+        match self {
+            Allocator::Pages(a) => a.all_free(),
+            Allocator::Sectors(a) => a.all_free().iter().map(|e| e.address()).collect(),
+        }
+    }
+
+    pub fn pending_count(&self) -> usize {
+        match self {
+            Allocator::Pages(a) => a.pending_count(),
+            Allocator::Sectors(a) => a.pending_count(),
+        }
+    }
+
+    /// Whether id `id` lies at or past unit `boundary` (compaction moves what does).
+    pub fn is_past(&self, id: u64, boundary: u64) -> bool {
+        match self {
+            Allocator::Pages(_) => id >= boundary,
+            Allocator::Sectors(_) => extent(id).end() > boundary,
+        }
+    }
+}
+
+/// Free-page bookkeeping of a plain file.
 #[derive(Debug, Default)]
-pub(crate) struct Allocator {
+pub(crate) struct PageAllocator {
     /// Free pages no tree that anyone can still read references: safe to overwrite.
     reusable: BTreeSet<u64>,
     /// Pages freed by the merge of a generation: older trees (and the previous meta page, until
@@ -19,9 +171,9 @@ pub(crate) struct Allocator {
     recording: Option<Vec<u64>>,
 }
 
-impl Allocator {
-    pub fn new(page_count: u64, free: impl IntoIterator<Item = u64>) -> Allocator {
-        Allocator {
+impl PageAllocator {
+    pub fn new(page_count: u64, free: impl IntoIterator<Item = u64>) -> PageAllocator {
+        PageAllocator {
             reusable: free.into_iter().collect(),
             pending: Vec::new(),
             page_count,
@@ -94,11 +246,6 @@ impl Allocator {
         self.reusable.len() as u64
     }
 
-    /// The page id from which on the tree's pages would fit into the reusable pages before it:
-    /// moving every tree page at or past it down lets the file end there.
-    pub fn compaction_boundary(&self) -> u64 {
-        self.page_count - self.reusable_count()
-    }
 
     /// Whether the last page of the file is reusable (cutting the file would give space back).
     pub fn tail_is_reusable(&self) -> bool {

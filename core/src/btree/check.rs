@@ -4,8 +4,9 @@
 
 use std::cmp::Ordering;
 
+use super::extents::Extent;
 use super::freelist::read_freelist;
-use super::meta::Meta;
+use super::meta::{first_sector, Meta};
 use super::node::{NodeView, PagePtr, Stored};
 use super::pager::PageSource;
 use super::tree::Tree;
@@ -30,18 +31,29 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Marks page `id` (a coded file's block at address `id`: its sectors) as used by `what`.
     fn claim(&mut self, id: u64, what: &str) -> Result<()> {
-        if id < 2 || id >= self.tree.page_count {
+        let units = match self.tree.pager.coding() {
+            None => (id >= 2 && id < self.tree.page_count).then_some(id..id + 1),
+            Some(_) => {
+                let first = first_sector(self.tree.pager.page_size());
+                Extent::from_address(id)
+                    .filter(|e| e.first >= first && e.end() <= self.tree.page_count)
+                    .map(|e| e.first..e.end())
+            }
+        };
+        let Some(units) = units else {
             return Err(self
                 .tree
                 .pager
-                .corrupt(format!("{what} page {id} is outside the file")));
-        }
-        if std::mem::replace(&mut self.used[id as usize], true) {
-            return Err(self
-                .tree
-                .pager
-                .corrupt(format!("page {id} is used twice (found again as {what})")));
+                .corrupt(format!("{what} page {id:#x} is outside the file")));
+        };
+        for unit in units {
+            if std::mem::replace(&mut self.used[unit as usize], true) {
+                return Err(self.tree.pager.corrupt(format!(
+                    "page {id:#x} is used twice (found again as {what})"
+                )));
+            }
         }
         Ok(())
     }
@@ -53,7 +65,7 @@ impl Checker<'_> {
                 let mut chain = Vec::new();
                 let data = self.tree.pager.read_overflow(
                     PageSource::File,
-                    first.id,
+                    first,
                     len,
                     self.tree.page_count,
                     |id| chain.push(id),
@@ -81,7 +93,7 @@ impl Checker<'_> {
         }
         self.claim(id, "tree")?;
         self.report.depth = self.report.depth.max(depth);
-        let page = self.tree.pager.read_page_uncached(id)?;
+        let page = self.tree.pager.read_page_uncached(ptr)?;
         let view = NodeView::new(&page).ok_or_else(|| {
             self.tree.pager.corrupt(format!(
                 "page {id} is reachable from the root but is not a node"
@@ -154,12 +166,21 @@ pub(crate) fn check_tree(tree: &Tree, meta: &Meta) -> Result<TreeReport> {
         used: vec![false; tree.page_count as usize],
         report: TreeReport::default(),
     };
-    checker.used[0] = true;
-    checker.used[1] = true;
+    let reserved = match tree.pager.coding() {
+        None => 2,
+        Some(_) => first_sector(tree.pager.page_size()),
+    };
+    for unit in 0..reserved.min(tree.page_count) {
+        checker.used[unit as usize] = true;
+    }
     if tree.root.id != 0 {
         checker.node(tree.root, None, None, 0)?;
     }
-    let (free, chain) = read_freelist(&tree.pager, meta.freelist_head, tree.page_count)?;
+    let head = PagePtr {
+        id: meta.freelist_head,
+        check: meta.freelist_check,
+    };
+    let (free, chain) = read_freelist(&tree.pager, head, tree.page_count)?;
     for id in chain {
         checker.claim(id, "freelist")?;
     }

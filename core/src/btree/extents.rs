@@ -50,6 +50,11 @@ impl Extent {
     }
 }
 
+/// The size class of an extent of `len` sectors: lengths from 2^c to 2^(c+1) - 1 are class c.
+fn size_class(len: u64) -> usize {
+    (63 - len.max(1).leading_zeros()) as usize
+}
+
 /// Sectors a block of `bytes` bytes takes.
 pub(crate) fn sectors_for(bytes: usize) -> u64 {
     (bytes as u64).div_ceil(SECTOR_SIZE).max(1)
@@ -61,14 +66,13 @@ pub(crate) fn sectors_for(bytes: usize) -> u64 {
 pub(crate) struct ExtentAllocator {
     /// Free extents no live tree references, coalesced: first sector → length.
     by_first: BTreeMap<u64, u64>,
-    /// The same extents by (length, first sector), for best fit.
-    by_len: BTreeSet<(u64, u64)>,
+    /// The same extents' first sectors by size class (`size_class` of their length), for finding
+    /// the lowest one that fits without a scan of them all.
+    by_class: Vec<BTreeSet<u64>>,
     /// Extents freed by the merge of a generation, which older trees may still read.
     pending: Vec<(u64, Vec<Extent>)>,
     /// The sector after the file's last block (its length in sectors).
     end: u64,
-    /// Where blocks may start: the sectors before belong to the meta pages.
-    start: u64,
     /// Sectors handed out so far.
     allocated: u64,
     /// Extents handed out while a bulk load writes, for it to give back if it is abandoned.
@@ -80,7 +84,6 @@ impl ExtentAllocator {
     /// at sector `end`, with `free` extents free.
     pub fn new(start: u64, end: u64, free: impl IntoIterator<Item = Extent>) -> ExtentAllocator {
         let mut a = ExtentAllocator {
-            start,
             end: end.max(start),
             ..ExtentAllocator::default()
         };
@@ -95,14 +98,14 @@ impl ExtentAllocator {
         self.end
     }
 
-    /// An extent of `sectors` sectors: the smallest free one that fits (the lowest of those),
-    /// split if it is longer; else new sectors at the end of the file.
+    /// An extent of `sectors` sectors: the lowest free one that fits (first fit, which keeps the
+    /// file's blocks low, as the page allocator does), split if it is longer; else new sectors
+    /// at the end of the file.
     pub fn alloc(&mut self, sectors: u64) -> Extent {
         debug_assert!((1..=MAX_BLOCK_SECTORS).contains(&sectors));
         self.allocated += sectors;
-        let found = self.by_len.range((sectors, 0)..).next().copied();
-        let extent = match found {
-            Some((len, first)) => {
+        let extent = match self.lowest_fit(sectors) {
+            Some((first, len)) => {
                 self.remove_free(first, len);
                 if len > sectors {
                     self.insert_free(Extent {
@@ -218,6 +221,25 @@ impl ExtentAllocator {
         self.pending.iter().map(|(_, e)| e.len()).sum()
     }
 
+    /// The lowest free extent of at least `sectors` sectors: in the size class of `sectors`, the
+    /// first one long enough; in every larger class, the first one (all fit).
+    fn lowest_fit(&self, sectors: u64) -> Option<(u64, u64)> {
+        let class = size_class(sectors);
+        let mut best: Option<(u64, u64)> = self.by_class.get(class).and_then(|set| {
+            set.iter()
+                .map(|&first| (first, self.by_first[&first]))
+                .find(|&(_, len)| len >= sectors)
+        });
+        for set in self.by_class.iter().skip(class + 1) {
+            if let Some(&first) = set.first() {
+                if best.is_none_or(|(b, _)| first < b) {
+                    best = Some((first, self.by_first[&first]));
+                }
+            }
+        }
+        best
+    }
+
     /// Adds a free extent, merged with free neighbours (so long as the result stays nameable).
     fn insert_free(&mut self, e: Extent) {
         let (mut first, mut len) = (e.first, e.sectors);
@@ -236,19 +258,18 @@ impl ExtentAllocator {
             }
         }
         self.by_first.insert(first, len);
-        self.by_len.insert((len, first));
+        let class = size_class(len);
+        if self.by_class.len() <= class {
+            self.by_class.resize_with(class + 1, BTreeSet::new);
+        }
+        self.by_class[class].insert(first);
     }
 
     fn remove_free(&mut self, first: u64, len: u64) {
         self.by_first.remove(&first);
-        self.by_len.remove(&(len, first));
+        self.by_class[size_class(len)].remove(&first);
     }
 
-    /// The first sector blocks may use.
-    #[cfg(test)]
-    pub fn start(&self) -> u64 {
-        self.start
-    }
 }
 
 #[cfg(test)]
@@ -279,22 +300,24 @@ mod tests {
     }
 
     #[test]
-    fn allocation_appends_then_reuses_the_best_fit_and_splits_it() {
+    fn allocation_appends_then_reuses_the_lowest_fit_and_splits_it() {
         let mut a = ExtentAllocator::new(32, 32, []);
-        assert_eq!(a.start(), 32);
         let x = a.alloc(4);
         let y = a.alloc(2);
         let z = a.alloc(8);
         assert_eq!((x, y, z), (ext(32, 4), ext(36, 2), ext(38, 8)));
         assert_eq!(a.end(), 46);
         a.reuse_now([x, z]);
-        // Three sectors: the 4-sector hole fits best; the rest of it stays free.
+        // Three sectors: the lowest hole that fits; the rest of it stays free.
         assert_eq!(a.alloc(3), ext(32, 3));
         assert_eq!(a.alloc(1), ext(35, 1));
         assert_eq!(a.alloc(5), ext(38, 5));
+        // Lowest first, even where a later hole fits more closely.
+        a.reuse_now([ext(32, 3)]);
+        assert_eq!(a.alloc(2), ext(32, 2));
         assert_eq!(a.alloc(4), ext(46, 4), "nothing free fits: appended");
-        assert_eq!(a.reusable_sectors(), 3);
-        assert_eq!(a.allocated(), 4 + 2 + 8 + 3 + 1 + 5 + 4);
+        assert_eq!(a.reusable_sectors(), 4);
+        assert_eq!(a.allocated(), 4 + 2 + 8 + 3 + 1 + 5 + 2 + 4);
     }
 
     #[test]

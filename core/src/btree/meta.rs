@@ -15,9 +15,19 @@
 //! 80  u64 last sequence number merged into the tree
 //! 88  u64 first WAL segment recovery must replay
 //! ```
+//!
+//! A coded file (format version 2, `extents.rs`) counts its length in 256-byte sectors instead of
+//! pages, names blocks by address, and goes on:
+//!
+//! ```text
+//! 96  u64 the root's check
+//! 104 u64 the free list block's check
+//! 112 [16] database id: random, chosen at creation; part of every block's checksum
+//! ```
 
 use std::path::Path;
 
+use super::extents::{Extent, SECTOR_SIZE};
 use super::node::PagePtr;
 use super::page::{self, get_u64, init_header, put_u64, PageType};
 use crate::error::{Error, ErrorCode, IoContext, Result};
@@ -25,11 +35,18 @@ use crate::limits::{is_valid_page_size, page_sizes};
 use crate::storage::StorageFile;
 
 pub(crate) const MAGIC: &[u8; 8] = b"LIGHTNDB";
+/// The version of a plain page file: pages at fixed places, read through the map.
 pub(crate) const FORMAT_VERSION: u32 = 1;
+/// The version of a coded page file: compressed (and encrypted) blocks on sectors.
+pub(crate) const CODED_FORMAT_VERSION: u32 = 2;
+/// The newest version this build reads.
+pub(crate) const NEWEST_FORMAT_VERSION: u32 = CODED_FORMAT_VERSION;
 
 /// The state one meta page names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Meta {
+    /// [`FORMAT_VERSION`] or [`CODED_FORMAT_VERSION`].
+    pub format: u32,
     pub generation: u64,
     pub root: PagePtr,
     pub entries: u64,
@@ -38,6 +55,9 @@ pub(crate) struct Meta {
     pub free_pages: u64,
     pub last_seq: u64,
     pub wal_start_segment: u64,
+    /// A coded file's: the free list block's check, and the database's id.
+    pub freelist_check: u64,
+    pub database_id: [u8; 16],
 }
 
 impl Meta {
@@ -50,7 +70,7 @@ impl Meta {
         let mut page = vec![0u8; page_size];
         init_header(&mut page, PageType::Meta, 0, self.slot());
         page[16..24].copy_from_slice(MAGIC);
-        page[24..28].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        page[24..28].copy_from_slice(&self.format.to_le_bytes());
         page[28..32].copy_from_slice(&(page_size as u32).to_le_bytes());
         for (i, v) in [
             self.generation,
@@ -67,12 +87,25 @@ impl Meta {
         {
             put_u64(&mut page, 32 + 8 * i, v);
         }
+        if self.is_coded() {
+            put_u64(&mut page, 96, self.root.check);
+            put_u64(&mut page, 104, self.freelist_check);
+            page[112..128].copy_from_slice(&self.database_id);
+        }
         page
+    }
+
+    /// Whether this names a coded file's tree (blocks on sectors).
+    pub fn is_coded(&self) -> bool {
+        self.format == CODED_FORMAT_VERSION
     }
 
     /// Checks that the fields fit a file of `file_len` bytes in pages of `page_size`, and that the
     /// engine's arithmetic on them cannot overflow: `Err` says what does not.
     pub fn check(&self, page_size: usize, file_len: u64) -> std::result::Result<(), String> {
+        if self.is_coded() {
+            return self.check_coded(page_size, file_len);
+        }
         let file_pages = file_len / page_size as u64;
         if self.page_count < 2 || self.page_count > file_pages {
             return Err(format!(
@@ -111,20 +144,82 @@ impl Meta {
         Ok(())
     }
 
+    /// [`Meta::check`] for a coded file, whose length and addresses count sectors.
+    fn check_coded(&self, page_size: usize, file_len: u64) -> std::result::Result<(), String> {
+        let first = first_sector(page_size);
+        let file_sectors = file_len / SECTOR_SIZE;
+        if self.page_count < first || self.page_count > file_sectors {
+            return Err(format!(
+                "names {} sectors but the file holds {file_sectors}",
+                self.page_count
+            ));
+        }
+        let in_file = |address: u64| {
+            address == 0
+                || Extent::from_address(address)
+                    .is_some_and(|e| e.first >= first && e.end() <= self.page_count)
+        };
+        if !in_file(self.root.id) {
+            return Err(format!(
+                "root block {:#x} is outside the file",
+                self.root.id
+            ));
+        }
+        if !in_file(self.freelist_head) {
+            return Err(format!(
+                "free list block {:#x} is outside the file",
+                self.freelist_head
+            ));
+        }
+        if self.free_pages >= self.page_count {
+            return Err(format!(
+                "lists {} free sectors of {}",
+                self.free_pages, self.page_count
+            ));
+        }
+        if self.generation == u64::MAX || self.last_seq == u64::MAX {
+            return Err("generation or sequence number at its limit".to_string());
+        }
+        if self.wal_start_segment == 0 || self.wal_start_segment == u64::MAX {
+            return Err(format!(
+                "names WAL segment {} (segments are numbered from 1)",
+                self.wal_start_segment
+            ));
+        }
+        Ok(())
+    }
+
     /// Decodes the fields of a meta page whose header already checked out.
     pub fn decode(page: &[u8]) -> Meta {
         let f = |i: usize| get_u64(page, 32 + 8 * i);
+        let format = format_version(page);
+        let coded = format == CODED_FORMAT_VERSION;
         Meta {
+            format,
             generation: f(0),
-            root: PagePtr::plain(f(1)),
+            root: PagePtr {
+                id: f(1),
+                check: if coded { get_u64(page, 96) } else { 0 },
+            },
             entries: f(2),
             page_count: f(3),
             freelist_head: f(4),
             free_pages: f(5),
             last_seq: f(6),
             wal_start_segment: f(7),
+            freelist_check: if coded { get_u64(page, 104) } else { 0 },
+            database_id: if coded {
+                page[112..128].try_into().expect("16 bytes")
+            } else {
+                [0; 16]
+            },
         }
     }
+}
+
+/// The first sector a coded file's blocks may use: the two meta pages come before.
+pub(crate) fn first_sector(page_size: usize) -> u64 {
+    2 * page_size as u64 / SECTOR_SIZE
 }
 
 pub(crate) fn magic_ok(page: &[u8]) -> bool {
@@ -172,11 +267,11 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<Ne
                 path.display()
             ),
         ));
-    } else if format_version(&head) > FORMAT_VERSION {
+    } else if format_version(&head) > NEWEST_FORMAT_VERSION {
         return Err(Error::new(
                 ErrorCode::UnsupportedVersion,
                 format!(
-                    "{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB",
+                    "{}: format version {} is newer than this build's {NEWEST_FORMAT_VERSION}; upgrade Lightning DB",
                     path.display(),
                     format_version(&head)
                 ),
@@ -208,10 +303,10 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<Ne
             problems.push(format!("page {slot} is not a meta page"));
             continue;
         }
-        if format_version(&buf) > FORMAT_VERSION {
+        if format_version(&buf) > NEWEST_FORMAT_VERSION {
             return Err(Error::new(
                     ErrorCode::UnsupportedVersion,
-                    format!("{}: format version {} is newer than this build's {FORMAT_VERSION}; upgrade Lightning DB", path.display(), format_version(&buf)),
+                    format!("{}: format version {} is newer than this build's {NEWEST_FORMAT_VERSION}; upgrade Lightning DB", path.display(), format_version(&buf)),
                 ));
         }
         let meta = Meta::decode(&buf);

@@ -7,8 +7,6 @@ pub(crate) mod alloc;
 pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod cursor;
-// The space of a coded page file; compiled for tests until the engine writes such files.
-#[cfg(test)]
 pub(crate) mod extents;
 pub(crate) mod freelist;
 pub(crate) mod hints;

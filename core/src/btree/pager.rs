@@ -1,5 +1,6 @@
 //! The page file: reading pages (through a memory map or the page cache), writing them, and the
-//! meta pages.
+//! meta pages. A coded file (format version 2) holds its pages as blocks (`codec/block.rs`) on
+//! sectors (`extents.rs`): they are read through the cache of decoded pages, never the map.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,9 +9,14 @@ use std::sync::Arc;
 use crate::locks::Mutex;
 
 use super::cache::{CacheStats, PageCache};
-use super::meta::{read_newest_meta, Meta, NewestMeta};
+use super::extents::{sectors_for, Extent, SECTOR_SIZE};
+use super::meta::{
+    first_sector, read_newest_meta, Meta, NewestMeta, CODED_FORMAT_VERSION, FORMAT_VERSION,
+};
+use super::node::{PagePtr, RefWidth};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
-use crate::error::{Error, IoContext, Result};
+use crate::codec::{open_block, Compression, Identity, NoKeys, Prepared};
+use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{FileLock, Mapping, StorageFile};
 
 /// Bytes of value data per overflow page: the header, then the next page's id.
@@ -124,6 +130,17 @@ pub(crate) struct Pager {
     /// read this file, so another opener cannot reuse pages under a live reader. `None` once
     /// released early (see `release_lock`).
     lock: Mutex<Option<Box<dyn FileLock>>>,
+    /// A coded file's way of writing blocks; `None` for a plain file.
+    coding: Option<BlockCoding>,
+}
+
+/// How a coded file's blocks are written: the file's identity and the `compression` option of
+/// this open (each block says how it was written).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BlockCoding {
+    pub database_id: [u8; 16],
+    pub compression: Compression,
+    pub level: u32,
 }
 
 /// What opening the page file found.
@@ -135,14 +152,31 @@ pub(crate) struct Opened {
 }
 
 impl Pager {
-    /// Writes a new, empty page file's two meta pages into `file` (which must be empty).
-    pub fn initialize(file: &dyn StorageFile, path: &Path, page_size: usize) -> Result<()> {
-        let first = Meta {
+    /// Writes a new, empty page file's two meta pages into `file` (which must be empty): a coded
+    /// file with a random database id if `coded`, else a plain one.
+    pub fn initialize(
+        file: &dyn StorageFile,
+        path: &Path,
+        page_size: usize,
+        coded: bool,
+    ) -> Result<()> {
+        let mut first = Meta {
+            format: FORMAT_VERSION,
             generation: 0,
             page_count: 2,
             wal_start_segment: 1,
             ..Meta::default()
         };
+        if coded {
+            first.format = CODED_FORMAT_VERSION;
+            first.page_count = first_sector(page_size);
+            getrandom::fill(&mut first.database_id).map_err(|e| {
+                Error::new(
+                    ErrorCode::Io,
+                    format!("{}: no random database id: {e}", path.display()),
+                )
+            })?;
+        }
         let second = Meta {
             generation: 1,
             ..first
@@ -160,8 +194,7 @@ impl Pager {
     pub fn open(
         file: Arc<dyn StorageFile>,
         path: PathBuf,
-        cache_size: u64,
-        use_mmap: bool,
+        options: &crate::options::Options,
         lock: Box<dyn FileLock>,
     ) -> Result<Opened> {
         let NewestMeta {
@@ -169,16 +202,23 @@ impl Pager {
             meta,
             other_damaged,
         } = read_newest_meta(&*file, &path)?;
+        let coding = meta.is_coded().then_some(BlockCoding {
+            database_id: meta.database_id,
+            compression: options.compression,
+            level: options.compression_level,
+        });
         let pager = Pager {
             file,
             path,
             page_size,
-            cache: PageCache::new(cache_size),
-            cache_size,
-            use_mmap,
+            cache: PageCache::new(options.cache_size),
+            cache_size: options.cache_size,
+            // A coded file's pages must be decoded: they are read through the cache.
+            use_mmap: options.mmap && coding.is_none(),
             mapping: Mutex::new(None),
             counters: PagerCounters::default(),
             lock: Mutex::new(Some(lock)),
+            coding,
         };
         Ok(Opened {
             pager,
@@ -189,6 +229,28 @@ impl Pager {
 
     pub fn page_size(&self) -> usize {
         self.page_size
+    }
+
+    /// A coded file's way of writing blocks; `None` for a plain file.
+    pub fn coding(&self) -> Option<&BlockCoding> {
+        self.coding.as_ref()
+    }
+
+    /// How wide the references of the nodes of this file are.
+    pub fn ref_width(&self) -> RefWidth {
+        match self.coding {
+            Some(_) => RefWidth::Wide,
+            None => RefWidth::Narrow,
+        }
+    }
+
+    /// Bytes of the unit the file's length and free space are counted in: a page, or a coded
+    /// file's sector.
+    pub fn unit_bytes(&self) -> u64 {
+        match self.coding {
+            Some(_) => SECTOR_SIZE,
+            None => self.page_size as u64,
+        }
     }
 
     /// The `cache_size` option the file was opened with.
@@ -236,30 +298,30 @@ impl Pager {
         Ok(Some(mapped))
     }
 
-    /// Reads page `id` through `map` if given, else through the cache.
-    pub fn page<'a>(&self, map: Option<&'a MappedFile>, id: u64) -> Result<PageRef<'a>> {
+    /// Reads page `ptr` through `map` if given, else through the cache.
+    pub fn page<'a>(&self, map: Option<&'a MappedFile>, ptr: PagePtr) -> Result<PageRef<'a>> {
         match map {
-            Some(m) if id < m.pages() => Ok(PageRef::Mapped(m.page(id, &self.path)?)),
-            _ => Ok(PageRef::Cached(self.cached_page(id)?)),
+            Some(m) if ptr.id < m.pages() => Ok(PageRef::Mapped(m.page(ptr.id, &self.path)?)),
+            _ => Ok(PageRef::Cached(self.cached_page(ptr)?)),
         }
     }
 
-    /// Reads page `id` from `source`.
-    pub fn page_from<'a>(&self, source: PageSource<'a>, id: u64) -> Result<PageRef<'a>> {
+    /// Reads page `ptr` from `source`.
+    pub fn page_from<'a>(&self, source: PageSource<'a>, ptr: PagePtr) -> Result<PageRef<'a>> {
         match source {
-            PageSource::MapOrCache(map) => self.page(map, id),
-            PageSource::File => Ok(PageRef::Read(self.read_page_uncached(id)?)),
+            PageSource::MapOrCache(map) => self.page(map, ptr),
+            PageSource::File => Ok(PageRef::Read(self.read_page_uncached(ptr)?)),
         }
     }
 
     /// Like [`Pager::page`], for a reader that keeps the page.
-    pub fn owned_page(&self, map: Option<&Arc<MappedFile>>, id: u64) -> Result<OwnedPage> {
+    pub fn owned_page(&self, map: Option<&Arc<MappedFile>>, ptr: PagePtr) -> Result<OwnedPage> {
         match map {
-            Some(m) if id < m.pages() => {
-                m.page(id, &self.path)?;
-                Ok(OwnedPage::Mapped(m.clone(), id))
+            Some(m) if ptr.id < m.pages() => {
+                m.page(ptr.id, &self.path)?;
+                Ok(OwnedPage::Mapped(m.clone(), ptr.id))
             }
-            _ => Ok(OwnedPage::Cached(self.cached_page(id)?)),
+            _ => Ok(OwnedPage::Cached(self.cached_page(ptr)?)),
         }
     }
 
@@ -269,17 +331,132 @@ impl Pager {
         drop(self.lock.lock().take());
     }
 
-    fn cached_page(&self, id: u64) -> Result<Arc<Box<[u8]>>> {
-        if let Some(p) = self.cache.get(id) {
+    fn cached_page(&self, ptr: PagePtr) -> Result<Arc<Box<[u8]>>> {
+        if let Some(p) = self.cache.get(ptr.id) {
             return Ok(p);
         }
-        let page = Arc::new(self.read_page_uncached(id)?);
-        self.cache.insert(id, page.clone(), self.page_size);
+        let page = Arc::new(self.read_page_uncached(ptr)?);
+        self.cache.insert(ptr.id, page.clone(), self.page_size);
         Ok(page)
     }
 
-    /// Reads and checks page `id` from the file, bypassing map and cache.
-    pub fn read_page_uncached(&self, id: u64) -> Result<Box<[u8]>> {
+    /// Reads and checks page `ptr` from the file, bypassing map and cache: a page of a plain file,
+    /// or a coded file's block decoded into its page.
+    pub fn read_page_uncached(&self, ptr: PagePtr) -> Result<Box<[u8]>> {
+        if self.coding.is_some() {
+            let page = self.read_block(ptr, self.page_size)?;
+            if page.len() != self.page_size {
+                return Err(self.corrupt(format!(
+                    "block {:#x} holds {} bytes, not a page",
+                    ptr.id,
+                    page.len()
+                )));
+            }
+            return Ok(page.into_boxed_slice());
+        }
+        self.read_plain_page(ptr.id)
+    }
+
+    /// The bytes of a coded file's block at `ptr` (checked against `ptr.check` unless it is 0),
+    /// at most `max_len` of them.
+    pub fn read_block(&self, ptr: PagePtr, max_len: usize) -> Result<Vec<u8>> {
+        let coding = self.coding.as_ref().expect("a coded file");
+        let extent = Extent::from_address(ptr.id)
+            .ok_or_else(|| self.corrupt(format!("reference to block {:#x}", ptr.id)))?;
+        let mut stored = vec![0u8; extent.byte_len() as usize];
+        self.file
+            .read_at(&mut stored, extent.byte_offset())
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    self.corrupt(format!("block {:#x} is past the end of the file", ptr.id))
+                } else {
+                    Error::io("read", &self.path, e)
+                }
+            })?;
+        self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+        let identity = Identity {
+            database_id: coding.database_id,
+            address: ptr.id,
+        };
+        let check = (ptr.check != 0).then_some(ptr.check);
+        open_block(&mut stored, &identity, check, &NoKeys, max_len)
+            .map_err(|m| self.corrupt(format!("block {:#x}: {m}", ptr.id)))
+    }
+
+    /// Compresses `raw` and writes it as a block of a coded file on `alloc`'s sectors; returns
+    /// its reference. `cached` pages go to the cache, so the next read of the page needs no
+    /// decoding.
+    pub fn write_block(
+        &self,
+        raw: Vec<u8>,
+        compress: bool,
+        alloc: &mut super::alloc::Allocator,
+        cached: bool,
+    ) -> Result<PagePtr> {
+        let coding = self.coding.as_ref().expect("a coded file");
+        let compression = if compress {
+            coding.compression
+        } else {
+            Compression::None
+        };
+        let prepared = Prepared::new(compression, coding.level, &raw, None);
+        let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
+        self.seal_and_write(prepared, extent, cached.then_some(raw))
+    }
+
+    /// Writes a block of at most `max_raw_len` bytes, not compressed, whose content `make` builds
+    /// once its sectors are taken from `alloc` (the free list, which lists them).
+    pub fn write_block_with(
+        &self,
+        alloc: &mut super::alloc::Allocator,
+        max_raw_len: usize,
+        make: impl FnOnce(&mut super::alloc::Allocator) -> Vec<u8>,
+    ) -> Result<PagePtr> {
+        let coding = self.coding.as_ref().expect("a coded file");
+        let most = Prepared::new(Compression::None, coding.level, &vec![0; max_raw_len], None);
+        let extent = alloc.alloc_sectors(sectors_for(most.stored_len()));
+        let raw = make(alloc);
+        debug_assert!(raw.len() <= max_raw_len);
+        let prepared = Prepared::new(Compression::None, coding.level, &raw, None);
+        self.seal_and_write(prepared, extent, None)
+    }
+
+    fn seal_and_write(
+        &self,
+        prepared: Prepared,
+        extent: Extent,
+        cache: Option<Vec<u8>>,
+    ) -> Result<PagePtr> {
+        let coding = self.coding.as_ref().expect("a coded file");
+        let identity = Identity {
+            database_id: coding.database_id,
+            address: extent.address(),
+        };
+        let (mut block, check) = prepared
+            .seal(&identity, None)
+            .map_err(|e| Error::io("seal a block for", &self.path, e))?;
+        debug_assert!(block.len() as u64 <= extent.byte_len());
+        block.resize(extent.byte_len() as usize, 0);
+        self.file
+            .write_at(&block, extent.byte_offset())
+            .ctx("write", &self.path)?;
+        self.counters.pages_written.fetch_add(1, Ordering::Relaxed);
+        match cache {
+            Some(raw) => self.cache.insert(
+                extent.address(),
+                Arc::new(raw.into_boxed_slice()),
+                self.page_size,
+            ),
+            None => self.cache.remove(extent.address()),
+        }
+        Ok(PagePtr {
+            id: extent.address(),
+            check,
+        })
+    }
+
+    /// Reads and checks page `id` of a plain file.
+    fn read_plain_page(&self, id: u64) -> Result<Box<[u8]>> {
         let mut buf = vec![0u8; self.page_size].into_boxed_slice();
         self.file
             .read_at(&mut buf, id * self.page_size as u64)
@@ -358,10 +535,10 @@ impl Pager {
         self.sync()
     }
 
-    /// Cuts the file to `page_count` pages.
-    pub fn truncate(&self, page_count: u64) -> Result<()> {
+    /// Cuts the file to `units` pages (sectors in a coded file).
+    pub fn truncate(&self, units: u64) -> Result<()> {
         self.file
-            .set_len(page_count * self.page_size as u64)
+            .set_len(units * self.unit_bytes())
             .ctx("truncate", &self.path)
     }
 
@@ -379,19 +556,29 @@ impl Pager {
     }
 
     /// Reads the `len` bytes stored in the overflow chain starting at `first` from `source`,
-    /// calling `visit` with each page id of the chain.
+    /// calling `visit` with each page id of the chain. (A coded file holds them in one block.)
     pub fn read_overflow(
         &self,
         source: PageSource<'_>,
-        first: u64,
+        first: PagePtr,
         len: u64,
         page_count: u64,
         mut visit: impl FnMut(u64),
     ) -> Result<Vec<u8>> {
+        let ptr = first;
+        let first = ptr.id;
         let cap = overflow_capacity(self.page_size);
         let len = usize::try_from(len).map_err(|_| self.bad_chain(first, "length too large"))?;
         if len > crate::limits::MAX_VALUE_SIZE.max(crate::limits::MAX_KEY_SIZE) {
             return Err(self.bad_chain(first, "length beyond the value limit"));
+        }
+        if self.coding.is_some() {
+            visit(first);
+            let data = self.read_block(ptr, len)?;
+            if data.len() != len {
+                return Err(self.bad_chain(first, "holds another length than its reference"));
+            }
+            return Ok(data);
         }
         // Every page but the two meta pages could be in the chain, no more: a longer claim is
         // corruption, found before reserving memory for it.
@@ -406,7 +593,7 @@ impl Pager {
                 return Err(self.bad_chain(first, "points outside the file"));
             }
             visit(id);
-            let page = self.page_from(source, id)?;
+            let page = self.page_from(source, PagePtr::plain(id))?;
             if page::page_type(&page) != Some(PageType::Overflow) {
                 return Err(self.bad_chain(first, "reaches a page that is not an overflow page"));
             }

@@ -12,9 +12,14 @@ fn empty_page_file() -> Pager {
     storage.create_dir_all(Path::new("/db")).unwrap();
     let path = Path::new("/db/data.ldb");
     let file = storage.open(path, OpenMode::Create).unwrap();
-    Pager::initialize(&*file, path, 4096).unwrap();
+    Pager::initialize(&*file, path, 4096, false).unwrap();
     let lock = storage.lock(Path::new("/db/LOCK")).unwrap();
-    Pager::open(file, path.to_path_buf(), 1 << 20, false, lock)
+    let options = crate::options::Options {
+        cache_size: 1 << 20,
+        mmap: false,
+        ..Default::default()
+    };
+    Pager::open(file, path.to_path_buf(), &options, lock)
         .unwrap()
         .pager
 }
@@ -28,14 +33,14 @@ fn an_overflow_chain_longer_than_the_file_is_corruption_before_any_allocation() 
     let cap = overflow_capacity(4096) as u64;
     for (page_count, len) in [(2, 1), (3, cap + 1), (1000, 64 << 20)] {
         let e = pager
-            .read_overflow(PageSource::File, 2, len, page_count, |_| {})
+            .read_overflow(PageSource::File, PagePtr::plain(2), len, page_count, |_| {})
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::Corruption, "{e}");
         assert!(e.message().contains("longer than the whole file"), "{e}");
     }
     // A claim that fits is followed, and fails where the chain does.
     let e = pager
-        .read_overflow(PageSource::File, 2, cap, 3, |_| {})
+        .read_overflow(PageSource::File, PagePtr::plain(2), cap, 3, |_| {})
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Corruption, "{e}");
     assert!(!e.message().contains("longer than the whole file"), "{e}");

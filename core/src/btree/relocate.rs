@@ -34,7 +34,7 @@ impl TreeWriter<'_> {
         let tree = self.tree;
         let page = tree.page(ptr)?;
         let view = tree.view(&page, id)?;
-        let mut changed = id >= boundary;
+        let mut changed = self.alloc.is_past(id, boundary);
         let (kind, leftmost) = if view.is_leaf() {
             (PageType::Leaf, PagePtr::default())
         } else {
@@ -90,11 +90,11 @@ impl TreeWriter<'_> {
             return Ok(None);
         }
         self.freed.push(id);
-        let new_id = self.alloc.alloc();
         let refs: Vec<&[u8]> = entries.iter().map(|e| &e[..]).collect();
-        let new_page = build_page(self.page_size, kind, new_id, self.width, leftmost, &refs);
-        self.emit(new_id, new_page)?;
-        Ok(Some(PagePtr::plain(new_id)))
+        let (page_size, width) = (self.page_size, self.width);
+        let moved =
+            self.place_node(|id| build_page(page_size, kind, id, width, leftmost, &refs))?;
+        Ok(Some(moved))
     }
 
     /// The first page of a new copy of the overflow chain at `first`, if the chain has a page at
@@ -106,7 +106,7 @@ impl TreeWriter<'_> {
         boundary: u64,
     ) -> Result<Option<PagePtr>> {
         let (data, pages) = self.read_chain(first, len)?;
-        if pages.iter().all(|&id| id < boundary) {
+        if !pages.iter().any(|&id| self.alloc.is_past(id, boundary)) {
             return Ok(None);
         }
         self.freed.extend(pages);

@@ -35,7 +35,11 @@ impl Tree {
         page_count: u64,
         map: Option<Arc<MappedFile>>,
     ) -> Tree {
-        let hints = LeafHints::new(pager.cache_size());
+        // A hint names a page by id alone, without the check a coded file's reads need.
+        let hints = LeafHints::new(match pager.coding() {
+            None => pager.cache_size(),
+            Some(_) => 0,
+        });
         Tree {
             pager,
             root,
@@ -48,20 +52,34 @@ impl Tree {
 
     pub fn page(&self, ptr: PagePtr) -> Result<PageRef<'_>> {
         self.check_id(ptr.id)?;
-        self.pager.page(self.map.as_deref(), ptr.id)
+        self.pager.page(self.map.as_deref(), ptr)
     }
 
     pub fn owned_page(&self, ptr: PagePtr) -> Result<OwnedPage> {
         self.check_id(ptr.id)?;
-        self.pager.owned_page(self.map.as_ref(), ptr.id)
+        self.pager.owned_page(self.map.as_ref(), ptr)
     }
 
     fn check_id(&self, id: u64) -> Result<()> {
-        if id < 2 || id >= self.page_count {
-            return Err(self.pager.corrupt(format!(
-                "reference to page {id}, outside the tree's {} pages",
-                self.page_count
-            )));
+        let inside = match self.pager.coding() {
+            None => (2..self.page_count).contains(&id),
+            Some(_) => {
+                let first = super::meta::first_sector(self.pager.page_size());
+                super::extents::Extent::from_address(id)
+                    .is_some_and(|e| e.first >= first && e.end() <= self.page_count)
+            }
+        };
+        if !inside {
+            return Err(self.pager.corrupt(match self.pager.coding() {
+                None => format!(
+                    "reference to page {id}, outside the tree's {} pages",
+                    self.page_count
+                ),
+                Some(_) => format!(
+                    "reference to block {id:#x}, outside the file's {} sectors",
+                    self.page_count
+                ),
+            }));
         }
         Ok(())
     }
@@ -70,7 +88,7 @@ impl Tree {
     pub fn read_overflow(&self, first: PagePtr, len: u64) -> Result<Vec<u8>> {
         self.pager.read_overflow(
             PageSource::MapOrCache(self.map.as_deref()),
-            first.id,
+            first,
             len,
             self.page_count,
             |_| {},

@@ -156,7 +156,7 @@ impl<'a> TreeWriter<'a> {
             freed: Vec::new(),
             entry_delta: 0,
             page_size: tree.pager.page_size(),
-            width: RefWidth::Narrow,
+            width: tree.pager.ref_width(),
             run: Vec::new(),
             run_first: 0,
         }
@@ -194,6 +194,22 @@ impl<'a> TreeWriter<'a> {
         };
         self.flush_run()?;
         Ok(new_root)
+    }
+
+    /// Writes a new node, built by `build` from the id its header names, and returns its
+    /// reference: a plain file's page (queued with the pages next to it), or a coded file's
+    /// block, compressed.
+    pub(super) fn place_node(&mut self, build: impl FnOnce(u64) -> Vec<u8>) -> Result<PagePtr> {
+        if self.tree.pager.coding().is_some() {
+            // A block is named by its address, which its length decides: the header names none.
+            return self
+                .tree
+                .pager
+                .write_block(build(0), true, self.alloc, true);
+        }
+        let id = self.alloc.alloc();
+        self.emit(id, build(id))?;
+        Ok(PagePtr::plain(id))
     }
 
     /// Queues a new page for writing; consecutive pages go to the file in one write.
@@ -469,25 +485,23 @@ impl<'a> TreeWriter<'a> {
                     &staged.out[s..ends[k]]
                 })
                 .collect();
-            let id = self.alloc.alloc();
-            let page = build_page(
-                self.page_size,
-                PageType::Leaf,
-                id,
-                self.width,
-                PagePtr::default(),
-                &entries,
-            );
-            self.emit(id, page)?;
+            let (page_size, width) = (self.page_size, self.width);
+            let page = self.place_node(|id| {
+                build_page(
+                    page_size,
+                    PageType::Leaf,
+                    id,
+                    width,
+                    PagePtr::default(),
+                    &entries,
+                )
+            })?;
             let sep = if children.is_empty() {
                 None
             } else {
                 Some(Sep::Fresh(self.key_of(&staged.keys[first])?))
             };
-            children.push(Child {
-                sep,
-                page: PagePtr::plain(id),
-            });
+            children.push(Child { sep, page });
             first = group_end;
         }
         // Drop what was written.
@@ -713,19 +727,13 @@ impl<'a> TreeWriter<'a> {
                 .iter()
                 .map(Vec::as_slice)
                 .collect();
-            let id = self.alloc.alloc();
-            let page = build_page(
-                self.page_size,
-                PageType::Branch,
-                id,
-                self.width,
-                list[first].page,
-                &entries,
-            );
-            self.emit(id, page)?;
+            let (page_size, width, leftmost) = (self.page_size, self.width, list[first].page);
+            let page = self.place_node(|id| {
+                build_page(page_size, PageType::Branch, id, width, leftmost, &entries)
+            })?;
             out.push(Child {
                 sep: list[first].sep.take(),
-                page: PagePtr::plain(id),
+                page,
             });
             first = group_end;
         }
@@ -761,6 +769,13 @@ impl<'a> TreeWriter<'a> {
 
     /// Writes `data` into a new chain of overflow pages; returns the first page.
     pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<PagePtr> {
+        if self.tree.pager.coding().is_some() {
+            // A coded file keeps the whole value in one block.
+            return self
+                .tree
+                .pager
+                .write_block(data.to_vec(), true, self.alloc, false);
+        }
         let cap = overflow_capacity(self.page_size);
         let n = data.len().div_ceil(cap).max(1);
         let ids: Vec<u64> = (0..n).map(|_| self.alloc.alloc()).collect();
@@ -788,7 +803,7 @@ impl<'a> TreeWriter<'a> {
         let mut pages = Vec::new();
         let data = tree.pager.read_overflow(
             PageSource::MapOrCache(tree.map.as_deref()),
-            first.id,
+            first,
             len,
             tree.page_count,
             |id| pages.push(id),

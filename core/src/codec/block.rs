@@ -169,6 +169,22 @@ pub(crate) fn open_block(
         .ok_or_else(|| format!("unknown compression {}", codec_byte & 0x0f))?;
     let kind = Encryption::from_id(codec_byte >> 4)
         .ok_or_else(|| format!("unknown cipher {}", codec_byte >> 4))?;
+    // First whether it is the block the parent names: a block valid in itself but written
+    // for another tree (an older copy) says nothing else worth checking.
+    let body_end = match kind {
+        Encryption::None => stored_len,
+        _ => stored_len
+            .checked_sub(TAG_LEN)
+            .filter(|&end| end >= BLOCK_HEADER_SIZE)
+            .ok_or("encrypted block shorter than its tag")?,
+    };
+    let own_check = match kind {
+        Encryption::None => u64::from(crc),
+        _ => u64::from_le_bytes(block[body_end..body_end + 8].try_into().unwrap()),
+    };
+    if check.is_some_and(|c| c != own_check) {
+        return Err("block is not the one its parent names (an older copy?)".into());
+    }
     if block[5..8] != [0; 3] {
         return Err("reserved block header bytes are not zero".into());
     }
@@ -178,21 +194,9 @@ pub(crate) fn open_block(
     }
     let epoch = u32::from_le_bytes(block[16..20].try_into().unwrap());
     let body_end = match kind {
-        Encryption::None => {
-            if check.is_some_and(|c| c != u64::from(crc)) {
-                return Err("block is not the one its parent names (an older copy?)".into());
-            }
-            stored_len
-        }
+        Encryption::None => body_end,
         _ => {
-            let body_end = stored_len
-                .checked_sub(TAG_LEN)
-                .filter(|&end| end >= BLOCK_HEADER_SIZE)
-                .ok_or("encrypted block shorter than its tag")?;
             let tag: [u8; TAG_LEN] = block[body_end..].try_into().unwrap();
-            if check.is_some_and(|c| c != u64::from_le_bytes(tag[..8].try_into().unwrap())) {
-                return Err("block is not the one its parent names (an older copy?)".into());
-            }
             let cipher = keys
                 .cipher(kind, epoch)
                 .ok_or_else(|| format!("no key for a block of {} epoch {epoch}", kind.name()))?;

@@ -79,7 +79,7 @@ fn worth_compacting(engine: &Engine, state: &MergeState, surplus: u64) -> bool {
     }
     let pages = state.alloc.page_count();
     let free = state.alloc.reusable_count().saturating_add(surplus);
-    pages.saturating_mul(engine.pager.page_size() as u64) >= AUTO_MIN_FILE_BYTES
+    pages.saturating_mul(engine.pager.unit_bytes()) >= AUTO_MIN_FILE_BYTES
         && free.saturating_mul(3) > pages
 }
 

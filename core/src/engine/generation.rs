@@ -54,21 +54,24 @@ pub(crate) fn publish(
     freed.append(&mut state.freelist_pages);
     state.alloc.free_later(generation, freed);
     state.alloc.shrink_tail();
-    let (freelist_head, free_pages, chain) = write_freelist(pager, &mut state.alloc)?;
+    let (freelist, free_pages, chain) = write_freelist(pager, &mut state.alloc)?;
     pager.sync()?;
 
     let meta = Meta {
+        format: state.meta.format,
+        database_id: state.meta.database_id,
+        freelist_check: freelist.check,
         generation,
         root: next.root,
         entries: state.meta.entries.saturating_add_signed(next.entry_delta),
         page_count: state.alloc.page_count(),
-        freelist_head,
+        freelist_head: freelist.id,
         free_pages,
         last_seq: next.last_seq,
         wal_start_segment: next.wal_start_segment,
     };
     pager.write_meta(&meta)?;
-    let file_pages = pager.file_len()? / pager.page_size() as u64;
+    let file_pages = pager.file_len()? / pager.unit_bytes();
     if file_pages > meta.page_count {
         pager.truncate(meta.page_count)?;
     }

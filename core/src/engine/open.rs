@@ -19,6 +19,8 @@ use super::version::Version;
 use crate::btree::alloc::Allocator;
 use crate::btree::check::check_tree;
 use crate::btree::freelist::read_freelist;
+use crate::btree::meta::first_sector;
+use crate::btree::node::PagePtr;
 use crate::btree::pager::Pager;
 use crate::btree::tree::Tree;
 use crate::error::{Error, ErrorCode, IoContext, Result};
@@ -56,7 +58,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     let file = storage
         .open(&data_path, OpenMode::Existing)
         .ctx("open", &data_path)?;
-    let opened = Pager::open(file, data_path, options.cache_size, options.mmap, lock)?;
+    let opened = Pager::open(file, data_path, &options, lock)?;
     let pager = Arc::new(opened.pager);
     let meta = opened.meta;
     let tree = Arc::new(Tree::new(
@@ -80,8 +82,15 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
             )
         })?;
     }
-    let (free, freelist_pages) = read_freelist(&pager, meta.freelist_head, meta.page_count)?;
-    let alloc = Allocator::new(meta.page_count, free);
+    let freelist = PagePtr {
+        id: meta.freelist_head,
+        check: meta.freelist_check,
+    };
+    let (free, freelist_pages) = read_freelist(&pager, freelist, meta.page_count)?;
+    let alloc = match meta.is_coded() {
+        false => Allocator::new(meta.page_count, free),
+        true => Allocator::sectors(first_sector(pager.page_size()), meta.page_count, free),
+    };
 
     let recovered = Memtable::new(meta.wal_start_segment, options.memtable_size);
     let (last_segment, next_seq) = replay_wal(path, &*storage, &meta, &recovered)?;
@@ -89,7 +98,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     // that the freelist and the WAL have been read without error, so a failed open leaves the page
     // file as it was. (Nothing reads them before: the allocator hands out pages from the meta
     // page's count on, overwriting them.)
-    if pager.file_len()? > meta.page_count * pager.page_size() as u64 {
+    if pager.file_len()? > meta.page_count * pager.unit_bytes() {
         pager.truncate(meta.page_count)?;
     }
     let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
@@ -235,7 +244,10 @@ fn create_page_file(path: &Path, options: &Options, storage: &dyn Storage) -> Re
     let tmp = path.join(DATA_FILE_TMP);
     let file = storage.open(&tmp, OpenMode::Create).ctx("create", &tmp)?;
     file.set_len(0).ctx("truncate", &tmp)?;
-    Pager::initialize(&*file, &tmp, options.page_size as usize)?;
+    // A database created with compression on is a coded file, whose blocks take only the
+    // sectors they need; one created without keeps plain pages and the memory map.
+    let coded = options.compression != crate::codec::Compression::None;
+    Pager::initialize(&*file, &tmp, options.page_size as usize, coded)?;
     drop(file);
     let data = path.join(DATA_FILE);
     storage.rename(&tmp, &data).ctx("rename", &tmp)?;
