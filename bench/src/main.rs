@@ -10,6 +10,7 @@
 //! after the tables give the C ABI's overhead on the reads and single puts. Progress goes to
 //! stderr.
 
+mod compression;
 mod engines;
 mod resources;
 mod rounds;
@@ -36,6 +37,10 @@ usage: lightning-bench [--n N] [--value-size B] [--values KIND] [--runs R] [--en
                    64KiB). Larger values at smaller n: 1KiB at --n 200000, 64KiB at --n 10000
   --values KIND    what values hold: random (default; incompressible), compressible (half
                    random, half zero bytes) or json (JSON-like records, e.g. with 1KiB)
+  --compression P  none (default), lz4, zstd, snappy or auto: Lightning DB's compression option
+                   (a database created compressed keeps compressed pages); fjall, given any
+                   but none, compresses data blocks with LZ4 at every level; LMDB and redb
+                   cannot compress
   --runs R         rounds (default 3): each engine runs once per round in a process of its
                    own, the engines' order reversed every other round; every figure printed
                    is the median of the rounds
@@ -64,6 +69,7 @@ struct Args {
     n: u64,
     value_size: usize,
     values: values::ValueKind,
+    compression: String,
     runs: u32,
     engines: Vec<EngineKind>,
     workloads: Vec<Workload>,
@@ -98,6 +104,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         n: 1_000_000,
         value_size: engines::DEFAULT_VALUE_SIZE,
         values: values::ValueKind::Random,
+        compression: "none".to_string(),
         runs: 3,
         engines: EngineKind::ALL.to_vec(),
         workloads: Workload::ALL.to_vec(),
@@ -138,6 +145,15 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 args.values = values::ValueKind::from_name(&value).ok_or_else(|| {
                     format!("--values: expected random, compressible or json, got {value:?}")
                 })?;
+            }
+            "--compression" => {
+                if !compression::NAMES.contains(&value.as_str()) {
+                    return Err(format!(
+                        "--compression: expected one of {}, got {value:?}",
+                        compression::NAMES.join(", ")
+                    ));
+                }
+                args.compression = value;
             }
             "--runs" => {
                 args.runs = value.parse().ok().filter(|&r| r > 0).ok_or_else(|| {
@@ -504,6 +520,7 @@ fn main() -> ExitCode {
     };
     engines::set_value_size(args.value_size);
     values::set_kind(args.values);
+    compression::set(&args.compression);
     if args.child {
         return run_as_child(&args);
     }
@@ -516,10 +533,11 @@ fn main() -> ExitCode {
     };
     print_machine(&dir);
     println!(
-        "n = {} keys of 16 bytes, values of {} bytes ({}); engines: {}",
+        "n = {} keys of 16 bytes, values of {} bytes ({}); compression {}; engines: {}",
         args.n,
         args.value_size,
         args.values.name(),
+        args.compression,
         args.engines
             .iter()
             .map(|e| e.name())
@@ -549,6 +567,7 @@ fn main() -> ExitCode {
             .args(["--n", &args.n.to_string()])
             .args(["--value-size", &args.value_size.to_string()])
             .args(["--values", args.values.name()])
+            .args(["--compression", &args.compression])
             .args(["--engines", engine.name()])
             .args(["--workloads", &workload_list])
             .arg("--dir")

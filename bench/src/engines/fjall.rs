@@ -16,8 +16,9 @@
 use std::hint::black_box;
 use std::path::Path;
 
+use fjall::config::CompressionPolicy;
 use fjall::{
-    Conflict, Database, Keyspace, KeyspaceCreateOptions, OptimisticTxDatabase, PersistMode,
+    CompressionType, Conflict, Database, Keyspace, KeyspaceCreateOptions, OptimisticTxDatabase, PersistMode,
     Readable,
 };
 
@@ -43,7 +44,16 @@ impl FjallEngine {
             .cache_size(CACHE_BYTES)
             .open()?;
         let keyspace = tx_db
-            .keyspace("bench", KeyspaceCreateOptions::default)?
+            .keyspace("bench", || {
+                let options = KeyspaceCreateOptions::default();
+                if crate::compression::enabled() {
+                    options.data_block_compression_policy(CompressionPolicy::all(
+                        CompressionType::Lz4,
+                    ))
+                } else {
+                    options
+                }
+            })?
             .inner()
             .clone();
         // `inner()` is fjall's (doc-hidden) way out of the transactional wrapper, the one its own

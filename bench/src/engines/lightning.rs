@@ -28,10 +28,11 @@ pub struct LightningEngine {
 impl LightningEngine {
     /// Creates a database in the (empty) directory `dir`.
     pub fn open(dir: &Path) -> Result<LightningEngine> {
-        let opts = Options {
+        let mut opts = Options {
             cache_size: CACHE_BYTES,
             ..Options::default()
         };
+        opts.set("compression", crate::compression::policy())?;
         let db = Database::open(dir, opts)?;
         Ok(LightningEngine { db })
     }
