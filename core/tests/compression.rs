@@ -308,7 +308,8 @@ fn a_damaged_block_or_another_block_in_its_place_is_corruption() {
     let open_and_read = || -> lightning_db::Result<()> {
         let db = Database::open(dir.path(), merging(Compression::Lz4))?;
         db.verify()?;
-        db.iter(lightning_db::Range::all())?.try_for_each(|e| e.map(|_| ()))
+        db.iter(lightning_db::Range::all())?
+            .try_for_each(|e| e.map(|_| ()))
     };
     // Any flipped byte of the root block: its checksum fails.
     for at in (0..stored_len).step_by(13) {
@@ -316,7 +317,11 @@ fn a_damaged_block_or_another_block_in_its_place_is_corruption() {
         bad[start + at] ^= 0x20;
         std::fs::write(&path, &bad).unwrap();
         let e = open_and_read().unwrap_err();
-        assert_eq!(e.code(), lightning_db::ErrorCode::Corruption, "byte {at}: {e}");
+        assert_eq!(
+            e.code(),
+            lightning_db::ErrorCode::Corruption,
+            "byte {at}: {e}"
+        );
     }
     // A block valid in itself (its checksum matches its place and database) but not the one
     // the meta page names: found by the check the parent keeps.
@@ -356,7 +361,11 @@ fn a_bulk_load_into_a_coded_file_commits_or_gives_its_blocks_back() {
     }
     drop(load);
     db.compact().unwrap();
-    assert!(db.stats().file_bytes <= loaded, "{} > {loaded}", db.stats().file_bytes);
+    assert!(
+        db.stats().file_bytes <= loaded,
+        "{} > {loaded}",
+        db.stats().file_bytes
+    );
     db.verify().unwrap();
     drop(db);
     let db = Database::open(dir.path(), merging(Compression::None)).unwrap();

@@ -18,8 +18,8 @@ use std::path::Path;
 
 use fjall::config::CompressionPolicy;
 use fjall::{
-    CompressionType, Conflict, Database, Keyspace, KeyspaceCreateOptions, OptimisticTxDatabase, PersistMode,
-    Readable,
+    CompressionType, Conflict, Database, Keyspace, KeyspaceCreateOptions, OptimisticTxDatabase,
+    PersistMode, Readable,
 };
 
 use super::{
@@ -47,9 +47,8 @@ impl FjallEngine {
             .keyspace("bench", || {
                 let options = KeyspaceCreateOptions::default();
                 if crate::compression::enabled() {
-                    options.data_block_compression_policy(CompressionPolicy::all(
-                        CompressionType::Lz4,
-                    ))
+                    options
+                        .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
                 } else {
                     options
                 }

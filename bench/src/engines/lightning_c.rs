@@ -107,9 +107,8 @@ impl LightningCEngine {
         check(status, "ldb_options_set(cache_size)")?;
         let compression = CString::new(crate::compression::policy())?;
         // SAFETY: as above.
-        let status = unsafe {
-            ldb_options_set(options.0, c"compression".as_ptr(), compression.as_ptr())
-        };
+        let status =
+            unsafe { ldb_options_set(options.0, c"compression".as_ptr(), compression.as_ptr()) };
         check(status, "ldb_options_set(compression)")?;
         let mut db: *mut ldb_db = ptr::null_mut();
         // SAFETY: `path` is NUL-terminated, `options.0` a live handle (copied by the call, so it

@@ -246,7 +246,6 @@ impl PageAllocator {
         self.reusable.len() as u64
     }
 
-
     /// Whether the last page of the file is reusable (cutting the file would give space back).
     pub fn tail_is_reusable(&self) -> bool {
         self.reusable.contains(&(self.page_count - 1))

@@ -269,7 +269,6 @@ impl ExtentAllocator {
         self.by_first.remove(&first);
         self.by_class[size_class(len)].remove(&first);
     }
-
 }
 
 #[cfg(test)]

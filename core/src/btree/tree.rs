@@ -21,6 +21,8 @@ pub(crate) struct Tree {
     pub map: Option<Arc<MappedFile>>,
     /// Where point reads found hot keys lately (`hints.rs`).
     pub hints: LeafHints,
+    /// A coded file's first sector for blocks; 0 for a plain file.
+    first_block_sector: u64,
 }
 
 /// Deepest tree a lookup will descend; deeper means a cycle in corrupt pages.
@@ -40,6 +42,10 @@ impl Tree {
             None => pager.cache_size(),
             Some(_) => 0,
         });
+        let first_block_sector = match pager.coding() {
+            None => 0,
+            Some(_) => super::meta::first_sector(pager.page_size()),
+        };
         Tree {
             pager,
             root,
@@ -47,6 +53,7 @@ impl Tree {
             page_count,
             map,
             hints,
+            first_block_sector,
         }
     }
 
@@ -60,14 +67,13 @@ impl Tree {
         self.pager.owned_page(self.map.as_ref(), ptr)
     }
 
+    #[inline]
     fn check_id(&self, id: u64) -> Result<()> {
-        let inside = match self.pager.coding() {
-            None => (2..self.page_count).contains(&id),
-            Some(_) => {
-                let first = super::meta::first_sector(self.pager.page_size());
-                super::extents::Extent::from_address(id)
-                    .is_some_and(|e| e.first >= first && e.end() <= self.page_count)
-            }
+        let inside = if self.first_block_sector == 0 {
+            (2..self.page_count).contains(&id)
+        } else {
+            super::extents::Extent::from_address(id)
+                .is_some_and(|e| e.first >= self.first_block_sector && e.end() <= self.page_count)
         };
         if !inside {
             return Err(self.pager.corrupt(match self.pager.coding() {
