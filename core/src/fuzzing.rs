@@ -19,7 +19,7 @@ use crate::batch::{decode_payload, BatchOp};
 use crate::btree::cursor::TreeCursor;
 use crate::btree::freelist::read_freelist;
 use crate::btree::meta::{self, read_newest_meta, Meta};
-use crate::btree::node::{NodeView, Stored};
+use crate::btree::node::{NodeView, PagePtr, Stored};
 use crate::btree::page::{self, PageType, PAGE_HEADER_SIZE};
 use crate::btree::pager::{PageSource, Pager};
 use crate::btree::tree::Tree;
@@ -198,8 +198,11 @@ fn page_file(
 ) -> Option<PageFile> {
     let page_count = 2 + pages.len() as u64;
     let meta = Meta {
+        format: meta::FORMAT_VERSION,
+        database_id: [0; 16],
+        freelist_check: 0,
         generation: 1,
-        root: crate::btree::node::PagePtr::plain(root),
+        root: PagePtr::plain(root),
         entries: 0,
         page_count,
         freelist_head,
@@ -230,7 +233,12 @@ fn page_file(
             .and_then(|f| {
                 let lock_path = Path::new("/db/LOCK");
                 let lock = storage.lock(lock_path).ctx("lock", lock_path)?;
-                Pager::open(f, path.to_path_buf(), 1 << 20, false, lock)
+                let options = Options {
+                    cache_size: 1 << 20,
+                    mmap: false,
+                    ..Default::default()
+                };
+                Pager::open(f, path.to_path_buf(), &options, lock)
             }),
     )?;
     Some(PageFile {
@@ -290,17 +298,17 @@ fn walk_tree(pf: &PageFile) {
     let _ = no_internal(crate::btree::check::check_tree(&tree, &pf.meta));
     let _ = no_internal(read_freelist(
         &pf.pager,
-        pf.meta.freelist_head,
+        PagePtr::plain(pf.meta.freelist_head),
         pf.meta.page_count,
     ));
     for id in 2..pf.meta.page_count {
-        if let Some(p) = no_internal(pf.pager.read_page_uncached(id)) {
+        if let Some(p) = no_internal(pf.pager.read_page_uncached(PagePtr::plain(id))) {
             walk_node(&p);
             if page::page_type(&p) == Some(PageType::Overflow) {
                 let len = (p.len() as u64) * 2 + u64::from(p[PAGE_HEADER_SIZE + 8]);
                 let _ = no_internal(pf.pager.read_overflow(
                     PageSource::File,
-                    id,
+                    PagePtr::plain(id),
                     len,
                     pf.meta.page_count,
                     |_| {},
