@@ -33,7 +33,7 @@ const MAX_SHOWN_CHARS: usize = 64;
 /// | `max_frozen_memtables` | `4` | whole number, `1` to `64` | Frozen memtables that may wait for the background merge before writers are slowed down (throttled smoothly, never stopped). |
 /// | `mmap` | `true` | boolean | Read pages through a memory map when the storage allows it, instead of with `pread`. |
 /// | `max_active_transactions` | `1024` | whole number, `1` to `1000000` | Transactions that may be open at the same time; beginning one more fails with `BUSY`. |
-/// | `compression` | `none` | `none`, `lz4`, `zstd`, `snappy`, `auto` | How WAL records are compressed from now on (each record says how it was written, so this may change between opens). `auto` picks per record: LZ4 for data with repeats, Zstandard where entropy coding saves much more, nothing where compression saves under 1/8. |
+/// | `compression` | `none` | `none`, `lz4`, `zstd`, `snappy`, `auto` | How WAL records and pages are compressed from now on (each record and page says how it was written, so this may change between opens). A database created with compression keeps its pages as compressed blocks that take only the sectors they need (a coded file, read through the page cache); one created without keeps plain pages and the memory map, and compresses its WAL only. `auto` picks per block: LZ4 for data with repeats, Zstandard where entropy coding saves much more, nothing where compression saves under 1/8. |
 /// | `compression_level` | `3` | whole number, `1` to `19` | Zstandard's level, for `zstd` and `auto`: higher is smaller and slower to write. |
 ///
 /// **Names** are snake_case (`cache_size`). camelCase (`cacheSize`, `CacheSize`) and kebab-case
@@ -83,7 +83,8 @@ pub struct Options {
     /// `max_active_transactions` (default 1024, `1..=1_000_000`): transactions that may be open at
     /// the same time.
     pub max_active_transactions: u32,
-    /// `compression` (default `none`): how WAL records are compressed from now on.
+    /// `compression` (default `none`): how WAL records and pages are compressed from now on; a
+    /// database created with compression keeps compressed pages.
     pub compression: Compression,
     /// `compression_level` (default 3, `1..=19`): Zstandard's level, for `zstd` and `auto`.
     pub compression_level: u32,
