@@ -31,6 +31,9 @@ pub(crate) const VALUE_OVERFLOW: u8 = 2;
 pub(crate) const ENTRY_HEADER_SIZE: usize = 7;
 /// The page header flag of a node whose references carry checks.
 pub(crate) const WIDE_REFS: u8 = 1;
+/// The page header flag of a node stored without its offsets and heads (zeros in their place):
+/// they follow from its entries, which lie back to back after them (see [`restore_slots`]).
+pub(crate) const ELIDED_SLOTS: u8 = 2;
 
 /// A reference to a page, as a node (or the meta page) holds it: the page's id, and in a coded
 /// file the check the page must have, which its parent learned when it was written (0, and not
@@ -409,6 +412,64 @@ pub(crate) fn capacity(page_size: usize, kind: PageType, width: RefWidth) -> usi
     }
 }
 
+/// Where a node's offsets start and how many entries it has, if `page` is a leaf or a branch.
+fn slots_of(page: &[u8]) -> Option<(usize, usize)> {
+    let width = if page[5] & WIDE_REFS != 0 {
+        RefWidth::Wide
+    } else {
+        RefWidth::Narrow
+    };
+    let offsets_at = match page_type(page)? {
+        PageType::Leaf => PAGE_HEADER_SIZE,
+        PageType::Branch => PAGE_HEADER_SIZE + width.ptr_size(),
+        _ => return None,
+    };
+    Some((offsets_at, count(page) as usize))
+}
+
+/// Zeroes a node's offsets and heads and marks it [`ELIDED_SLOTS`], for storing it compressed:
+/// a coded file's blocks need not hold what the entries say (10 bytes an entry, the heads
+/// incompressible where the keys are). The entries must lie back to back after the slots, in
+/// order, as [`build_page`] writes them. Pages that are not nodes are left as they are.
+pub(crate) fn elide_slots(page: &mut [u8]) {
+    if let Some((offsets_at, n)) = slots_of(page) {
+        page[offsets_at..offsets_at + SLOT_SIZE * n].fill(0);
+        page[5] |= ELIDED_SLOTS;
+    }
+}
+
+/// Rebuilds the offsets and heads of a node stored [`ELIDED_SLOTS`] and clears the flag;
+/// `Err` says what does not fit.
+pub(crate) fn restore_slots(page: &mut [u8]) -> Result<(), String> {
+    if page[5] & ELIDED_SLOTS == 0 {
+        return Ok(());
+    }
+    let (offsets_at, n) = slots_of(page).ok_or("a page that is not a node has its slots elided")?;
+    let heads_at = offsets_at + 2 * n;
+    let mut at = heads_at + 8 * n;
+    for i in 0..n {
+        let header = page
+            .get(at..at + ENTRY_HEADER_SIZE)
+            .ok_or_else(|| format!("entry {i} runs past the page"))?;
+        let key_len = u16::from_le_bytes([header[1], header[2]]) as usize;
+        let value_len = u32::from_le_bytes(header[3..7].try_into().unwrap()) as usize;
+        let end = at + ENTRY_HEADER_SIZE + key_len + value_len;
+        let entry = page
+            .get(at..end)
+            .ok_or_else(|| format!("entry {i} runs past the page"))?;
+        if entry[0] & KEY_OVERFLOW != 0 && key_len < 8 {
+            return Err(format!("entry {i}'s key reference is too short"));
+        }
+        let head = encoded_head(entry);
+        let offset = u16::try_from(at).map_err(|_| format!("entry {i} beyond 64 KiB"))?;
+        page[offsets_at + 2 * i..offsets_at + 2 * i + 2].copy_from_slice(&offset.to_le_bytes());
+        page[heads_at + 8 * i..heads_at + 8 * i + 8].copy_from_slice(&head.to_be_bytes());
+        at = end;
+    }
+    page[5] &= !ELIDED_SLOTS;
+    Ok(())
+}
+
 /// Splits encoded entries (by their sizes) into page-sized groups: greedy, then the last page
 /// evened out with the one before it so no page ends up nearly empty. Returns group end indices.
 pub(crate) fn pack(sizes: &[usize], capacity: usize) -> Vec<usize> {
@@ -591,6 +652,60 @@ mod tests {
         let mut page = page;
         page[5] = 2;
         assert!(NodeView::new(&page).is_none());
+    }
+
+    #[test]
+    fn elided_slots_are_rebuilt_from_the_entries() {
+        let long_key = vec![b'z'; 700];
+        let mut entries = Vec::new();
+        for (flag, key, value) in [
+            (0, b"apple".to_vec(), b"1".to_vec()),
+            (0, b"banana-bread".to_vec(), vec![7; 300]),
+            (
+                KEY_OVERFLOW,
+                overflow_key_ref(
+                    RefWidth::Wide,
+                    PagePtr {
+                        id: 99 << 24 | 1,
+                        check: 5,
+                    },
+                    &long_key,
+                ),
+                b"x".to_vec(),
+            ),
+        ] {
+            let mut e = Vec::new();
+            encode_entry(&mut e, flag, &key, &value);
+            entries.push(e);
+        }
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        for kind in [PageType::Leaf, PageType::Branch] {
+            let page = build_page(4096, kind, 0, RefWidth::Wide, PagePtr::default(), &refs);
+            let mut stored = page.clone();
+            elide_slots(&mut stored);
+            assert_ne!(stored, page);
+            assert_eq!(stored[5], WIDE_REFS | ELIDED_SLOTS);
+            let (offsets_at, n) = slots_of(&stored).unwrap();
+            assert!(stored[offsets_at..offsets_at + SLOT_SIZE * n]
+                .iter()
+                .all(|&b| b == 0));
+            restore_slots(&mut stored).unwrap();
+            assert_eq!(stored, page, "{kind:?}");
+        }
+        // An entry running past the page is an error, not a panic.
+        let mut bad = build_page(
+            4096,
+            PageType::Leaf,
+            0,
+            RefWidth::Wide,
+            PagePtr::default(),
+            &refs,
+        );
+        elide_slots(&mut bad);
+        let (offsets_at, n) = slots_of(&bad).unwrap();
+        let first = offsets_at + SLOT_SIZE * n;
+        bad[first + 3..first + 7].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(restore_slots(&mut bad).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::extents::{sectors_for, Extent, SECTOR_SIZE};
 use super::meta::{
     first_sector, read_newest_meta, Meta, NewestMeta, CODED_FORMAT_VERSION, FORMAT_VERSION,
 };
-use super::node::{PagePtr, RefWidth};
+use super::node::{elide_slots, restore_slots, PagePtr, RefWidth};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
 use crate::codec::{open_block, Compression, Identity, NoKeys, Prepared};
 use crate::error::{Error, ErrorCode, IoContext, Result};
@@ -331,6 +331,11 @@ impl Pager {
         drop(self.lock.lock().take());
     }
 
+    /// Page `id` if the cache holds it (read and checked before, or written since).
+    pub fn cached(&self, id: u64) -> Option<Arc<Box<[u8]>>> {
+        self.cache.get(id)
+    }
+
     fn cached_page(&self, ptr: PagePtr) -> Result<Arc<Box<[u8]>>> {
         if let Some(p) = self.cache.get(ptr.id) {
             return Ok(p);
@@ -344,7 +349,7 @@ impl Pager {
     /// or a coded file's block decoded into its page.
     pub fn read_page_uncached(&self, ptr: PagePtr) -> Result<Box<[u8]>> {
         if self.coding.is_some() {
-            let page = self.read_block(ptr, self.page_size)?;
+            let mut page = self.read_block(ptr, self.page_size)?;
             if page.len() != self.page_size {
                 return Err(self.corrupt(format!(
                     "block {:#x} holds {} bytes, not a page",
@@ -352,6 +357,8 @@ impl Pager {
                     page.len()
                 )));
             }
+            restore_slots(&mut page)
+                .map_err(|m| self.corrupt(format!("block {:#x}: {m}", ptr.id)))?;
             return Ok(page.into_boxed_slice());
         }
         self.read_plain_page(ptr.id)
@@ -383,25 +390,28 @@ impl Pager {
             .map_err(|m| self.corrupt(format!("block {:#x}: {m}", ptr.id)))
     }
 
-    /// Compresses `raw` and writes it as a block of a coded file on `alloc`'s sectors; returns
-    /// its reference. `cached` pages go to the cache, so the next read of the page needs no
-    /// decoding.
-    pub fn write_block(
+    /// Writes node `page` as a block of a coded file on `alloc`'s sectors, compressed and
+    /// without the slots its entries imply (`node::elide_slots`); returns its reference. The page
+    /// goes to the cache, so reading it back needs no decoding.
+    pub fn write_node(
         &self,
-        raw: Vec<u8>,
-        compress: bool,
+        page: Vec<u8>,
         alloc: &mut super::alloc::Allocator,
-        cached: bool,
     ) -> Result<PagePtr> {
         let coding = self.coding.as_ref().expect("a coded file");
-        let compression = if compress {
-            coding.compression
-        } else {
-            Compression::None
-        };
-        let prepared = Prepared::new(compression, coding.level, &raw, None);
+        let mut stored = page.clone();
+        elide_slots(&mut stored);
+        let prepared = Prepared::new(coding.compression, coding.level, &stored, None);
         let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
-        self.seal_and_write(prepared, extent, cached.then_some(raw))
+        self.seal_and_write(prepared, extent, Some(page))
+    }
+
+    /// Writes `data` (an overflowed key or value) as a compressed block of a coded file.
+    pub fn write_value(&self, data: &[u8], alloc: &mut super::alloc::Allocator) -> Result<PagePtr> {
+        let coding = self.coding.as_ref().expect("a coded file");
+        let prepared = Prepared::new(coding.compression, coding.level, data, None);
+        let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
+        self.seal_and_write(prepared, extent, None)
     }
 
     /// Writes a block of at most `max_raw_len` bytes, not compressed, whose content `make` builds

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use super::extents::Extent;
 use super::hints::{self, Hint, LeafHints};
 use super::node::{NodeView, PagePtr, Stored};
 use super::pager::{MappedFile, OwnedPage, PageRef, PageSource, Pager};
@@ -37,11 +38,7 @@ impl Tree {
         page_count: u64,
         map: Option<Arc<MappedFile>>,
     ) -> Tree {
-        // A hint names a page by id alone, without the check a coded file's reads need.
-        let hints = LeafHints::new(match pager.coding() {
-            None => pager.cache_size(),
-            Some(_) => 0,
-        });
+        let hints = LeafHints::new(pager.cache_size());
         let first_block_sector = match pager.coding() {
             None => 0,
             Some(_) => super::meta::first_sector(pager.page_size()),
@@ -67,12 +64,36 @@ impl Tree {
         self.pager.owned_page(self.map.as_ref(), ptr)
     }
 
+    /// Page `id` in the fewer bits a hint has room for: a coded file's address as its first
+    /// sector and (9 bits of) length; `u64::MAX` (which no hint takes) for a longer block.
+    fn hint_of(&self, id: u64) -> u64 {
+        if self.first_block_sector == 0 {
+            return id;
+        }
+        match Extent::from_address(id) {
+            Some(e) if e.sectors < 1 << 9 => e.first << 9 | e.sectors,
+            _ => u64::MAX,
+        }
+    }
+
+    /// The page id a hint names (see [`Tree::hint_of`]).
+    fn id_of_hint(&self, hint: u64) -> u64 {
+        if self.first_block_sector == 0 {
+            return hint;
+        }
+        Extent {
+            first: hint >> 9,
+            sectors: hint & ((1 << 9) - 1),
+        }
+        .address()
+    }
+
     #[inline]
     fn check_id(&self, id: u64) -> Result<()> {
         let inside = if self.first_block_sector == 0 {
             (2..self.page_count).contains(&id)
         } else {
-            super::extents::Extent::from_address(id)
+            Extent::from_address(id)
                 .is_some_and(|e| e.first >= self.first_block_sector && e.end() <= self.page_count)
         };
         if !inside {
@@ -162,10 +183,21 @@ impl Tree {
             .then(|| key_hash(crate::batch::DEFAULT_KEYSPACE, key));
         if let Some(hash) = hash {
             if let Some(hint) = self.hints.get(hash) {
-                // A hint names its page by id alone, as a plain file's references do.
-                let ptr = PagePtr::plain(hint.page);
-                let page = self.page(ptr)?;
-                if let Some(view) = NodeView::new(&page).filter(|v| holds(v, hint.index, key)) {
+                // A hint names its page by id alone, without the check a coded file's reads
+                // need: a coded file's hinted page is taken only from the cache, which holds
+                // what was written or checked there (and this tree's pages are not rewritten
+                // while it lives).
+                let ptr = PagePtr::plain(self.id_of_hint(hint.page));
+                let page = if self.first_block_sector == 0 {
+                    Some(self.page(ptr)?)
+                } else {
+                    self.pager.cached(ptr.id).map(PageRef::Cached)
+                };
+                if let Some(view) = page
+                    .as_deref()
+                    .and_then(NodeView::new)
+                    .filter(|v| holds(v, hint.index, key))
+                {
                     hints::looked(true);
                     return f(ptr, &view, hint.index).map(Some);
                 }
@@ -188,7 +220,7 @@ impl Tree {
                 self.hints.put(
                     hash,
                     Hint {
-                        page: ptr.id,
+                        page: self.hint_of(ptr.id),
                         index,
                     },
                 );

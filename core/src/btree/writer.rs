@@ -202,10 +202,7 @@ impl<'a> TreeWriter<'a> {
     pub(super) fn place_node(&mut self, build: impl FnOnce(u64) -> Vec<u8>) -> Result<PagePtr> {
         if self.tree.pager.coding().is_some() {
             // A block is named by its address, which its length decides: the header names none.
-            return self
-                .tree
-                .pager
-                .write_block(build(0), true, self.alloc, true);
+            return self.tree.pager.write_node(build(0), self.alloc);
         }
         let id = self.alloc.alloc();
         self.emit(id, build(id))?;
@@ -771,10 +768,7 @@ impl<'a> TreeWriter<'a> {
     pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<PagePtr> {
         if self.tree.pager.coding().is_some() {
             // A coded file keeps the whole value in one block.
-            return self
-                .tree
-                .pager
-                .write_block(data.to_vec(), true, self.alloc, false);
+            return self.tree.pager.write_value(data, self.alloc);
         }
         let cap = overflow_capacity(self.page_size);
         let n = data.len().div_ceil(cap).max(1);

@@ -81,7 +81,19 @@ const AUTO_ZSTD_ENTROPY_BELOW: u32 = 120;
 /// data than LZ4 does: LZ4 reads several times faster.
 const AUTO_ZSTD_GAIN_SHIFT: u32 = 3;
 
+/// `auto` tries only LZ4 on blocks shorter than this: entropy estimates of few bytes say
+/// little, and a WAL record of one small write is not worth a second compression.
+const AUTO_ZSTD_MIN_LEN: usize = 1024;
+/// After this many blocks in a row on which Zstandard did not win, `auto` tries it only on one
+/// block in [`AUTO_ZSTD_RETRY_EVERY`] (until it wins again): data that LZ4 suits costs one
+/// compression, not two.
+const AUTO_ZSTD_LOSSES: u32 = 8;
+const AUTO_ZSTD_RETRY_EVERY: u32 = 16;
+
 thread_local! {
+    /// `auto`'s record on this thread: Zstandard's losses in a row, and blocks since it was last
+    /// tried.
+    static ZSTD_RECORD: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((0, 0)) };
     /// Zstandard contexts are costly to make; each thread keeps one, at the last level used.
     static ZSTD_COMPRESSOR: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
         const { RefCell::new(None) };
@@ -110,9 +122,10 @@ pub(crate) fn compress(policy: Compression, level: u32, data: &[u8], out: &mut V
     codec
 }
 
-/// The `auto` policy: LZ4 first; Zstandard too when the bytes' entropy says entropy coding
-/// can pay; the smaller wins (LZ4 unless Zstandard saves 1/8 of the data more), and neither if it
-/// saves less than 1/8.
+/// The `auto` policy: LZ4 first; Zstandard too when the block is long enough, the bytes' entropy
+/// says entropy coding can pay, and Zstandard has not lost on the blocks before (after 8 losses
+/// in a row it is tried on one block in 16); the smaller wins (LZ4 unless Zstandard saves 1/8
+/// of the data more), and neither if it saves less than 1/8.
 fn compress_auto(level: u32, data: &[u8], out: &mut Vec<u8>) -> Codec {
     let worth = data.len() - (data.len() >> AUTO_MIN_SAVING_SHIFT);
     let mut best = Codec::Raw;
@@ -122,11 +135,19 @@ fn compress_auto(level: u32, data: &[u8], out: &mut Vec<u8>) -> Codec {
         best = Codec::Lz4;
         best_len = out.len();
     }
-    if entropy_sixteenths(data) < AUTO_ZSTD_ENTROPY_BELOW {
+    if data.len() >= AUTO_ZSTD_MIN_LEN
+        && zstd_due()
+        && entropy_sixteenths(data) < AUTO_ZSTD_ENTROPY_BELOW
+    {
         let mut zstd = Vec::new();
         encode(Codec::Zstd, level, data, &mut zstd);
         let gain = data.len() >> AUTO_ZSTD_GAIN_SHIFT;
-        if zstd.len() < worth && zstd.len() + gain <= best_len {
+        let won = zstd.len() < worth && zstd.len() + gain <= best_len;
+        ZSTD_RECORD.with(|r| {
+            let (losses, _) = r.get();
+            r.set((if won { 0 } else { losses.saturating_add(1) }, 0));
+        });
+        if won {
             *out = zstd;
             return Codec::Zstd;
         }
@@ -135,6 +156,22 @@ fn compress_auto(level: u32, data: &[u8], out: &mut Vec<u8>) -> Codec {
         out.clear();
     }
     best
+}
+
+/// Whether `auto` tries Zstandard on this block (see [`AUTO_ZSTD_LOSSES`]).
+fn zstd_due() -> bool {
+    ZSTD_RECORD.with(|r| {
+        let (losses, since) = r.get();
+        if losses < AUTO_ZSTD_LOSSES {
+            true
+        } else if since + 1 >= AUTO_ZSTD_RETRY_EVERY {
+            r.set((losses, 0));
+            true
+        } else {
+            r.set((losses, since + 1));
+            false
+        }
+    })
 }
 
 /// The Shannon entropy of `data`'s byte histogram, in 1/16 bits per byte (0 to 128).
@@ -384,6 +421,32 @@ mod tests {
         let mut back = Vec::new();
         decompress(Codec::Zstd, &out, json.len(), &mut back).unwrap();
         assert_eq!(back, json);
+    }
+
+    #[test]
+    fn auto_tries_zstd_less_often_while_it_loses() {
+        ZSTD_RECORD.with(|r| r.set((0, 0)));
+        let mut out = Vec::new();
+        // Repeats with few distinct bytes in long runs: LZ4 does as well as Zstandard.
+        let runs: Vec<u8> = (0..4096).map(|i| (i / 512) as u8).collect();
+        for _ in 0..AUTO_ZSTD_LOSSES {
+            assert!(zstd_due());
+            assert_eq!(compress(Compression::Auto, 3, &runs, &mut out), Codec::Lz4);
+        }
+        let tried: usize = (0..64).filter(|_| zstd_due()).count();
+        assert_eq!(tried, 64 / AUTO_ZSTD_RETRY_EVERY as usize);
+        // A win (text) resets the record.
+        ZSTD_RECORD.with(|r| r.set((AUTO_ZSTD_LOSSES, AUTO_ZSTD_RETRY_EVERY)));
+        assert_eq!(
+            compress(Compression::Auto, 3, &json_like(4096), &mut out),
+            Codec::Zstd
+        );
+        assert_eq!(ZSTD_RECORD.with(|r| r.get()).0, 0);
+        // Small blocks: LZ4 only.
+        assert_eq!(
+            compress(Compression::Auto, 3, &json_like(600), &mut out),
+            Codec::Lz4
+        );
     }
 
     #[test]
