@@ -79,6 +79,20 @@ pub struct Stats {
     pub transaction_conflicts: u64,
     /// The last committed sequence number.
     pub last_sequence: u64,
+    /// Blocks (a coded file's pages, overflow values and free lists) and WAL records written
+    /// since open, by how they were stored: as they were, LZ4, Zstandard, Snappy (plain files'
+    /// pages and a WAL at `compression = none` are not counted).
+    pub codec_none_blocks: u64,
+    pub codec_lz4_blocks: u64,
+    pub codec_zstd_blocks: u64,
+    pub codec_snappy_blocks: u64,
+    /// The bytes those took, by codec.
+    pub codec_none_bytes: u64,
+    pub codec_lz4_bytes: u64,
+    pub codec_zstd_bytes: u64,
+    pub codec_snappy_bytes: u64,
+    /// Bytes compression saved over all of them (before less after).
+    pub compression_saved_bytes: u64,
     /// Why the database stopped accepting writes, if a background error made it do so.
     pub background_error: Option<String>,
 }
@@ -127,6 +141,15 @@ impl Stats {
             ("transactions_rolled_back", self.transactions_rolled_back),
             ("transaction_conflicts", self.transaction_conflicts),
             ("last_sequence", self.last_sequence),
+            ("codec_none_blocks", self.codec_none_blocks),
+            ("codec_lz4_blocks", self.codec_lz4_blocks),
+            ("codec_zstd_blocks", self.codec_zstd_blocks),
+            ("codec_snappy_blocks", self.codec_snappy_blocks),
+            ("codec_none_bytes", self.codec_none_bytes),
+            ("codec_lz4_bytes", self.codec_lz4_bytes),
+            ("codec_zstd_bytes", self.codec_zstd_bytes),
+            ("codec_snappy_bytes", self.codec_snappy_bytes),
+            ("compression_saved_bytes", self.compression_saved_bytes),
         ]
     }
 }
@@ -179,6 +202,7 @@ impl Stats {
                     .ok()
             })
             .sum();
+        let codecs = engine.pager.counters.codecs.totals();
         Stats {
             puts: load(&c.puts),
             deletes: load(&c.deletes),
@@ -227,6 +251,15 @@ impl Stats {
             transactions_rolled_back: load(&c.transactions_rolled_back),
             transaction_conflicts: load(&c.transaction_conflicts),
             last_sequence: engine.visible_seq.load(Ordering::Acquire),
+            codec_none_blocks: codecs.blocks[0],
+            codec_lz4_blocks: codecs.blocks[1],
+            codec_zstd_blocks: codecs.blocks[2],
+            codec_snappy_blocks: codecs.blocks[3],
+            codec_none_bytes: codecs.stored_bytes[0],
+            codec_lz4_bytes: codecs.stored_bytes[1],
+            codec_zstd_bytes: codecs.stored_bytes[2],
+            codec_snappy_bytes: codecs.stored_bytes[3],
+            compression_saved_bytes: codecs.saved_bytes,
             background_error: engine.failure.lock().as_ref().map(|e| e.to_string()),
         }
     }

@@ -374,3 +374,30 @@ fn a_bulk_load_into_a_coded_file_commits_or_gives_its_blocks_back() {
     assert_eq!(all.get(&key(29_999)), Some(&value(29_999)));
     db.verify().unwrap();
 }
+
+#[test]
+fn stats_count_blocks_and_bytes_by_codec() {
+    let dir = KeepOnFailure::new("compression test");
+    let db = Database::open(dir.path(), merging(Compression::Lz4)).unwrap();
+    fill(&db, 5000);
+    db.flush().unwrap();
+    let s = db.stats();
+    assert!(s.codec_lz4_blocks > 0, "{s:?}");
+    assert!(s.codec_lz4_bytes > 0);
+    assert!(s.compression_saved_bytes > s.codec_lz4_bytes / 4, "{s:?}");
+    assert_eq!(s.codec_zstd_blocks + s.codec_snappy_blocks, 0);
+    let listed: Vec<&str> = s.to_pairs().iter().map(|(name, _)| *name).collect();
+    assert!(listed.contains(&"compression_saved_bytes"));
+    drop(db);
+    // A plain database at the defaults compresses nothing and counts nothing.
+    let plain = KeepOnFailure::new("compression test");
+    let db = Database::open(plain.path(), merging(Compression::None)).unwrap();
+    fill(&db, 1000);
+    db.flush().unwrap();
+    let s = db.stats();
+    assert_eq!(
+        s.codec_none_blocks + s.codec_lz4_blocks + s.compression_saved_bytes,
+        0,
+        "{s:?}"
+    );
+}

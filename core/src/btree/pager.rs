@@ -15,7 +15,7 @@ use super::meta::{
 };
 use super::node::{elide_slots, restore_slots, PagePtr, RefWidth};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
-use crate::codec::{open_block, Compression, Identity, NoKeys, Prepared};
+use crate::codec::{open_block, CodecCounters, Compression, Identity, NoKeys, Prepared};
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{FileLock, Mapping, StorageFile};
 
@@ -113,6 +113,8 @@ impl std::ops::Deref for OwnedPage {
 pub(crate) struct PagerCounters {
     pub pages_read: AtomicU64,
     pub pages_written: AtomicU64,
+    /// Blocks and WAL records written, by codec.
+    pub codecs: CodecCounters,
 }
 
 /// The page file and the ways to read and write its pages.
@@ -442,6 +444,7 @@ impl Pager {
             database_id: coding.database_id,
             address: extent.address(),
         };
+        let (codec, raw_len) = (prepared.codec, prepared.raw_len);
         let (mut block, check) = prepared
             .seal(&identity, None)
             .map_err(|e| Error::io("seal a block for", &self.path, e))?;
@@ -451,6 +454,8 @@ impl Pager {
             .write_at(&block, extent.byte_offset())
             .ctx("write", &self.path)?;
         self.counters.pages_written.fetch_add(1, Ordering::Relaxed);
+        let stored_len = u32::from_le_bytes(block[8..12].try_into().expect("4 bytes")) as usize;
+        self.counters.codecs.count(codec, raw_len, stored_len);
         match cache {
             Some(raw) => self.cache.insert(
                 extent.address(),

@@ -62,6 +62,9 @@ pub(crate) struct Prepared {
     /// Header (its CRC, nonce and tag still to come), body.
     bytes: Vec<u8>,
     encrypted: bool,
+    /// How the body was compressed, and from how many bytes.
+    pub codec: Codec,
+    pub raw_len: usize,
 }
 
 impl Prepared {
@@ -89,6 +92,8 @@ impl Prepared {
         Prepared {
             bytes,
             encrypted: cipher.is_some(),
+            codec,
+            raw_len: raw.len(),
         }
     }
 

@@ -7,6 +7,7 @@
 mod block;
 mod cipher;
 mod compress;
+mod counters;
 #[cfg(test)]
 mod kdf;
 #[cfg(test)]
@@ -15,3 +16,4 @@ mod keys;
 pub(crate) use block::{open_block, Identity, NoKeys, Prepared};
 pub use compress::Compression;
 pub(crate) use compress::{compress, decompress, Codec, DEFAULT_ZSTD_LEVEL, MAX_ZSTD_LEVEL};
+pub(crate) use counters::CodecCounters;

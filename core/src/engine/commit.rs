@@ -123,6 +123,13 @@ pub(crate) fn write_checked(
             batch.encode_into(out);
         }
     });
+    if let Some(codec) = payload.codec {
+        engine
+            .pager
+            .counters
+            .codecs
+            .count(codec, payload.batch().len(), payload.stored.len());
+    }
     let engine_id = std::ptr::from_ref(engine) as usize;
     let (last_engine, last_group) = LAST_GROUP.get();
     let mut queue = engine.queue.lock();

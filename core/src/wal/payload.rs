@@ -35,6 +35,8 @@ pub(crate) struct EncodedPayload {
     batch: Option<Vec<u8>>,
     /// Where the batch starts in `stored` otherwise (after the codec byte, in a coded segment).
     batch_at: usize,
+    /// How the batch was stored in a coded segment (`None` in a plain one).
+    pub codec: Option<Codec>,
 }
 
 impl EncodedPayload {
@@ -60,6 +62,7 @@ pub(crate) fn encode_payload(
             stored,
             batch: None,
             batch_at: 0,
+            codec: None,
         };
     };
     let mut plain = Vec::with_capacity(encoded_len + 1);
@@ -72,6 +75,7 @@ pub(crate) fn encode_payload(
             stored: plain,
             batch: None,
             batch_at: 1,
+            codec: Some(Codec::Raw),
         };
     }
     let mut stored = Vec::with_capacity(coded.len() + 11);
@@ -83,6 +87,7 @@ pub(crate) fn encode_payload(
         stored,
         batch: Some(plain),
         batch_at: 0,
+        codec: Some(codec),
     }
 }
 

@@ -1833,6 +1833,9 @@ static void test_compression(void) {
             OK(ldb_put(db, (const uint8_t *)key, strlen(key), (const uint8_t *)value,
                        sizeof value, LDB_DURABILITY_DEFAULT));
         }
+        uint64_t saved = 0;
+        if (OK(ldb_stats_value(db, "compression_saved_bytes", &saved)))
+            CHECK((saved > 0) == (strcmp(policies[round], "none") != 0));
         OK(ldb_close(db));
         ldb_db_free(db);
     }

@@ -129,6 +129,8 @@ class CompressionTest {
             try (LightningDb db = LightningDb.open(dir,
                     Options.builder().sync(false).compression(policy).build())) {
                 bytes = write(db, N);
+                long saved = db.stats().get("compression_saved_bytes");
+                assertEquals(policy != Compression.NONE, saved > 0, policy + ": saved " + saved);
             }
             if (policy == Compression.NONE) {
                 plain = bytes;
