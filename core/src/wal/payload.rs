@@ -18,10 +18,16 @@ pub(crate) enum PayloadCoding {
 
 impl PayloadCoding {
     /// The coding the `compression` option asks for: plain unless something is compressed, so
-    /// a database at the defaults writes what older versions read.
+    /// a database at the defaults writes what older versions read. Under `auto` records are
+    /// compressed with LZ4: a writer waits for its record, which lives only until the next merge,
+    /// so the time a second codec would take is not worth the space.
     pub fn for_options(compression: Compression, level: u32) -> PayloadCoding {
         match compression {
             Compression::None => PayloadCoding::Plain,
+            Compression::Auto => PayloadCoding::Coded {
+                compression: Compression::Lz4,
+                level,
+            },
             compression => PayloadCoding::Coded { compression, level },
         }
     }
@@ -149,6 +155,22 @@ mod tests {
             compression,
             level: 3,
         }
+    }
+
+    #[test]
+    fn auto_writes_wal_records_with_lz4() {
+        assert_eq!(
+            PayloadCoding::for_options(Compression::Auto, 3),
+            coded(Compression::Lz4)
+        );
+        assert_eq!(
+            PayloadCoding::for_options(Compression::None, 3),
+            PayloadCoding::Plain
+        );
+        assert_eq!(
+            PayloadCoding::for_options(Compression::Zstd, 3),
+            coded(Compression::Zstd)
+        );
     }
 
     #[test]
