@@ -136,6 +136,13 @@ pub(crate) struct Pager {
     coding: Option<BlockCoding>,
 }
 
+/// A block sealed for its extent and ready to write (padded to its sectors).
+pub(crate) struct SealedBlock {
+    pub extent: Extent,
+    pub bytes: Vec<u8>,
+    pub ptr: PagePtr,
+}
+
 /// How a coded file's blocks are written: the file's identity and the `compression` option of
 /// this open (each block says how it was written).
 #[derive(Clone, Copy, Debug)]
@@ -392,28 +399,44 @@ impl Pager {
             .map_err(|m| self.corrupt(format!("block {:#x}: {m}", ptr.id)))
     }
 
-    /// Writes node `page` as a block of a coded file on `alloc`'s sectors, compressed and
-    /// without the slots its entries imply (`node::elide_slots`); returns its reference. The page
-    /// goes to the cache, so reading it back needs no decoding.
-    pub fn write_node(
+    /// Node `page` as a block of a coded file on `alloc`'s sectors, compressed and without the
+    /// slots its entries imply (`node::elide_slots`), for the caller to write at the extent (see
+    /// [`Pager::write_blocks`]). The page goes to the cache now, so reading it back needs no
+    /// decoding (nobody reads the extent before the block is written and published).
+    pub fn seal_node(
         &self,
         page: Vec<u8>,
         alloc: &mut super::alloc::Allocator,
-    ) -> Result<PagePtr> {
+    ) -> Result<SealedBlock> {
         let coding = self.coding.as_ref().expect("a coded file");
         let mut stored = page.clone();
         elide_slots(&mut stored);
         let prepared = Prepared::new(coding.compression, coding.level, &stored, None);
         let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
-        self.seal_and_write(prepared, extent, Some(page))
+        self.seal(prepared, extent, Some(page))
     }
 
-    /// Writes `data` (an overflowed key or value) as a compressed block of a coded file.
-    pub fn write_value(&self, data: &[u8], alloc: &mut super::alloc::Allocator) -> Result<PagePtr> {
+    /// `data` (an overflowed key or value) as a compressed block of a coded file, to write.
+    pub fn seal_value(
+        &self,
+        data: &[u8],
+        alloc: &mut super::alloc::Allocator,
+    ) -> Result<SealedBlock> {
         let coding = self.coding.as_ref().expect("a coded file");
         let prepared = Prepared::new(coding.compression, coding.level, data, None);
         let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
-        self.seal_and_write(prepared, extent, None)
+        self.seal(prepared, extent, None)
+    }
+
+    /// Writes `count` sealed blocks that lie back to back from sector `first`, in one write.
+    pub fn write_blocks(&self, first: u64, blocks: &[u8], count: u64) -> Result<()> {
+        self.file
+            .write_at(blocks, first * SECTOR_SIZE)
+            .ctx("write", &self.path)?;
+        self.counters
+            .pages_written
+            .fetch_add(count, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Writes a block of at most `max_raw_len` bytes, not compressed, whose content `make` builds
@@ -430,15 +453,19 @@ impl Pager {
         let raw = make(alloc);
         debug_assert!(raw.len() <= max_raw_len);
         let prepared = Prepared::new(Compression::None, coding.level, &raw, None);
-        self.seal_and_write(prepared, extent, None)
+        let sealed = self.seal(prepared, extent, None)?;
+        self.write_blocks(sealed.extent.first, &sealed.bytes, 1)?;
+        Ok(sealed.ptr)
     }
 
-    fn seal_and_write(
+    /// Seals `prepared` for `extent` (padded to its sectors), counts it by codec, and puts
+    /// `cache` in the cache as the page at the block's address (or forgets what was there).
+    fn seal(
         &self,
         prepared: Prepared,
         extent: Extent,
         cache: Option<Vec<u8>>,
-    ) -> Result<PagePtr> {
+    ) -> Result<SealedBlock> {
         let coding = self.coding.as_ref().expect("a coded file");
         let identity = Identity {
             database_id: coding.database_id,
@@ -449,13 +476,7 @@ impl Pager {
             .seal(&identity, None)
             .map_err(|e| Error::io("seal a block for", &self.path, e))?;
         debug_assert!(block.len() as u64 <= extent.byte_len());
-        block.resize(extent.byte_len() as usize, 0);
-        self.file
-            .write_at(&block, extent.byte_offset())
-            .ctx("write", &self.path)?;
-        self.counters.pages_written.fetch_add(1, Ordering::Relaxed);
-        let stored_len = u32::from_le_bytes(block[8..12].try_into().expect("4 bytes")) as usize;
-        self.counters.codecs.count(codec, raw_len, stored_len);
+        self.counters.codecs.count(codec, raw_len, block.len());
         match cache {
             Some(raw) => self.cache.insert(
                 extent.address(),
@@ -464,9 +485,14 @@ impl Pager {
             ),
             None => self.cache.remove(extent.address()),
         }
-        Ok(PagePtr {
-            id: extent.address(),
-            check,
+        block.resize(extent.byte_len() as usize, 0);
+        Ok(SealedBlock {
+            extent,
+            bytes: block,
+            ptr: PagePtr {
+                id: extent.address(),
+                check,
+            },
         })
     }
 

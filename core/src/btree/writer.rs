@@ -9,13 +9,14 @@
 use std::cmp::Ordering;
 
 use super::alloc::Allocator;
+use super::extents::SECTOR_SIZE;
 use super::node::{
     build_page, capacity, encode_entry, max_inline_entry, max_inline_key, overflow_key_ref,
     overflow_ref, pack, pack_greedy, NodeView, PagePtr, RefWidth, Stored, ENTRY_HEADER_SIZE,
     KEY_OVERFLOW, SLOT_SIZE, VALUE_OVERFLOW,
 };
 use super::page::PageType;
-use super::pager::{overflow_capacity, PageSource};
+use super::pager::{overflow_capacity, PageSource, SealedBlock};
 use super::tree::Tree;
 use crate::error::Result;
 
@@ -138,9 +139,12 @@ pub(crate) struct TreeWriter<'a> {
     pub(super) page_size: usize,
     /// How wide the references in the nodes it writes are.
     pub(super) width: RefWidth,
-    /// Pages written but not yet handed to the file: a run of consecutive ids from `run_first`.
+    /// Pages written but not yet handed to the file: a run of consecutive ids from `run_first`
+    /// (in a coded file, sealed blocks back to back from sector `run_first`).
     run: Vec<u8>,
     run_first: u64,
+    /// Blocks in a coded file's run.
+    run_blocks: u64,
 }
 
 /// Largest run of consecutive pages gathered into one write.
@@ -159,6 +163,7 @@ impl<'a> TreeWriter<'a> {
             width: tree.pager.ref_width(),
             run: Vec::new(),
             run_first: 0,
+            run_blocks: 0,
         }
     }
 
@@ -202,7 +207,8 @@ impl<'a> TreeWriter<'a> {
     pub(super) fn place_node(&mut self, build: impl FnOnce(u64) -> Vec<u8>) -> Result<PagePtr> {
         if self.tree.pager.coding().is_some() {
             // A block is named by its address, which its length decides: the header names none.
-            return self.tree.pager.write_node(build(0), self.alloc);
+            let sealed = self.tree.pager.seal_node(build(0), self.alloc)?;
+            return self.emit_block(sealed);
         }
         let id = self.alloc.alloc();
         self.emit(id, build(id))?;
@@ -224,10 +230,33 @@ impl<'a> TreeWriter<'a> {
         Ok(())
     }
 
+    /// Queues a coded file's sealed block; blocks back to back go to the file in one write.
+    fn emit_block(&mut self, block: SealedBlock) -> Result<PagePtr> {
+        let queued_end = self.run_first + self.run.len() as u64 / SECTOR_SIZE;
+        if !self.run.is_empty()
+            && (block.extent.first != queued_end || self.run.len() >= MAX_RUN_BYTES)
+        {
+            self.flush_run()?;
+        }
+        if self.run.is_empty() {
+            self.run_first = block.extent.first;
+        }
+        self.run.extend_from_slice(&block.bytes);
+        self.run_blocks += 1;
+        Ok(block.ptr)
+    }
+
     pub(super) fn flush_run(&mut self) -> Result<()> {
         if !self.run.is_empty() {
-            self.tree.pager.write_run(self.run_first, &mut self.run)?;
+            if self.tree.pager.coding().is_some() {
+                self.tree
+                    .pager
+                    .write_blocks(self.run_first, &self.run, self.run_blocks)?;
+            } else {
+                self.tree.pager.write_run(self.run_first, &mut self.run)?;
+            }
             self.run.clear();
+            self.run_blocks = 0;
         }
         Ok(())
     }
@@ -768,7 +797,8 @@ impl<'a> TreeWriter<'a> {
     pub(super) fn write_chain(&mut self, data: &[u8]) -> Result<PagePtr> {
         if self.tree.pager.coding().is_some() {
             // A coded file keeps the whole value in one block.
-            return self.tree.pager.write_value(data, self.alloc);
+            let sealed = self.tree.pager.seal_value(data, self.alloc)?;
+            return self.emit_block(sealed);
         }
         let cap = overflow_capacity(self.page_size);
         let n = data.len().div_ceil(cap).max(1);
