@@ -132,6 +132,12 @@ impl Meta {
                 self.free_pages, self.page_count
             ));
         }
+        self.check_counters()
+    }
+
+    /// The checks of the fields that mean the same in both formats: numbers the engine counts on
+    /// from (the generation, the sequence number, the first WAL segment).
+    fn check_counters(&self) -> std::result::Result<(), String> {
         if self.generation == u64::MAX || self.last_seq == u64::MAX {
             return Err("generation or sequence number at its limit".to_string());
         }
@@ -177,16 +183,7 @@ impl Meta {
                 self.free_pages, self.page_count
             ));
         }
-        if self.generation == u64::MAX || self.last_seq == u64::MAX {
-            return Err("generation or sequence number at its limit".to_string());
-        }
-        if self.wal_start_segment == 0 || self.wal_start_segment == u64::MAX {
-            return Err(format!(
-                "names WAL segment {} (segments are numbered from 1)",
-                self.wal_start_segment
-            ));
-        }
-        Ok(())
+        self.check_counters()
     }
 
     /// Decodes the fields of a meta page whose header already checked out.
