@@ -135,20 +135,16 @@ fn write_coded_freelist(pager: &Pager, alloc: &mut Allocator) -> Result<(PagePtr
     // Taking the block's sectors lengthens the list by one at most: the extent they come from
     // may have been listed merged with a pending one after it, which is now listed apart.
     let most = 8 + 8 * (listed + 1);
-    let mut raw = Vec::with_capacity(most);
+    let mut free_sectors = 0;
     let block = pager.write_block_with(alloc, most, |alloc| {
         let free = alloc.all_free();
+        let mut raw = Vec::with_capacity(8 + 8 * free.len());
         raw.extend_from_slice(&(free.len() as u64).to_le_bytes());
-        for address in &free {
+        for &address in &free {
             raw.extend_from_slice(&address.to_le_bytes());
+            free_sectors += Extent::from_address(address).map_or(0, |e| e.sectors);
         }
-        raw.clone()
+        raw
     })?;
-    let free_sectors = alloc
-        .all_free()
-        .iter()
-        .filter_map(|&a| Extent::from_address(a))
-        .map(|e| e.sectors)
-        .sum();
     Ok((block, free_sectors, vec![block.id]))
 }

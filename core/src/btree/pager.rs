@@ -448,8 +448,8 @@ impl Pager {
         make: impl FnOnce(&mut super::alloc::Allocator) -> Vec<u8>,
     ) -> Result<PagePtr> {
         let coding = self.coding.as_ref().expect("a coded file");
-        let most = Prepared::new(Compression::None, coding.level, &vec![0; max_raw_len], None);
-        let extent = alloc.alloc_sectors(sectors_for(most.stored_len()));
+        let most = Prepared::uncompressed_len(max_raw_len, false);
+        let extent = alloc.alloc_sectors(sectors_for(most));
         let raw = make(alloc);
         debug_assert!(raw.len() <= max_raw_len);
         let prepared = Prepared::new(Compression::None, coding.level, &raw, None);

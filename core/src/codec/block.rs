@@ -97,6 +97,11 @@ impl Prepared {
         }
     }
 
+    /// Bytes a block of `raw_len` bytes stored uncompressed takes, header and tag included.
+    pub fn uncompressed_len(raw_len: usize, encrypted: bool) -> usize {
+        BLOCK_HEADER_SIZE + raw_len + if encrypted { TAG_LEN } else { 0 }
+    }
+
     /// Bytes the block takes, header and tag included.
     pub fn stored_len(&self) -> usize {
         self.bytes.len() + if self.encrypted { TAG_LEN } else { 0 }

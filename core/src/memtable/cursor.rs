@@ -194,6 +194,25 @@ mod tests {
         (c.key().unwrap().to_vec(), c.value().map(<[u8]>::to_vec))
     }
 
+    /// Every entry `c` shows, walked from the first forward, and from the last backward (put
+    /// back in key order).
+    fn walk_both_ways(c: &mut MemCursor) -> (Seen, Seen) {
+        let mut forward: Seen = Vec::new();
+        c.seek_ge(&[], true);
+        while c.key().is_some() {
+            forward.push(current(c));
+            c.next();
+        }
+        let mut backward: Seen = Vec::new();
+        c.seek_le(None, true);
+        while c.key().is_some() {
+            backward.push(current(c));
+            c.prev();
+        }
+        backward.reverse();
+        (forward, backward)
+    }
+
     /// Stepping forward and backward gives what a search per key gives, at every snapshot, over
     /// keys with short and long runs of versions (past `LONG_VERSION_RUN`), puts and deletes,
     /// and another keyspace on either side.
@@ -227,22 +246,9 @@ mod tests {
                     want.push(current(&c));
                 }
             }
-            let mut forward: Seen = Vec::new();
             let mut c = MemCursor::new(table.clone(), 1, snapshot);
-            c.seek_ge(&[], true);
-            while c.key().is_some() {
-                forward.push(current(&c));
-                c.next();
-            }
+            let (forward, backward) = walk_both_ways(&mut c);
             assert_eq!(forward, want, "forward at snapshot {snapshot}");
-
-            let mut backward: Seen = Vec::new();
-            c.seek_le(None, true);
-            while c.key().is_some() {
-                backward.push(current(&c));
-                c.prev();
-            }
-            backward.reverse();
             assert_eq!(backward, want, "backward at snapshot {snapshot}");
 
             for (i, (key, _)) in want.iter().enumerate() {
@@ -299,19 +305,7 @@ mod tests {
         while started.elapsed() < std::time::Duration::from_millis(1500) {
             let snapshot = visible.load(Ordering::Acquire);
             let mut c = MemCursor::new(table.clone(), 0, snapshot);
-            let mut forward: Seen = Vec::new();
-            c.seek_ge(&[], true);
-            while c.key().is_some() {
-                forward.push(current(&c));
-                c.next();
-            }
-            let mut backward: Seen = Vec::new();
-            c.seek_le(None, true);
-            while c.key().is_some() {
-                backward.push(current(&c));
-                c.prev();
-            }
-            backward.reverse();
+            let (forward, backward) = walk_both_ways(&mut c);
             assert_eq!(backward, forward, "snapshot {snapshot}, walk {walks}");
             walks += 1;
         }
