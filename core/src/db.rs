@@ -248,6 +248,16 @@ impl Database {
         engine::compact::compact(&self.engine)
     }
 
+    /// Changes an encrypted database's key or passphrase to the `encryption_key` or `passphrase`
+    /// in `options` (with `kdf` and its costs for a passphrase). Only the wrapped data key in the
+    /// meta page is rewritten, atomically: if this fails or the process dies, the old key or the
+    /// new one opens the database, never neither. Errors: `INVALID_ARGUMENT` for a database that
+    /// is not encrypted, `INVALID_OPTION` when `options` hold no new key or a bad one.
+    pub fn rekey(&self, options: &Options) -> Result<()> {
+        self.engine.check_open()?;
+        engine::rekey(&self.engine, options)
+    }
+
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
         Stats::gather(&self.engine)

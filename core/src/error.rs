@@ -36,11 +36,13 @@ pub enum ErrorCode {
     ReadOnly = 12,
     /// A bug: an invariant inside Lightning DB did not hold. Please report it.
     Internal = 13,
+    /// The key or passphrase does not open this encrypted database, or none was given for it.
+    WrongKey = 14,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidArgument,
         ErrorCode::InvalidOption,
         ErrorCode::Corruption,
@@ -54,6 +56,7 @@ impl ErrorCode {
         ErrorCode::Busy,
         ErrorCode::ReadOnly,
         ErrorCode::Internal,
+        ErrorCode::WrongKey,
     ];
 
     /// The stable number of this code.
@@ -77,6 +80,7 @@ impl ErrorCode {
             ErrorCode::Busy => "BUSY",
             ErrorCode::ReadOnly => "READ_ONLY",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::WrongKey => "WRONG_KEY",
         }
     }
 

@@ -109,7 +109,7 @@ pub fn wal_segment(input: &[u8]) {
     let path = Path::new("/wal/wal-0000000000000001.log");
     storage.write_file(path, &data);
     let mut payloads = 0u64;
-    let end = crate::wal::read_segment(&storage, path, 1, flags & 1 != 0, |_, payload| {
+    let end = crate::wal::read_segment(&storage, path, 1, flags & 1 != 0, None, |_, payload| {
         payloads += 1;
         walk_payload(payload)
     });

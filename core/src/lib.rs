@@ -52,7 +52,8 @@ mod txn;
 mod wal;
 
 pub use batch::{WriteBatch, MAX_BATCH_BYTES, MAX_BATCH_OPS};
-pub use codec::Compression;
+pub use codec::{Compression, Encryption, Kdf};
+pub use options::Secret;
 pub use db::Database;
 pub use durability::Durability;
 pub use engine::{BulkLoad, VerifyReport};

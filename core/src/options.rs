@@ -2,7 +2,12 @@
 //!
 //! The table of every option is on [`Options`].
 
-use crate::codec::{Compression, DEFAULT_ZSTD_LEVEL, MAX_ZSTD_LEVEL};
+use zeroize::Zeroizing;
+
+use crate::codec::{
+    parse_hex_key, Compression, Encryption, Kdf, KdfParams, ARGON2_DEFAULT_MEMORY_KIB,
+    ARGON2_MIN_MEMORY_KIB, DEFAULT_ZSTD_LEVEL, MAX_ZSTD_LEVEL,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 
@@ -35,6 +40,13 @@ const MAX_SHOWN_CHARS: usize = 64;
 /// | `max_active_transactions` | `1024` | whole number, `1` to `1000000` | Transactions that may be open at the same time; beginning one more fails with `BUSY`. |
 /// | `compression` | `none` | `none`, `lz4`, `zstd`, `snappy`, `auto` | How WAL records and pages are compressed from now on (each record and page says how it was written, so this may change between opens). A database created with compression keeps its pages as compressed blocks that take only the sectors they need (a coded file, read through the page cache); one created without keeps plain pages and the memory map, and compresses its WAL only. `auto` picks per page: LZ4 for data with repeats, Zstandard where entropy coding saves much more, nothing where compression saves under 1/8 (WAL records, which a writer waits for, get LZ4). |
 /// | `compression_level` | `3` | whole number, `1` to `19` | Zstandard's level, for `zstd` and `auto`: higher is smaller and slower to write. |
+/// | `encryption` | `none` | `none`, `aes-256-gcm`, `chacha20-poly1305` | The cipher a new database encrypts its pages and WAL records with (an existing database keeps its own). Needs `encryption_key` or `passphrase`. |
+/// | `encryption_key` | unset | 64 hex digits | A 256-bit key that opens (and, for a new database, protects) an encrypted database. Secret: shown as `<redacted>`. |
+/// | `passphrase` | unset | text | A passphrase that opens (and protects) an encrypted database, through `kdf`. Secret: shown as `<redacted>`. |
+/// | `kdf` | `argon2id` | `argon2id`, `pbkdf2-sha256` | How a new key header derives its key from the passphrase (an existing database records its own). |
+/// | `kdf_memory` | `64MiB` | size, `1MiB` to `4GiB` | Argon2id's memory cost. |
+/// | `kdf_iterations` | `0` | whole number, `0` to `100000000` | Argon2id's passes or PBKDF2's iterations; `0` is the KDF's default (3 and 600000). Floors: 1 and 10000. |
+/// | `kdf_parallelism` | `1` | whole number, `1` to `16` | Argon2id's lanes. |
 ///
 /// **Names** are snake_case (`cache_size`). camelCase (`cacheSize`, `CacheSize`) and kebab-case
 /// (`cache-size`) are accepted too and mean the same option.
@@ -88,6 +100,58 @@ pub struct Options {
     pub compression: Compression,
     /// `compression_level` (default 3, `1..=19`): Zstandard's level, for `zstd` and `auto`.
     pub compression_level: u32,
+    /// `encryption` (default `none`): the cipher a new database is encrypted with.
+    pub encryption: Encryption,
+    /// `encryption_key` (secret; 64 hex digits): the key of an encrypted database.
+    pub encryption_key: Secret,
+    /// `passphrase` (secret): the passphrase of an encrypted database.
+    pub passphrase: Secret,
+    /// `kdf` (default `argon2id`): how a new key header derives its key from the passphrase.
+    pub kdf: Kdf,
+    /// `kdf_memory` (default 64 MiB, `1MiB..=4GiB`): Argon2id's memory cost in bytes.
+    pub kdf_memory: u64,
+    /// `kdf_iterations` (default 0: the KDF's own default): Argon2id's passes or PBKDF2's
+    /// iterations.
+    pub kdf_iterations: u32,
+    /// `kdf_parallelism` (default 1, `1..=16`): Argon2id's lanes.
+    pub kdf_parallelism: u32,
+}
+
+/// A secret option's value (`encryption_key`, `passphrase`): empty when unset, zeroized when
+/// dropped, and never shown: its `Debug` form and [`Options::get`] say `<redacted>`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// A secret holding `text`.
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(Zeroizing::new(text.into()))
+    }
+
+    /// Whether the secret is set (not empty).
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// How every listing of options shows it.
+    fn shown(&self) -> &'static str {
+        if self.is_set() {
+            "<redacted>"
+        } else {
+            ""
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.shown())
+    }
 }
 
 impl Default for Options {
@@ -104,6 +168,13 @@ impl Default for Options {
             max_active_transactions: 1024,
             compression: Compression::None,
             compression_level: DEFAULT_ZSTD_LEVEL,
+            encryption: Encryption::None,
+            encryption_key: Secret::default(),
+            passphrase: Secret::default(),
+            kdf: Kdf::Argon2id,
+            kdf_memory: u64::from(ARGON2_DEFAULT_MEMORY_KIB) * KIB,
+            kdf_iterations: 0,
+            kdf_parallelism: 1,
         }
     }
 }
@@ -129,6 +200,8 @@ enum Kind {
     },
     /// One of a few names, given in any letter case.
     Choice(&'static [&'static str]),
+    /// A secret: any text (empty: unset), or a 256-bit key in 64 hex digits if `hex_key`.
+    Secret { hex_key: bool },
 }
 
 /// One option: its canonical name and the values it takes. `SPECS` is in the order of `NAMES`.
@@ -137,7 +210,7 @@ struct Spec {
     kind: Kind,
 }
 
-const SPECS: [Spec; 10] = [
+const SPECS: [Spec; 17] = [
     Spec {
         name: "create_if_missing",
         kind: Kind::Bool,
@@ -190,15 +263,51 @@ const SPECS: [Spec; 10] = [
             max: MAX_ZSTD_LEVEL as u64,
         },
     },
+    Spec {
+        name: "encryption",
+        kind: Kind::Choice(&["none", "aes-256-gcm", "chacha20-poly1305"]),
+    },
+    Spec {
+        name: "encryption_key",
+        kind: Kind::Secret { hex_key: true },
+    },
+    Spec {
+        name: "passphrase",
+        kind: Kind::Secret { hex_key: false },
+    },
+    Spec {
+        name: "kdf",
+        kind: Kind::Choice(&["argon2id", "pbkdf2-sha256"]),
+    },
+    Spec {
+        name: "kdf_memory",
+        kind: Kind::Size {
+            min: ARGON2_MIN_MEMORY_KIB as u64 * KIB,
+            max: 4 * GIB,
+        },
+    },
+    Spec {
+        name: "kdf_iterations",
+        kind: Kind::Count {
+            min: 0,
+            max: 100_000_000,
+        },
+    },
+    Spec {
+        name: "kdf_parallelism",
+        kind: Kind::Count { min: 1, max: 16 },
+    },
 ];
 
 /// An option's value, before it is stored in its field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Value {
     Bool(bool),
     Num(u64),
     /// One of a `Kind::Choice`'s names.
     Choice(&'static str),
+    /// A secret's text.
+    Secret(Secret),
 }
 
 impl Kind {
@@ -218,6 +327,10 @@ impl Kind {
             ),
             Kind::Count { min, max } => format!("expected a whole number from {min} to {max}"),
             Kind::Choice(names) => format!("expected one of {}", names.join(", ")),
+            Kind::Secret { hex_key: true } => {
+                "expected 64 hex digits (a 256-bit key), or nothing".to_string()
+            }
+            Kind::Secret { hex_key: false } => "expected text".to_string(),
         }
     }
 
@@ -233,31 +346,36 @@ impl Kind {
                 .iter()
                 .find(|name| name.eq_ignore_ascii_case(value))
                 .map(|name| Value::Choice(name)),
+            Kind::Secret { .. } => Some(Value::Secret(Secret::new(value))),
         }
-        .filter(|v| self.allows(*v))
+        .filter(|v| self.allows(v))
     }
 
     /// Whether `value` is of this kind and in range.
-    fn allows(self, value: Value) -> bool {
+    fn allows(self, value: &Value) -> bool {
         match (self, value) {
             (Kind::Bool, Value::Bool(_)) => true,
             (Kind::Size { min, max }, Value::Num(n))
-            | (Kind::Count { min, max }, Value::Num(n)) => (min..=max).contains(&n),
+            | (Kind::Count { min, max }, Value::Num(n)) => (min..=max).contains(n),
             (Kind::PowerOfTwo { min, max }, Value::Num(n)) => {
-                n.is_power_of_two() && (min..=max).contains(&n)
+                n.is_power_of_two() && (min..=max).contains(n)
             }
-            (Kind::Choice(names), Value::Choice(name)) => names.contains(&name),
+            (Kind::Choice(names), Value::Choice(name)) => names.contains(name),
+            (Kind::Secret { hex_key }, Value::Secret(secret)) => {
+                !hex_key || !secret.is_set() || parse_hex_key(secret.expose()).is_some()
+            }
             _ => false,
         }
     }
 
     /// The canonical string form of `value`.
-    fn format(self, value: Value) -> String {
+    fn format(self, value: &Value) -> String {
         match (self, value) {
-            (Kind::Size { .. }, Value::Num(n)) => format_size(n),
+            (Kind::Size { .. }, Value::Num(n)) => format_size(*n),
             (_, Value::Num(n)) => n.to_string(),
             (_, Value::Bool(b)) => b.to_string(),
             (_, Value::Choice(name)) => name.to_string(),
+            (_, Value::Secret(secret)) => secret.shown().to_string(),
         }
     }
 }
@@ -265,13 +383,28 @@ impl Kind {
 impl Spec {
     /// Parses `value` for this option, or an error naming the option, the value and what is allowed.
     fn parse(&self, value: &str) -> Result<Value> {
-        let value = value.trim();
+        // A passphrase is taken as it is: its spaces are part of it.
+        let value = match self.kind {
+            Kind::Secret { hex_key: false } => value,
+            _ => value.trim(),
+        };
         self.kind
             .parse(value)
             .ok_or_else(|| self.invalid_value(value))
     }
 
     fn invalid_value(&self, value: &str) -> Error {
+        if let Kind::Secret { .. } = self.kind {
+            // Never echo a secret, even a malformed one.
+            return Error::new(
+                ErrorCode::InvalidOption,
+                format!(
+                    "invalid value (redacted) for option {}: {}",
+                    self.name,
+                    self.kind.expected()
+                ),
+            );
+        }
         Error::new(
             ErrorCode::InvalidOption,
             format!(
@@ -297,6 +430,13 @@ impl Options {
         "max_active_transactions",
         "compression",
         "compression_level",
+        "encryption",
+        "encryption_key",
+        "passphrase",
+        "kdf",
+        "kdf_memory",
+        "kdf_iterations",
+        "kdf_parallelism",
     ];
 
     /// Sets the option `name` (snake_case, camelCase or kebab-case) from its string form.
@@ -314,14 +454,14 @@ impl Options {
     /// value.
     pub fn get(&self, name: &str) -> Result<String> {
         let spec = find_spec(name)?;
-        Ok(spec.kind.format(self.load(spec.name)))
+        Ok(spec.kind.format(&self.load(spec.name)))
     }
 
     /// Every option with its canonical value, in the order of [`Options::NAMES`].
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         SPECS
             .iter()
-            .map(|spec| (spec.name, spec.kind.format(self.load(spec.name))))
+            .map(|spec| (spec.name, spec.kind.format(&self.load(spec.name))))
             .collect()
     }
 
@@ -389,11 +529,57 @@ impl Options {
     pub fn validate(&self) -> Result<()> {
         for spec in &SPECS {
             let value = self.load(spec.name);
-            if !spec.kind.allows(value) {
-                return Err(spec.invalid_value(&spec.kind.format(value)));
+            if !spec.kind.allows(&value) {
+                return Err(spec.invalid_value(&spec.kind.format(&value)));
             }
         }
+        if self.encryption_key.is_set() && self.passphrase.is_set() {
+            return Err(Error::new(
+                ErrorCode::InvalidOption,
+                "options encryption_key and passphrase are both set: give one",
+            ));
+        }
+        if self.passphrase.is_set() {
+            self.kdf_params().check_floors().map_err(|m| {
+                Error::new(ErrorCode::InvalidOption, format!("invalid KDF cost: {m}"))
+            })?;
+        }
         Ok(())
+    }
+
+    /// The KDF and its costs the options ask for (`kdf_iterations` 0: the KDF's default).
+    pub(crate) fn kdf_params(&self) -> KdfParams {
+        let defaults = KdfParams::defaults(self.kdf);
+        KdfParams {
+            kdf: self.kdf,
+            memory_kib: match self.kdf {
+                Kdf::Argon2id => u32::try_from(self.kdf_memory / KIB).unwrap_or(u32::MAX),
+                Kdf::Pbkdf2Sha256 => 0,
+            },
+            iterations: match self.kdf_iterations {
+                0 => defaults.iterations,
+                n => n,
+            },
+            parallelism: match self.kdf {
+                Kdf::Argon2id => self.kdf_parallelism,
+                Kdf::Pbkdf2Sha256 => 1,
+            },
+        }
+    }
+
+    /// The key or passphrase the options give, if any.
+    pub(crate) fn user_key(&self) -> Option<crate::codec::UserKey> {
+        if self.encryption_key.is_set() {
+            let key = parse_hex_key(self.encryption_key.expose()).expect("validated key");
+            Some(crate::codec::UserKey::Key(key))
+        } else if self.passphrase.is_set() {
+            Some(crate::codec::UserKey::Passphrase(
+                Zeroizing::new(self.passphrase.expose().to_string()),
+                self.kdf_params(),
+            ))
+        } else {
+            None
+        }
     }
 
     /// Parses a size in bytes: plain digits (`65536`) or a number with a unit (`64MiB`, `1.5 GiB`,
@@ -454,6 +640,13 @@ impl Options {
             "max_active_transactions" => Value::Num(self.max_active_transactions.into()),
             "compression" => Value::Choice(self.compression.name()),
             "compression_level" => Value::Num(self.compression_level.into()),
+            "encryption" => Value::Choice(self.encryption.name()),
+            "encryption_key" => Value::Secret(self.encryption_key.clone()),
+            "passphrase" => Value::Secret(self.passphrase.clone()),
+            "kdf" => Value::Choice(self.kdf.name()),
+            "kdf_memory" => Value::Num(self.kdf_memory),
+            "kdf_iterations" => Value::Num(self.kdf_iterations.into()),
+            "kdf_parallelism" => Value::Num(self.kdf_parallelism.into()),
             _ => unreachable!("no option named {name}"),
         }
     }
@@ -461,36 +654,59 @@ impl Options {
     /// Stores an already validated value in the field of the option with canonical name `name`.
     fn store(&mut self, name: &str, value: Value) {
         // Values reaching here passed `Kind::allows`, so the numbers fit their fields.
-        let num = |v: Value| match v {
-            Value::Num(n) => n,
+        let num = |v: &Value| match v {
+            Value::Num(n) => *n,
             _ => unreachable!("option {name} takes a number"),
         };
-        let small = |v: Value| u32::try_from(num(v)).expect("validated value fits in u32");
-        let flag = |v: Value| match v {
-            Value::Bool(b) => b,
+        let small = |v: &Value| u32::try_from(num(v)).expect("validated value fits in u32");
+        let flag = |v: &Value| match v {
+            Value::Bool(b) => *b,
             _ => unreachable!("option {name} takes a boolean"),
         };
-        let choice = |v: Value| match v {
-            Value::Choice(c) => c,
+        let secret = |v: Value| match v {
+            Value::Secret(s) => s,
+            _ => unreachable!("option {name} takes a secret"),
+        };
+        let choice = |v: &Value| match v {
+            Value::Choice(c) => *c,
             _ => unreachable!("option {name} takes a name"),
         };
         match name {
-            "create_if_missing" => self.create_if_missing = flag(value),
-            "sync" => self.sync = flag(value),
-            "cache_size" => self.cache_size = num(value),
-            "page_size" => self.page_size = small(value),
-            "memtable_size" => self.memtable_size = num(value),
-            "max_frozen_memtables" => self.max_frozen_memtables = small(value),
-            "mmap" => self.mmap = flag(value),
-            "max_active_transactions" => self.max_active_transactions = small(value),
+            "create_if_missing" => self.create_if_missing = flag(&value),
+            "sync" => self.sync = flag(&value),
+            "cache_size" => self.cache_size = num(&value),
+            "page_size" => self.page_size = small(&value),
+            "memtable_size" => self.memtable_size = num(&value),
+            "max_frozen_memtables" => self.max_frozen_memtables = small(&value),
+            "mmap" => self.mmap = flag(&value),
+            "max_active_transactions" => self.max_active_transactions = small(&value),
             "compression" => {
                 self.compression = Compression::NAMES
                     .iter()
-                    .find(|(n, _)| *n == choice(value))
+                    .find(|(n, _)| *n == choice(&value))
                     .map(|(_, c)| *c)
                     .expect("a validated choice names a policy")
             }
-            "compression_level" => self.compression_level = small(value),
+            "compression_level" => self.compression_level = small(&value),
+            "encryption" => {
+                self.encryption = Encryption::NAMES
+                    .iter()
+                    .find(|(n, _)| *n == choice(&value))
+                    .map(|(_, c)| *c)
+                    .expect("a validated choice names a cipher")
+            }
+            "encryption_key" => self.encryption_key = secret(value),
+            "passphrase" => self.passphrase = secret(value),
+            "kdf" => {
+                self.kdf = Kdf::NAMES
+                    .iter()
+                    .find(|(n, _)| *n == choice(&value))
+                    .map(|(_, k)| *k)
+                    .expect("a validated choice names a KDF")
+            }
+            "kdf_memory" => self.kdf_memory = num(&value),
+            "kdf_iterations" => self.kdf_iterations = small(&value),
+            "kdf_parallelism" => self.kdf_parallelism = small(&value),
             _ => unreachable!("no option named {name}"),
         }
     }

@@ -394,6 +394,7 @@ fn camel_and_kebab_names() {
             max_active_transactions: 7,
             compression: Compression::Zstd,
             compression_level: 9,
+            ..Options::default()
         }
     );
     for name in [
@@ -432,6 +433,12 @@ fn round_trip_get_set_all_options() {
             max_active_transactions: 1,
             compression: Compression::Auto,
             compression_level: 1,
+            encryption: Encryption::ChaCha20Poly1305,
+            kdf: Kdf::Pbkdf2Sha256,
+            kdf_memory: MIB,
+            kdf_iterations: 10_000,
+            kdf_parallelism: 16,
+            ..Options::default()
         },
         Options {
             create_if_missing: true,
@@ -444,6 +451,10 @@ fn round_trip_get_set_all_options() {
             max_active_transactions: 1_000_000,
             compression: Compression::Snappy,
             compression_level: 19,
+            encryption: Encryption::Aes256Gcm,
+            kdf_memory: 4 * GIB,
+            kdf_iterations: 100_000_000,
+            ..Options::default()
         },
         Options {
             cache_size: 1_000_001,
@@ -463,8 +474,18 @@ fn round_trip_get_set_all_options() {
             max_active_transactions: 99,
             compression: Compression::Lz4,
             compression_level: 4,
+            encryption: Encryption::None,
+            kdf: Kdf::Argon2id,
+            kdf_memory: 2 * MIB,
+            kdf_iterations: 5,
+            kdf_parallelism: 2,
+            ..Options::default()
         };
-        for name in Options::NAMES {
+        // Secrets are never shown, so they do not round-trip (see `secrets_are_never_shown`).
+        for name in Options::NAMES
+            .iter()
+            .filter(|n| !["encryption_key", "passphrase"].contains(n))
+        {
             let value = original.get(name).unwrap();
             copy.set(name, &value).unwrap();
             assert_eq!(copy.get(name).unwrap(), value);
@@ -633,4 +654,62 @@ fn compression_takes_a_codec_name_and_zstd_a_level() {
         .unwrap_err()
         .message()
         .contains("compression_level"));
+}
+
+const HEX_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+#[test]
+fn secrets_are_never_shown() {
+    let mut o = Options::default();
+    assert_eq!(o.get("encryption_key").unwrap(), "");
+    o.set("encryption_key", HEX_KEY).unwrap();
+    o.set("passphrase", " correct horse ").unwrap();
+    assert_eq!(o.passphrase.expose(), " correct horse ", "a passphrase keeps its spaces");
+    for shown in [
+        o.get("encryption_key").unwrap(),
+        o.get("passphrase").unwrap(),
+        format!("{o:?}"),
+        format!("{:?}", o.to_pairs()),
+    ] {
+        assert!(!shown.contains("00112233"), "{shown}");
+        assert!(!shown.contains("horse"), "{shown}");
+    }
+    assert_eq!(o.get("passphrase").unwrap(), "<redacted>");
+    // A malformed key is refused without being echoed.
+    let bad = "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let message = err_message(set_one("encryption_key", bad));
+    assert!(message.contains("encryption_key"), "{message}");
+    assert!(message.contains("64 hex digits"), "{message}");
+    assert!(!message.contains("zz1122"), "{message}");
+    let message = err_message(set_one("encryption_key", &HEX_KEY[1..]));
+    assert!(!message.contains("2233"), "{message}");
+    // Unset again with an empty value.
+    o.set("encryption_key", "").unwrap();
+    assert!(!o.encryption_key.is_set());
+}
+
+#[test]
+fn encryption_options_are_checked_together() {
+    let mut o = Options::default();
+    o.set("encryption", "AES-256-GCM").unwrap();
+    assert_eq!(o.encryption, Encryption::Aes256Gcm);
+    o.set("kdf", "pbkdf2-sha256").unwrap();
+    o.set("passphrase", "pw").unwrap();
+    o.validate().unwrap();
+    assert_eq!(o.kdf_params().iterations, 600_000, "0 means the KDF's default");
+    o.set("encryption_key", HEX_KEY).unwrap();
+    let message = err_message(o.validate());
+    assert!(message.contains("both"), "{message}");
+    o.set("encryption_key", "").unwrap();
+    o.set("kdf_iterations", "9999").unwrap();
+    let message = err_message(o.validate());
+    assert!(message.contains("kdf_iterations"), "{message}");
+    o.set("kdf", "argon2id").unwrap();
+    o.set("kdf_iterations", "1").unwrap();
+    o.set("kdf_memory", "1MiB").unwrap();
+    o.validate().unwrap();
+    assert_eq!(o.kdf_params().memory_kib, 1024);
+    err_message(set_one("kdf_memory", "512KiB"));
+    err_message(set_one("kdf_parallelism", "17"));
+    err_message(set_one("encryption", "rot13"));
 }

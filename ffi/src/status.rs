@@ -41,6 +41,8 @@ pub enum ldb_status {
     LDB_READ_ONLY = 12,
     /// A bug in Lightning DB (a panic was caught at the boundary); please report it.
     LDB_INTERNAL = 13,
+    /// The key or passphrase does not open this encrypted database, or none was given for it.
+    LDB_WRONG_KEY = 14,
 }
 
 impl ldb_status {
@@ -60,6 +62,7 @@ impl ldb_status {
             ErrorCode::Busy => LDB_BUSY,
             ErrorCode::ReadOnly => LDB_READ_ONLY,
             ErrorCode::Internal => LDB_INTERNAL,
+            ErrorCode::WrongKey => LDB_WRONG_KEY,
         }
     }
 }
@@ -129,6 +132,7 @@ pub extern "C" fn ldb_status_name(status: i32) -> *const c_char {
         11 => c"BUSY",
         12 => c"READ_ONLY",
         13 => c"INTERNAL",
+        14 => c"WRONG_KEY",
         _ => c"UNKNOWN",
     };
     name.as_ptr()

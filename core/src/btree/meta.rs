@@ -235,6 +235,8 @@ pub(crate) fn page_size_of(page: &[u8]) -> u32 {
 pub(crate) struct NewestMeta {
     pub page_size: usize,
     pub meta: Meta,
+    /// The page `meta` was read from (an encrypted file's keys are in it).
+    pub page: Vec<u8>,
     /// The other meta page failed its checks: `meta` is the only witness of the tree.
     pub other_damaged: bool,
 }
@@ -282,7 +284,7 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<Ne
         // Neither meta page checks out; the loop below says why.
         head_size
     };
-    let mut best: Option<Meta> = None;
+    let mut best: Option<(Meta, Vec<u8>)> = None;
     let mut problems = Vec::new();
     for slot in 0..2u64 {
         let mut buf = vec![0u8; page_size];
@@ -314,11 +316,14 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<Ne
             ));
             continue;
         }
-        if best.is_none_or(|b| meta.generation > b.generation) {
-            best = Some(meta);
+        if best
+            .as_ref()
+            .is_none_or(|(b, _)| meta.generation > b.generation)
+        {
+            best = Some((meta, buf));
         }
     }
-    let meta = best.ok_or_else(|| {
+    let (meta, page) = best.ok_or_else(|| {
         Error::corruption(path, format!("no valid meta page: {}", problems.join("; ")))
     })?;
     // A checksum proves the page was written whole, not that its numbers make sense (a bug or a
@@ -329,6 +334,7 @@ pub(crate) fn read_newest_meta(file: &dyn StorageFile, path: &Path) -> Result<Ne
     Ok(NewestMeta {
         page_size,
         meta,
+        page,
         other_damaged: !problems.is_empty(),
     })
 }

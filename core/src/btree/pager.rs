@@ -15,7 +15,10 @@ use super::meta::{
 };
 use super::node::{elide_slots, restore_slots, PagePtr, RefWidth};
 use super::page::{self, get_u64, init_header, put_u64, PageType, PAGE_HEADER_SIZE};
-use crate::codec::{open_block, CodecCounters, Compression, Identity, NoKeys, Prepared};
+use crate::codec::{
+    open_block, CodecCounters, Compression, EpochCipher, EpochKeys, Identity, KeyHeader, KeyRing,
+    NoKeys, Prepared, UnlockError,
+};
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{FileLock, Mapping, StorageFile};
 
@@ -134,6 +137,8 @@ pub(crate) struct Pager {
     lock: Mutex<Option<Box<dyn FileLock>>>,
     /// A coded file's way of writing blocks; `None` for a plain file.
     coding: Option<BlockCoding>,
+    /// An encrypted file's keys.
+    keys: Option<Arc<KeyRing>>,
 }
 
 /// A block sealed for its extent and ready to write (padded to its sectors).
@@ -160,14 +165,32 @@ pub(crate) struct Opened {
     pub other_meta_damaged: bool,
 }
 
+/// What a new coded file is made with: its random id, and its keys if it is encrypted.
+pub(crate) struct NewCodedFile<'a> {
+    pub database_id: [u8; 16],
+    pub keys: Option<&'a KeyRing>,
+}
+
+/// A new database's random id.
+pub(crate) fn random_database_id(path: &Path) -> Result<[u8; 16]> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| {
+        Error::new(
+            ErrorCode::Io,
+            format!("{}: no random database id: {e}", path.display()),
+        )
+    })?;
+    Ok(id)
+}
+
 impl Pager {
     /// Writes a new, empty page file's two meta pages into `file` (which must be empty): a coded
-    /// file with a random database id if `coded`, else a plain one.
+    /// file if `coded` says how, else a plain one.
     pub fn initialize(
         file: &dyn StorageFile,
         path: &Path,
         page_size: usize,
-        coded: bool,
+        coded: Option<NewCodedFile<'_>>,
     ) -> Result<()> {
         let mut first = Meta {
             format: FORMAT_VERSION,
@@ -176,15 +199,10 @@ impl Pager {
             wal_start_segment: 1,
             ..Meta::default()
         };
-        if coded {
+        if let Some(new) = &coded {
             first.format = CODED_FORMAT_VERSION;
             first.page_count = first_sector(page_size);
-            getrandom::fill(&mut first.database_id).map_err(|e| {
-                Error::new(
-                    ErrorCode::Io,
-                    format!("{}: no random database id: {e}", path.display()),
-                )
-            })?;
+            first.database_id = new.database_id;
         }
         let second = Meta {
             generation: 1,
@@ -192,6 +210,10 @@ impl Pager {
         };
         for meta in [first, second] {
             let mut page = meta.encode(page_size);
+            if let Some(keys) = coded.as_ref().and_then(|c| c.keys) {
+                keys.stamp_meta(&mut page, 0)
+                    .map_err(|e| Error::io("seal the meta page of", path, e))?;
+            }
             page::seal(&mut page);
             file.write_at(&page, meta.slot() * page_size as u64)
                 .ctx("write", path)?;
@@ -209,8 +231,10 @@ impl Pager {
         let NewestMeta {
             page_size,
             meta,
+            page,
             other_damaged,
         } = read_newest_meta(&*file, &path)?;
+        let keys = unlock(&page, &meta, options, &path)?.map(Arc::new);
         let coding = meta.is_coded().then_some(BlockCoding {
             database_id: meta.database_id,
             compression: options.compression,
@@ -228,6 +252,7 @@ impl Pager {
             counters: PagerCounters::default(),
             lock: Mutex::new(Some(lock)),
             coding,
+            keys,
         };
         Ok(Opened {
             pager,
@@ -243,6 +268,27 @@ impl Pager {
     /// A coded file's way of writing blocks; `None` for a plain file.
     pub fn coding(&self) -> Option<&BlockCoding> {
         self.coding.as_ref()
+    }
+
+    /// An encrypted file's keys.
+    pub fn keys(&self) -> Option<&Arc<KeyRing>> {
+        self.keys.as_ref()
+    }
+
+    /// The keys blocks are read with.
+    fn epoch_keys(&self) -> &dyn EpochKeys {
+        match &self.keys {
+            Some(keys) => &**keys,
+            None => &NoKeys,
+        }
+    }
+
+    /// The epoch key to seal one more block under, in an encrypted file.
+    fn sealer(&self) -> Result<Option<Arc<EpochCipher>>> {
+        self.keys
+            .as_ref()
+            .map(|k| k.sealer().map_err(|e| Error::io("seal a block of", &self.path, e)))
+            .transpose()
     }
 
     /// How wide the references of the nodes of this file are.
@@ -395,7 +441,7 @@ impl Pager {
             address: ptr.id,
         };
         let check = (ptr.check != 0).then_some(ptr.check);
-        open_block(&mut stored, &identity, check, &NoKeys, max_len)
+        open_block(&mut stored, &identity, check, self.epoch_keys(), max_len)
             .map_err(|m| self.corrupt(format!("block {:#x}: {m}", ptr.id)))
     }
 
@@ -411,9 +457,10 @@ impl Pager {
         let coding = self.coding.as_ref().expect("a coded file");
         let mut stored = page.clone();
         elide_slots(&mut stored);
-        let prepared = Prepared::new(coding.compression, coding.level, &stored, None);
+        let sealer = self.sealer()?;
+        let prepared = Prepared::new(coding.compression, coding.level, &stored, sealer.as_deref());
         let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
-        self.seal(prepared, extent, Some(page))
+        self.seal(prepared, extent, Some(page), sealer.as_deref())
     }
 
     /// `data` (an overflowed key or value) as a compressed block of a coded file, to write.
@@ -423,9 +470,10 @@ impl Pager {
         alloc: &mut super::alloc::Allocator,
     ) -> Result<SealedBlock> {
         let coding = self.coding.as_ref().expect("a coded file");
-        let prepared = Prepared::new(coding.compression, coding.level, data, None);
+        let sealer = self.sealer()?;
+        let prepared = Prepared::new(coding.compression, coding.level, data, sealer.as_deref());
         let extent = alloc.alloc_sectors(sectors_for(prepared.stored_len()));
-        self.seal(prepared, extent, None)
+        self.seal(prepared, extent, None, sealer.as_deref())
     }
 
     /// Writes `count` sealed blocks that lie back to back from sector `first`, in one write.
@@ -448,12 +496,13 @@ impl Pager {
         make: impl FnOnce(&mut super::alloc::Allocator) -> Vec<u8>,
     ) -> Result<PagePtr> {
         let coding = self.coding.as_ref().expect("a coded file");
-        let most = Prepared::uncompressed_len(max_raw_len, false);
+        let sealer = self.sealer()?;
+        let most = Prepared::uncompressed_len(max_raw_len, sealer.is_some());
         let extent = alloc.alloc_sectors(sectors_for(most));
         let raw = make(alloc);
         debug_assert!(raw.len() <= max_raw_len);
-        let prepared = Prepared::new(Compression::None, coding.level, &raw, None);
-        let sealed = self.seal(prepared, extent, None)?;
+        let prepared = Prepared::new(Compression::None, coding.level, &raw, sealer.as_deref());
+        let sealed = self.seal(prepared, extent, None, sealer.as_deref())?;
         self.write_blocks(sealed.extent.first, &sealed.bytes, 1)?;
         Ok(sealed.ptr)
     }
@@ -465,6 +514,7 @@ impl Pager {
         prepared: Prepared,
         extent: Extent,
         cache: Option<Vec<u8>>,
+        sealer: Option<&EpochCipher>,
     ) -> Result<SealedBlock> {
         let coding = self.coding.as_ref().expect("a coded file");
         let identity = Identity {
@@ -473,7 +523,7 @@ impl Pager {
         };
         let (codec, raw_len) = (prepared.codec, prepared.raw_len);
         let (mut block, check) = prepared
-            .seal(&identity, None)
+            .seal(&identity, sealer)
             .map_err(|e| Error::io("seal a block for", &self.path, e))?;
         debug_assert!(block.len() as u64 <= extent.byte_len());
         self.counters.codecs.count(codec, raw_len, block.len());
@@ -569,11 +619,45 @@ impl Pager {
         self.file.sync().ctx("sync", &self.path)
     }
 
-    /// Writes and syncs the meta page for `meta` (into slot `meta.slot()`).
-    pub fn write_meta(&self, meta: &Meta) -> Result<()> {
-        let page = meta.encode(self.page_size);
+    /// Writes and syncs the meta page for `meta` (into slot `meta.slot()`). In an encrypted file
+    /// the page carries the key header and a key epoch: a new one if `new_epoch` (an open takes
+    /// one before it seals anything) or the current one is half spent.
+    pub fn write_meta(&self, meta: &Meta, new_epoch: bool) -> Result<()> {
+        let mut page = meta.encode(self.page_size);
+        let epoch = match &self.keys {
+            Some(keys) => {
+                let epoch = keys.epoch_for_meta(new_epoch);
+                keys.stamp_meta(&mut page, epoch)
+                    .map_err(|e| Error::io("seal the meta page of", &self.path, e))?;
+                Some(epoch)
+            }
+            None => None,
+        };
         self.write_page(meta.slot(), page)?;
-        self.sync()
+        self.sync()?;
+        if let (Some(keys), Some(epoch)) = (&self.keys, epoch) {
+            keys.epoch_persisted(epoch);
+        }
+        Ok(())
+    }
+
+    /// Reads both meta pages as they are on disk and checks their tags (an encrypted file's):
+    /// the current one (in slot `current`) must be intact, the other may be torn (a crash while
+    /// it was written) but not changed.
+    pub fn check_meta_pages(&self, current: u64) -> Result<()> {
+        let Some(keys) = &self.keys else {
+            return Ok(());
+        };
+        for slot in 0..2 {
+            let page = match self.read_plain_page(slot) {
+                Ok(page) => page,
+                Err(e) if slot == current || e.code() != ErrorCode::Corruption => return Err(e),
+                Err(_) => continue,
+            };
+            keys.check_meta(&page)
+                .map_err(|m| self.corrupt(format!("meta page {slot}: {m}")))?;
+        }
+        Ok(())
     }
 
     /// Cuts the file to `units` pages (sectors in a coded file).
@@ -645,12 +729,75 @@ impl Pager {
         Ok(out)
     }
 
+    /// Wraps the data key for the key or passphrase in `options` and writes `meta` (the current
+    /// one, at its next generation) naming it: after this only the new key opens the file. On
+    /// failure the old key still does.
+    pub fn rekey(&self, meta: &Meta, options: &crate::options::Options) -> Result<()> {
+        let keys = self.keys.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "rekey: the database is not encrypted",
+            )
+        })?;
+        let user = options.user_key().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidOption,
+                "rekey needs the new encryption_key or passphrase",
+            )
+        })?;
+        let old = keys
+            .rewrap(&user)
+            .map_err(|e| Error::io("wrap the data key of", &self.path, e))?;
+        self.write_meta(meta, false).inspect_err(|_| keys.restore_header(old))
+    }
+
     fn bad_chain(&self, first: u64, what: &str) -> Error {
         Error::corruption(&self.path, format!("overflow chain at page {first} {what}"))
     }
 
     pub fn corrupt(&self, message: impl std::fmt::Display) -> Error {
         Error::corruption(&self.path, message)
+    }
+}
+
+/// The keys of the file whose newest meta page is `page`, unlocked with the key or passphrase in
+/// `options`; `None` for a file that is not encrypted (then `options` must hold neither).
+fn unlock(
+    page: &[u8],
+    meta: &Meta,
+    options: &crate::options::Options,
+    path: &Path,
+) -> Result<Option<KeyRing>> {
+    let header = if meta.is_coded() {
+        KeyHeader::parse(page).map_err(|m| Error::corruption(path, format!("meta page: {m}")))?
+    } else {
+        None
+    };
+    let user = options.user_key();
+    match (header, user) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(Error::new(
+            ErrorCode::InvalidOption,
+            format!(
+                "{}: the database is not encrypted, so options encryption_key and passphrase do not apply",
+                path.display()
+            ),
+        )),
+        (Some(_), None) => Err(Error::new(
+            ErrorCode::WrongKey,
+            format!(
+                "{}: the database is encrypted: give its encryption_key or passphrase",
+                path.display()
+            ),
+        )),
+        (Some(header), Some(user)) => KeyRing::unlock(page, header, meta.database_id, &user)
+            .map(Some)
+            .map_err(|e| match e {
+                UnlockError::WrongKey(m) => {
+                    Error::new(ErrorCode::WrongKey, format!("{}: {m}", path.display()))
+                }
+                UnlockError::Malformed(m) => Error::corruption(path, format!("meta page: {m}")),
+            }),
     }
 }
 

@@ -12,7 +12,7 @@ fn empty_page_file() -> Pager {
     storage.create_dir_all(Path::new("/db")).unwrap();
     let path = Path::new("/db/data.ldb");
     let file = storage.open(path, OpenMode::Create).unwrap();
-    Pager::initialize(&*file, path, 4096, false).unwrap();
+    Pager::initialize(&*file, path, 4096, None).unwrap();
     let lock = storage.lock(Path::new("/db/LOCK")).unwrap();
     let options = crate::options::Options {
         cache_size: 1 << 20,

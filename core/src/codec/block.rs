@@ -20,6 +20,8 @@
 //! The block's *check*, which its parent records, is the tag's first 8 bytes for an encrypted
 //! block and the CRC for a plain one: a block written back where a newer one belongs has another.
 
+use std::sync::Arc;
+
 use super::cipher::{random_nonce, BlockCipher, Encryption, NONCE_LEN, TAG_LEN};
 use super::compress::{compress, decompress, Codec, Compression};
 
@@ -140,15 +142,21 @@ impl Prepared {
 
 /// Finds the key of a block's epoch, for reading.
 pub(crate) trait EpochKeys {
-    fn cipher(&self, kind: Encryption, epoch: u32) -> Option<&BlockCipher>;
+    fn cipher(&self, kind: Encryption, epoch: u32) -> Option<Arc<BlockCipher>>;
+    /// Whether the database is encrypted: then every block must be.
+    fn encrypted(&self) -> bool;
 }
 
 /// No keys: a database that is not encrypted.
 pub(crate) struct NoKeys;
 
 impl EpochKeys for NoKeys {
-    fn cipher(&self, _: Encryption, _: u32) -> Option<&BlockCipher> {
+    fn cipher(&self, _: Encryption, _: u32) -> Option<Arc<BlockCipher>> {
         None
+    }
+
+    fn encrypted(&self) -> bool {
+        false
     }
 }
 
@@ -198,6 +206,10 @@ pub(crate) fn open_block(
     if block[5..8] != [0; 3] {
         return Err("reserved block header bytes are not zero".into());
     }
+    if keys.encrypted() && kind == Encryption::None {
+        // Else anyone could put a block of their own, in the clear, into an encrypted file.
+        return Err("a block in the clear in an encrypted database".into());
+    }
     let raw_len = u32::from_le_bytes(block[12..16].try_into().unwrap()) as usize;
     if raw_len > max_raw_len {
         return Err(format!("block claims {raw_len} bytes, over {max_raw_len}"));
@@ -236,12 +248,23 @@ mod tests {
     use super::super::cipher::KEY_LEN;
     use super::*;
 
-    struct OneKey(EpochCipher);
+    struct OneKey(EpochCipher, Arc<BlockCipher>);
 
     impl EpochKeys for OneKey {
-        fn cipher(&self, kind: Encryption, epoch: u32) -> Option<&BlockCipher> {
-            (kind == self.0.kind && epoch == self.0.epoch).then_some(&self.0.cipher)
+        fn cipher(&self, kind: Encryption, epoch: u32) -> Option<Arc<BlockCipher>> {
+            (kind == self.0.kind && epoch == self.0.epoch).then(|| self.1.clone())
         }
+
+        fn encrypted(&self) -> bool {
+            true
+        }
+    }
+
+    fn one_key(kind: Encryption, key: u8) -> OneKey {
+        OneKey(
+            epoch_cipher(kind, key),
+            Arc::new(BlockCipher::new(kind, &[key; KEY_LEN]).unwrap()),
+        )
     }
 
     fn epoch_cipher(kind: Encryption, key: u8) -> EpochCipher {
@@ -298,7 +321,7 @@ mod tests {
                 }
                 let got = match &cipher {
                     Some(c) => {
-                        let keys = OneKey(epoch_cipher(c.kind, 1));
+                        let keys = one_key(c.kind, 1);
                         open_block(&mut block, &HERE, Some(check), &keys, 4096)
                     }
                     None => open_block(&mut block, &HERE, Some(check), &NoKeys, 4096),
@@ -312,7 +335,7 @@ mod tests {
     fn every_flipped_byte_of_an_encrypted_block_fails() {
         for kind in [Encryption::Aes256Gcm, Encryption::ChaCha20Poly1305] {
             let cipher = epoch_cipher(kind, 1);
-            let keys = OneKey(epoch_cipher(kind, 1));
+            let keys = one_key(kind, 1);
             let (block, check) = write(Compression::Lz4, Some(&cipher), &HERE);
             let stored_len = u32::from_le_bytes(block[8..12].try_into().unwrap()) as usize;
             for i in 0..stored_len {
@@ -329,7 +352,7 @@ mod tests {
     #[test]
     fn a_block_moved_copied_or_replayed_fails() {
         let cipher = epoch_cipher(Encryption::Aes256Gcm, 1);
-        let keys = OneKey(epoch_cipher(Encryption::Aes256Gcm, 1));
+        let keys = one_key(Encryption::Aes256Gcm, 1);
         let (block, check) = write(Compression::Zstd, Some(&cipher), &HERE);
         // Moved: read at another address.
         let elsewhere = Identity {
@@ -361,7 +384,7 @@ mod tests {
         )
         .is_err());
         // A wrong key fails to authenticate.
-        let wrong = OneKey(epoch_cipher(Encryption::Aes256Gcm, 2));
+        let wrong = one_key(Encryption::Aes256Gcm, 2);
         assert!(open_block(&mut block.clone(), &HERE, Some(check), &wrong, 4096).is_err());
     }
 

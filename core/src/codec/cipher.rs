@@ -5,11 +5,7 @@
 //! source for every block, never from a counter that a crash, a copied file or a restored backup
 //! could rewind; and no key encrypts more than [`MAX_BLOCKS_PER_KEY`] blocks (far below the 2^32
 //! that NIST SP 800-38D §8.3 allows for random nonces), after which the data key moves to a new
-//! epoch (`keys.rs`).
-
-// The engine seals blocks with these once encryption is on (issue 15's next step); until then
-// only the tests and the block format use them.
-#![cfg_attr(not(test), allow(dead_code))]
+//! epoch (`keyring.rs`).
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::Aes256Gcm;

@@ -83,20 +83,13 @@ pub(crate) fn unwrap(
     Ok(key)
 }
 
-/// Whether an epoch key that encrypted `blocks` blocks must give way to the next epoch's.
-pub(crate) fn epoch_is_spent(blocks: u64) -> bool {
-    blocks >= super::cipher::MAX_BLOCKS_PER_KEY
-}
-
-/// The key of epoch `epoch`: HKDF-SHA256 with the database id as salt and
-/// `"lightning-db epoch" || u32 epoch (little-endian)` as info.
-pub(crate) fn epoch_key(data_key: &[u8; KEY_LEN], database_id: &[u8; 16], epoch: u32) -> Key {
+/// A key derived from the data key for one use: HKDF-SHA256 with the database id as salt and
+/// `info` naming the use (`"lightning-db epoch" || u32 epoch (little-endian)` for an epoch key,
+/// `"lightning-db meta"` for the meta pages' key).
+pub(crate) fn derive_key(data_key: &[u8; KEY_LEN], database_id: &[u8; 16], info: &[u8]) -> Key {
     let hkdf = Hkdf::<sha2::Sha256>::new(Some(database_id), data_key);
-    let mut info = Vec::with_capacity(22);
-    info.extend_from_slice(b"lightning-db epoch");
-    info.extend_from_slice(&epoch.to_le_bytes());
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    hkdf.expand(&info, &mut *key)
+    hkdf.expand(info, &mut *key)
         .expect("32 bytes is a valid HKDF-SHA256 output length");
     key
 }
@@ -147,20 +140,13 @@ mod tests {
     }
 
     #[test]
-    fn epoch_keys_differ_by_epoch_database_and_data_key() {
+    fn derived_keys_differ_by_use_database_and_data_key() {
         let k = [1; KEY_LEN];
-        let a = epoch_key(&k, &[0; 16], 0);
-        assert_eq!(*a, *epoch_key(&k, &[0; 16], 0));
-        assert_ne!(*a, *epoch_key(&k, &[0; 16], 1));
-        assert_ne!(*a, *epoch_key(&k, &[1; 16], 0));
-        assert_ne!(*a, *epoch_key(&[2; KEY_LEN], &[0; 16], 0));
-    }
-
-    #[test]
-    fn an_epoch_ends_well_before_two_to_the_32_blocks() {
-        assert!(!epoch_is_spent(0));
-        assert!(!epoch_is_spent((1 << 31) - 1));
-        assert!(epoch_is_spent(1 << 31));
+        let a = derive_key(&k, &[0; 16], b"use 0");
+        assert_eq!(*a, *derive_key(&k, &[0; 16], b"use 0"));
+        assert_ne!(*a, *derive_key(&k, &[0; 16], b"use 1"));
+        assert_ne!(*a, *derive_key(&k, &[1; 16], b"use 0"));
+        assert_ne!(*a, *derive_key(&[2; KEY_LEN], &[0; 16], b"use 0"));
     }
 
     #[test]

@@ -251,9 +251,13 @@ fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     state.buf.clear();
     let mut seq = first_seq;
     for w in &accepted {
-        state
+        let encoded = state
             .wal
             .encode_record(&mut state.buf, seq, &w.payload.stored, w.payload_crc);
+        if let Err(e) = encoded {
+            engine.fail(&e);
+            return Err(e);
+        }
         seq += w.ops;
     }
     if let Err(e) = state.wal.append(&state.buf) {
@@ -407,6 +411,7 @@ pub(crate) fn freeze(engine: &Engine, writer: &mut WriterState) -> Result<Arc<Ve
             &engine.wal_dir,
             next_segment,
             engine.wal_coding,
+            engine.pager.keys().cloned(),
         )
     });
     let wal = match result {

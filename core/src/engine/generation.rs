@@ -70,7 +70,7 @@ pub(crate) fn publish(
         last_seq: next.last_seq,
         wal_start_segment: next.wal_start_segment,
     };
-    pager.write_meta(&meta)?;
+    pager.write_meta(&meta, false)?;
     let file_pages = pager.file_len()? / pager.unit_bytes();
     if file_pages > meta.page_count {
         pager.truncate(meta.page_count)?;
@@ -103,5 +103,26 @@ pub(crate) fn publish(
         tree,
         fork_generation: engine.fork_generation,
     }));
+    Ok(())
+}
+
+/// Changes an encrypted database's key or passphrase to the one in `options`: the data key is
+/// wrapped anew and a meta page naming the new wrapping is written (at the next generation, the
+/// tree unchanged). Until that page is durable the old key opens the database, after it the new.
+pub(crate) fn rekey(engine: &Engine, options: &crate::options::Options) -> Result<()> {
+    engine.check_writable()?;
+    options.validate()?;
+    let mut state = engine.merge.lock();
+    let meta = Meta {
+        generation: state.meta.generation + 1,
+        ..state.meta
+    };
+    engine.pager.rekey(&meta, options).inspect_err(|e| {
+        if e.code() == crate::error::ErrorCode::Io {
+            // After a failed fsync nothing written since the last good one can be trusted.
+            engine.fail(e);
+        }
+    })?;
+    state.meta = meta;
     Ok(())
 }

@@ -19,6 +19,7 @@ mod version;
 
 pub use bulk_load::BulkLoad;
 pub(crate) use conflicts::ConflictCheck;
+pub(crate) use generation::rekey;
 pub(crate) use open::open;
 pub(crate) use state::Engine;
 pub(crate) use verify::verify;

@@ -21,7 +21,8 @@ use crate::btree::check::check_tree;
 use crate::btree::freelist::read_freelist;
 use crate::btree::meta::first_sector;
 use crate::btree::node::PagePtr;
-use crate::btree::pager::Pager;
+use crate::btree::pager::{random_database_id, NewCodedFile, Pager};
+use crate::codec::{Encryption, KeyRing};
 use crate::btree::tree::Tree;
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::locks::{Condvar, Mutex};
@@ -50,6 +51,9 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
 fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
     let data_path = path.join(DATA_FILE);
     let exists = prepare_directory(path, &options, &*storage)?;
+    if !exists {
+        check_new_encryption(&options)?;
+    }
     let lock = take_lock(path, &*storage)?;
     if !exists {
         create_page_file(path, &options, &*storage)?;
@@ -60,7 +64,7 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         .ctx("open", &data_path)?;
     let opened = Pager::open(file, data_path, &options, lock)?;
     let pager = Arc::new(opened.pager);
-    let meta = opened.meta;
+    let mut meta = opened.meta;
     let tree = Arc::new(Tree::new(
         pager.clone(),
         meta.root,
@@ -93,7 +97,13 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     };
 
     let recovered = Memtable::new(meta.wal_start_segment, options.memtable_size);
-    let (last_segment, next_seq) = replay_wal(path, &*storage, &meta, &recovered)?;
+    let (last_segment, next_seq) = replay_wal(
+        path,
+        &*storage,
+        &meta,
+        &recovered,
+        pager.keys().map(|k| &**k),
+    )?;
     // A crash during a merge can leave pages past the end the meta page names: cut them only now
     // that the freelist and the WAL have been read without error, so a failed open leaves the page
     // file as it was. (Nothing reads them before: the allocator hands out pages from the meta
@@ -101,9 +111,25 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     if pager.file_len()? > meta.page_count * pager.unit_bytes() {
         pager.truncate(meta.page_count)?;
     }
+    if pager.keys().is_some() {
+        // This open takes a key epoch of its own, on disk before anything is sealed under it,
+        // so no epoch key is used by two opens (whose counts of what they sealed would add up).
+        meta.generation += 1;
+        pager.write_meta(&meta, true)?;
+    }
     let new_segment = last_segment.map_or(meta.wal_start_segment, |s| s + 1);
-    let wal_coding = PayloadCoding::for_options(options.compression, options.compression_level);
-    let wal = WalWriter::create(&*storage, path, new_segment, wal_coding)?;
+    let wal_coding = PayloadCoding::for_options(
+        options.compression,
+        options.compression_level,
+        pager.keys().is_some(),
+    );
+    let wal = WalWriter::create(
+        &*storage,
+        path,
+        new_segment,
+        wal_coding,
+        pager.keys().cloned(),
+    )?;
 
     let memtables = if recovered.is_empty() {
         vec![Arc::new(recovered)]
@@ -238,15 +264,53 @@ fn take_lock(path: &Path, storage: &dyn Storage) -> Result<Box<dyn FileLock>> {
     })
 }
 
+/// Refuses options that cannot make a new database: a cipher without a key or passphrase, or a
+/// key or passphrase without a cipher.
+fn check_new_encryption(options: &Options) -> Result<()> {
+    let has_key = options.encryption_key.is_set() || options.passphrase.is_set();
+    match (options.encryption != Encryption::None, has_key) {
+        (true, false) => Err(Error::new(
+            ErrorCode::InvalidOption,
+            format!(
+                "option encryption is {}, but neither encryption_key nor passphrase is set",
+                options.encryption.name()
+            ),
+        )),
+        (false, true) => Err(Error::new(
+            ErrorCode::InvalidOption,
+            "option encryption_key or passphrase is set for a new database, but encryption is none (choose aes-256-gcm or chacha20-poly1305)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes a new page file under a temporary name and renames it into place, so a crash never
 /// leaves a half-made database.
 fn create_page_file(path: &Path, options: &Options, storage: &dyn Storage) -> Result<()> {
     let tmp = path.join(DATA_FILE_TMP);
     let file = storage.open(&tmp, OpenMode::Create).ctx("create", &tmp)?;
     file.set_len(0).ctx("truncate", &tmp)?;
-    // A database created with compression on is a coded file, whose blocks take only the
-    // sectors they need; one created without keeps plain pages and the memory map.
-    let coded = options.compression != crate::codec::Compression::None;
+    // A database created with compression or encryption on is a coded file, whose blocks take
+    // only the sectors they need; one created without keeps plain pages and the memory map.
+    let coded = options.compression != crate::codec::Compression::None
+        || options.encryption != Encryption::None;
+    let new = if coded {
+        let database_id = random_database_id(&tmp)?;
+        let keys = match options.user_key() {
+            Some(user) if options.encryption != Encryption::None => Some(
+                KeyRing::create(options.encryption, &user, database_id)
+                    .map_err(|e| Error::io("make the keys of", &tmp, e))?,
+            ),
+            _ => None,
+        };
+        Some((database_id, keys))
+    } else {
+        None
+    };
+    let coded = new.as_ref().map(|(database_id, keys)| NewCodedFile {
+        database_id: *database_id,
+        keys: keys.as_ref(),
+    });
     Pager::initialize(&*file, &tmp, options.page_size as usize, coded)?;
     drop(file);
     let data = path.join(DATA_FILE);

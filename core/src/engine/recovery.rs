@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::batch::decode_payload;
 use crate::btree::meta::Meta;
+use crate::codec::KeyRing;
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
 use crate::storage::{OpenMode, Storage, StorageFile};
@@ -17,6 +18,7 @@ pub(super) fn replay_wal(
     storage: &dyn Storage,
     meta: &Meta,
     memtable: &Memtable,
+    keys: Option<&KeyRing>,
 ) -> Result<(Option<u64>, u64)> {
     let mut segments: Vec<u64> = storage
         .list(dir)
@@ -33,7 +35,7 @@ pub(super) fn replay_wal(
         .filter(|&s| s < meta.wal_start_segment)
         .collect();
     segments.retain(|&s| s >= meta.wal_start_segment);
-    let replayed = replay_segments(dir, storage, meta, memtable, &segments)?;
+    let replayed = replay_segments(dir, storage, meta, memtable, &segments, keys)?;
     for &old in &obsolete {
         let p = segment_path(dir, old);
         storage.remove(&p).ctx("remove", &p)?;
@@ -51,6 +53,7 @@ fn replay_segments(
     meta: &Meta,
     memtable: &Memtable,
     segments: &[u64],
+    keys: Option<&KeyRing>,
 ) -> Result<(Option<u64>, u64)> {
     for (i, &s) in segments.iter().enumerate() {
         if s != meta.wal_start_segment + i as u64 {
@@ -65,7 +68,7 @@ fn replay_segments(
     for (i, &segment) in segments.iter().enumerate() {
         let path = segment_path(dir, segment);
         let is_last = i + 1 == segments.len();
-        let end = read_segment(storage, &path, segment, is_last, |first_seq, payload| {
+        let end = read_segment(storage, &path, segment, is_last, keys, |first_seq, payload| {
             let ops = decode_payload(payload)?;
             let count = u64::from(ops.remaining());
             if first_seq + count <= next_seq {

@@ -28,6 +28,7 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
     let state = engine.merge.lock();
     let version = engine.version.load_full();
     let tree = check_tree(&version.tree, &state.meta)?;
+    engine.pager.check_meta_pages(state.meta.slot())?;
     let mut report = VerifyReport {
         pages: tree.pages,
         leaf_pages: tree.leaf_pages,
@@ -61,6 +62,7 @@ pub(crate) fn verify(engine: &Engine) -> Result<VerifyReport> {
             &segment_path(dir, segment),
             segment,
             i + 1 == segments.len(),
+            engine.pager.keys().map(|k| &**k),
             |_, payload| crate::batch::decode_payload(payload)?.try_for_each(|op| op.map(|_| ())),
         )?;
         report.wal_segments += 1;

@@ -1,8 +1,110 @@
 //! A record's payload in a coded segment (WAL format version 3): one codec byte, then for a
 //! compressed batch its length as a varint and the compressed bytes, else the batch itself
-//! (docs/format.md §3.4).
+//! (docs/format.md §3.4). In an encrypted database the codec byte's high nibble names the
+//! cipher, and what follows it is sealed (§3.5):
+//!
+//! ```text
+//! 0   u8   codec: bits 0-3 compression, bits 4-7 cipher (1 AES-256-GCM, 2 ChaCha20-Poly1305)
+//! 1   u32  key epoch
+//! 5   [12] nonce
+//! 17  ...  the rest of the plain payload (varint length and compressed batch, or the batch),
+//!          encrypted with associated data "LDB wal" | database id | u64 segment |
+//!          u64 record offset | u64 first sequence number | bytes 0..5
+//! end [16] tag
+//! ```
 
-use crate::codec::{compress, decompress, Codec, Compression};
+use crate::codec::{
+    compress, decompress, BlockCipher, Codec, Compression, EpochKeys, KeyRing, NONCE_LEN, TAG_LEN,
+};
+
+/// Bytes an encrypted payload adds before its sealed part.
+const SEALED_HEADER: usize = 1 + 4 + NONCE_LEN;
+
+/// Where a record is: what an encrypted payload is bound to, so that a record moved, replayed
+/// or taken from another database does not open.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RecordPlace {
+    pub segment: u64,
+    pub offset: u64,
+    pub first_seq: u64,
+}
+
+impl RecordPlace {
+    fn aad(&self, database_id: &[u8; 16], head: &[u8]) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(7 + 16 + 24 + 5);
+        aad.extend_from_slice(b"LDB wal");
+        aad.extend_from_slice(database_id);
+        aad.extend_from_slice(&self.segment.to_le_bytes());
+        aad.extend_from_slice(&self.offset.to_le_bytes());
+        aad.extend_from_slice(&self.first_seq.to_le_bytes());
+        aad.extend_from_slice(&head[..5]);
+        aad
+    }
+}
+
+/// A coded payload (`stored`, as [`encode_payload`] made it) sealed for `place` under the current
+/// epoch key of `keys`.
+pub(crate) fn seal_payload(
+    keys: &KeyRing,
+    place: RecordPlace,
+    stored: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    let sealer = keys.sealer()?;
+    let nonce = crate::codec::random_nonce()?;
+    let mut out = Vec::with_capacity(SEALED_HEADER + stored.len() + TAG_LEN);
+    out.push(stored[0] | sealer.kind.id() << 4);
+    out.extend_from_slice(&sealer.epoch.to_le_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&stored[1..]);
+    let aad = place.aad(keys.database_id(), &out);
+    let tag = sealer
+        .cipher
+        .seal(&nonce, &aad, &mut out[SEALED_HEADER..]);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// The plain coded payload of a record, opened if it is sealed: `None` when it is not (then it
+/// must not be, in a database without keys).
+pub(crate) fn open_payload(
+    keys: Option<&KeyRing>,
+    place: RecordPlace,
+    stored: &[u8],
+) -> Result<Option<Vec<u8>>, String> {
+    let (&codec, _) = stored
+        .split_first()
+        .ok_or("empty payload in a coded segment")?;
+    let cipher_id = codec >> 4;
+    let Some(keys) = keys else {
+        if cipher_id != 0 {
+            return Err("an encrypted record in a database without keys".into());
+        }
+        return Ok(None);
+    };
+    if cipher_id == 0 {
+        return Err("a record in the clear in an encrypted database".into());
+    }
+    if stored.len() < SEALED_HEADER + TAG_LEN {
+        return Err("encrypted record shorter than its header and tag".into());
+    }
+    let kind = crate::codec::Encryption::from_id(cipher_id)
+        .ok_or_else(|| format!("unknown cipher {cipher_id}"))?;
+    let epoch = u32::from_le_bytes(stored[1..5].try_into().unwrap());
+    let cipher: std::sync::Arc<BlockCipher> = keys
+        .cipher(kind, epoch)
+        .ok_or_else(|| format!("a record of {}, not this database's cipher", kind.name()))?;
+    let nonce: [u8; NONCE_LEN] = stored[5..SEALED_HEADER].try_into().unwrap();
+    let body_end = stored.len() - TAG_LEN;
+    let tag: [u8; TAG_LEN] = stored[body_end..].try_into().unwrap();
+    let mut out = Vec::with_capacity(body_end - SEALED_HEADER + 1);
+    out.push(codec & 0x0f);
+    out.extend_from_slice(&stored[SEALED_HEADER..body_end]);
+    let aad = place.aad(keys.database_id(), stored);
+    cipher
+        .open(&nonce, &aad, &mut out[1..], &tag)
+        .map_err(|_| "record does not authenticate (changed, moved or from another database)")?;
+    Ok(Some(out))
+}
 
 /// How the records of a segment are written: plain (version 2) or coded (version 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,13 +119,14 @@ pub(crate) enum PayloadCoding {
 }
 
 impl PayloadCoding {
-    /// The coding the `compression` option asks for: plain unless something is compressed, so
-    /// a database at the defaults writes what older versions read. Under `auto` records are
-    /// compressed with LZ4: a writer waits for its record, which lives only until the next merge,
-    /// so the time a second codec would take is not worth the space.
-    pub fn for_options(compression: Compression, level: u32) -> PayloadCoding {
+    /// The coding the `compression` option asks for: plain unless something is compressed (or
+    /// the database is `encrypted`: sealed payloads say so in their codec byte), so a database at
+    /// the defaults writes what older versions read. Under `auto` records are compressed with
+    /// LZ4: a writer waits for its record, which lives only until the next merge, so the time a
+    /// second codec would take is not worth the space.
+    pub fn for_options(compression: Compression, level: u32, encrypted: bool) -> PayloadCoding {
         match compression {
-            Compression::None => PayloadCoding::Plain,
+            Compression::None if !encrypted => PayloadCoding::Plain,
             Compression::Auto => PayloadCoding::Coded {
                 compression: Compression::Lz4,
                 level,
@@ -160,15 +263,19 @@ mod tests {
     #[test]
     fn auto_writes_wal_records_with_lz4() {
         assert_eq!(
-            PayloadCoding::for_options(Compression::Auto, 3),
+            PayloadCoding::for_options(Compression::Auto, 3, false),
             coded(Compression::Lz4)
         );
         assert_eq!(
-            PayloadCoding::for_options(Compression::None, 3),
+            PayloadCoding::for_options(Compression::None, 3, false),
             PayloadCoding::Plain
         );
         assert_eq!(
-            PayloadCoding::for_options(Compression::Zstd, 3),
+            PayloadCoding::for_options(Compression::None, 3, true),
+            coded(Compression::None)
+        );
+        assert_eq!(
+            PayloadCoding::for_options(Compression::Zstd, 3, false),
             coded(Compression::Zstd)
         );
     }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::payload::decode_payload;
+use super::payload::{decode_payload, open_payload, RecordPlace};
+use crate::codec::KeyRing;
 use super::record::{
     align8, record_header_crc, CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE,
     SEGMENT_MAGIC, WAL_FORMAT_VERSION,
@@ -85,6 +86,7 @@ pub(crate) fn read_segment(
     path: &Path,
     segment: u64,
     is_last: bool,
+    keys: Option<&KeyRing>,
     mut apply: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<SegmentEnd> {
     let file = storage.open(path, OpenMode::Existing).ctx("open", path)?;
@@ -111,6 +113,13 @@ pub(crate) fn read_segment(
         }
     };
 
+    if keys.is_some() && !coded {
+        // An encrypted database writes only coded segments, whose records are sealed.
+        return Err(Error::corruption(
+            path,
+            "a WAL segment in the clear in an encrypted database",
+        ));
+    }
     let mut off = SEGMENT_HEADER_SIZE;
     let mut records = 0;
     let mut scratch = Vec::new();
@@ -118,10 +127,17 @@ pub(crate) fn read_segment(
         match parse_record(&data, off, salt) {
             Some(rec) if rec.is_sync_marker() => off = rec.end,
             Some(rec) => {
+                let corrupt = |m: String| Error::corruption(path, format!("record at offset {off}: {m}"));
+                let opened;
                 let batch = if coded {
-                    decode_payload(rec.payload, MAX_BATCH_BYTES, &mut scratch).map_err(|m| {
-                        Error::corruption(path, format!("record at offset {off}: {m}"))
-                    })?
+                    let place = RecordPlace {
+                        segment,
+                        offset: off,
+                        first_seq: rec.first_seq,
+                    };
+                    opened = open_payload(keys, place, rec.payload).map_err(corrupt)?;
+                    let stored = opened.as_deref().unwrap_or(rec.payload);
+                    decode_payload(stored, MAX_BATCH_BYTES, &mut scratch).map_err(corrupt)?
                 } else {
                     rec.payload
                 };

@@ -16,12 +16,13 @@ enum Syncs {
 fn write_records(storage: &FaultyStorage, syncs: Syncs) -> (std::path::PathBuf, Vec<u64>) {
     let dir = Path::new("/db");
     storage.create_dir_all(dir).unwrap();
-    let mut w = WalWriter::create(storage, dir, 1, PayloadCoding::Plain).unwrap();
+    let mut w = WalWriter::create(storage, dir, 1, PayloadCoding::Plain, None).unwrap();
     let mut starts = Vec::new();
     for seq in 1..=5u64 {
         let payload = vec![seq as u8; 10 * seq as usize];
         let mut rec = Vec::new();
-        w.encode_record(&mut rec, seq, &payload, masked_crc(&payload));
+        w.encode_record(&mut rec, seq, &payload, masked_crc(&payload))
+            .unwrap();
         starts.push(w.len());
         w.append(&rec).unwrap();
         if syncs == Syncs::AfterEachRecord {
@@ -36,7 +37,7 @@ fn write_records(storage: &FaultyStorage, syncs: Syncs) -> (std::path::PathBuf, 
 
 fn count(storage: &FaultyStorage, path: &Path, is_last: bool) -> Result<(SegmentEnd, Vec<u64>)> {
     let mut seqs = Vec::new();
-    let end = read_segment(storage, path, 1, is_last, |seq, payload| {
+    let end = read_segment(storage, path, 1, is_last, None, |seq, payload| {
         assert_eq!(payload.len(), 10 * seq as usize);
         seqs.push(seq);
         Ok(())
@@ -214,7 +215,7 @@ fn write_coded_records(
         compression,
         level: 3,
     };
-    let mut w = WalWriter::create(storage, dir, 1, coding).unwrap();
+    let mut w = WalWriter::create(storage, dir, 1, coding, None).unwrap();
     let mut starts = Vec::new();
     for seq in 1..=5u64 {
         let batch = vec![seq as u8; 10 * seq as usize];
@@ -222,7 +223,8 @@ fn write_coded_records(
             super::super::encode_payload(coding, batch.len(), |out| out.extend_from_slice(&batch));
         assert_eq!(payload.batch(), batch);
         let mut rec = Vec::new();
-        w.encode_record(&mut rec, seq, &payload.stored, masked_crc(&payload.stored));
+        w.encode_record(&mut rec, seq, &payload.stored, masked_crc(&payload.stored))
+            .unwrap();
         starts.push(w.len());
         w.append(&rec).unwrap();
         w.sync_and_attest().unwrap();

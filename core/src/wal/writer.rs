@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::payload::PayloadCoding;
+use super::payload::{seal_payload, PayloadCoding, RecordPlace};
+use crate::codec::KeyRing;
 use super::record::{
     encode_record, encode_segment_header, encode_sync_marker, segment_path,
     CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, WAL_FORMAT_VERSION,
@@ -26,6 +27,8 @@ pub(crate) struct WalWriter {
     salt: u32,
     /// The file's length once zeros were written ahead of the records (see `prepare`).
     prepared: u64,
+    /// An encrypted database's keys: every payload is sealed for its place.
+    keys: Option<Arc<KeyRing>>,
 }
 
 /// Zeros a sync write's fsync writes ahead of the records (see [`WalWriter::sync_and_attest`]).
@@ -39,6 +42,7 @@ impl WalWriter {
         dir: &std::path::Path,
         segment: u64,
         coding: PayloadCoding,
+        keys: Option<Arc<KeyRing>>,
     ) -> Result<WalWriter> {
         let path = segment_path(dir, segment);
         let file = storage.open(&path, OpenMode::Create).ctx("create", &path)?;
@@ -66,6 +70,7 @@ impl WalWriter {
             attested: None,
             salt,
             prepared: SEGMENT_HEADER_SIZE,
+            keys,
         })
     }
 
@@ -80,16 +85,30 @@ impl WalWriter {
         self.offset
     }
 
-    /// Appends a record for a batch to `out`, stamped with this segment's salt and how much of
-    /// the segment is known durable (`synced_upto`).
+    /// Appends a record for a batch to `out` (which is appended next, from the segment's end),
+    /// stamped with this segment's salt and how much of the segment is known durable
+    /// (`synced_upto`). In an encrypted database the payload is sealed for its place first.
     pub fn encode_record(
         &self,
         out: &mut Vec<u8>,
         first_seq: u64,
         payload: &[u8],
         payload_crc: u32,
-    ) {
-        encode_record(out, self.salt, first_seq, payload, payload_crc, self.synced);
+    ) -> Result<()> {
+        let Some(keys) = &self.keys else {
+            encode_record(out, self.salt, first_seq, payload, payload_crc, self.synced);
+            return Ok(());
+        };
+        let place = RecordPlace {
+            segment: self.segment,
+            offset: self.offset + out.len() as u64,
+            first_seq,
+        };
+        let sealed =
+            seal_payload(keys, place, payload).map_err(|e| Error::io("seal", &self.path, e))?;
+        let crc = crate::checksum::masked_crc(&sealed);
+        encode_record(out, self.salt, first_seq, &sealed, crc, self.synced);
+        Ok(())
     }
 
     /// Appends encoded records. On error nothing is considered written: the next append overwrites.
