@@ -39,6 +39,13 @@ fn defaults_are_documented_values() {
         ("max_active_transactions", "1024"),
         ("compression", "none"),
         ("compression_level", "3"),
+        ("encryption", "none"),
+        ("encryption_key", ""),
+        ("passphrase", ""),
+        ("kdf", "argon2id"),
+        ("kdf_memory", "64MiB"),
+        ("kdf_iterations", "0"),
+        ("kdf_parallelism", "1"),
     ];
     assert_eq!(pairs.len(), expected.len());
     for ((name, value), (want_name, want_value)) in pairs.iter().zip(expected) {

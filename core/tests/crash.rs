@@ -57,6 +57,8 @@ const CHILD_VARIANT_ENV: &str = "LIGHTNING_CRASH_CHILD_VARIANT";
 const CHILD_MIN_LAST_ENV: &str = "LIGHTNING_CRASH_CHILD_MIN_LAST";
 const KILLS_ENV: &str = "LIGHTNING_CRASH_KILLS";
 const SEED_ENV: &str = "LIGHTNING_CRASH_SEED";
+/// Option variants from this one on are encrypted (see `options`).
+const ENCRYPTED_VARIANTS: u64 = 24;
 const DEFAULT_KILLS: u64 = 200;
 
 /// A writer that lives this long was not killed: the parent is gone or broken.
@@ -172,9 +174,21 @@ fn hot_writer(k: u64, last: u64) -> Option<u64> {
     (i >= 1).then_some(i)
 }
 
-/// Opens with one of a few option sets; every one has the smallest memtable.
+/// The key of the crash test's encrypted databases.
+const KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+/// Opens with one of a few option sets; every one has the smallest memtable. Variants from
+/// `ENCRYPTED_VARIANTS` on open an encrypted database (AES-256-GCM or ChaCha20-Poly1305, chosen
+/// when it is created), so one run uses either kind of variant only.
 fn options(variant: u64) -> Options {
+    let encrypted = variant >= ENCRYPTED_VARIANTS;
     Options {
+        encryption: match (encrypted, variant % 2) {
+            (false, _) => lightning_db::Encryption::None,
+            (true, 0) => lightning_db::Encryption::Aes256Gcm,
+            (true, _) => lightning_db::Encryption::ChaCha20Poly1305,
+        },
+        encryption_key: lightning_db::Secret::new(if encrypted { KEY } else { "" }),
         memtable_size: 64 << 10,
         mmap: variant.is_multiple_of(2),
         cache_size: [64 << 20, 256 << 10, 0][(variant / 2 % 3) as usize],
@@ -565,7 +579,8 @@ fn sigkill_during_sync_writes_keeps_every_acknowledged_batch() {
         let fail = |what: String| -> ! {
             panic!("crash test, seed {seed}, round {round}/{kills}: {what}");
         };
-        let variant = rng.below(24);
+        // Half the runs (by seed) keep an encrypted database.
+        let variant = rng.below(24) + (seed % 2) * ENCRYPTED_VARIANTS;
         // One kill in six comes right after the start: in `open`, while it recovers.
         let kill_after = Duration::from_millis(if rng.below(6) == 0 {
             rng.below(12)

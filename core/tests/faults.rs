@@ -29,7 +29,8 @@ use common::bytes::{show, show_opt};
 use common::format::masked_crc;
 use lightning_db::storage::{FaultKind, FaultyStorage, PowerLoss};
 use lightning_db::{
-    Compression, Database, Durability, Error, ErrorCode, Options, Range, WriteBatch,
+    Compression, Database, Durability, Encryption, Error, ErrorCode, Options, Range, Secret,
+    WriteBatch,
 };
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -670,13 +671,29 @@ fn power_loss_with_16k_pages_at_every_operation() {
 
 #[test]
 fn power_loss_with_compression_at_every_operation() {
-    for compression in [Compression::Lz4, Compression::Zstd, Compression::Auto] {
+    for (compression, encryption) in [
+        (Compression::Lz4, Encryption::None),
+        (Compression::Zstd, Encryption::None),
+        (Compression::Auto, Encryption::None),
+        (Compression::Zstd, Encryption::Aes256Gcm),
+        (Compression::None, Encryption::ChaCha20Poly1305),
+    ] {
         let options = Options {
             compression,
+            encryption,
+            encryption_key: Secret::new(if encryption == Encryption::None {
+                ""
+            } else {
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+            }),
             ..fault_options(false)
         };
         let modes = [PowerLoss::DropAll, PowerLoss::Random { seed: 200 }];
-        let name = format!("power loss, compression {}", compression.name());
+        let name = format!(
+            "power loss, compression {}, encryption {}",
+            compression.name(),
+            encryption.name()
+        );
         power_loss_sweep_with(&name, &modes, &options);
     }
 }
@@ -782,14 +799,18 @@ fn power_loss_during_recovery() {
 fn io_error_sweep(name: &str, kind: FaultKind, sticky: bool, then_power_loss: bool) {
     let sc = scenario();
     // Sticky faults read pages through a memory map (FaultyStorage's maps are live), faults that
-    // strike once through `pread` and the cache, with what they write compressed.
-    let options = Options {
-        compression: if sticky {
-            Compression::None
-        } else {
-            Compression::Lz4
-        },
-        ..fault_options(sticky)
+    // strike once through `pread` and the cache, with what they write compressed and encrypted.
+    let options = if sticky {
+        fault_options(sticky)
+    } else {
+        Options {
+            compression: Compression::Lz4,
+            encryption: Encryption::Aes256Gcm,
+            encryption_key: Secret::new(
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            ..fault_options(sticky)
+        }
     };
     let total = count_ops(&sc, &options);
     let code = match kind {

@@ -24,7 +24,8 @@ use common::env::{env_number, proptest_config};
 use common::options::small_options;
 use lightning_db::storage::FaultyStorage;
 use lightning_db::{
-    Compression, Cursor, Database, Durability, ErrorCode, Iter, Options, Snapshot, WriteBatch,
+    Compression, Cursor, Database, Durability, Encryption, ErrorCode, Iter, Options, Secret,
+    Snapshot, WriteBatch,
 };
 use proptest::prelude::*;
 use proptest::strategy::Union;
@@ -369,17 +370,32 @@ fn options() -> impl Strategy<Value = Options> {
         any::<bool>(),
         prop::sample::select(vec![1u32, 2, 4]),
         prop::sample::select(COMPRESSIONS.to_vec()),
+        prop::sample::select(vec![
+            Encryption::None,
+            Encryption::None,
+            Encryption::Aes256Gcm,
+            Encryption::ChaCha20Poly1305,
+        ]),
     )
         .prop_map(
-            |(page_size, cache_size, mmap, sync, max_frozen_memtables, compression)| Options {
-                page_size,
-                cache_size,
-                mmap,
-                sync,
-                max_frozen_memtables,
-                compression,
-                memtable_size: 64 << 10,
-                ..Options::default()
+            |(page_size, cache_size, mmap, sync, max_frozen_memtables, compression, encryption)| {
+                Options {
+                    page_size,
+                    cache_size,
+                    mmap,
+                    sync,
+                    max_frozen_memtables,
+                    compression,
+                    encryption,
+                    // The key stays with the options through every reopen.
+                    encryption_key: Secret::new(if encryption == Encryption::None {
+                        ""
+                    } else {
+                        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                    }),
+                    memtable_size: 64 << 10,
+                    ..Options::default()
+                }
             },
         )
 }

@@ -410,3 +410,117 @@ fn meta_aad(page: &[u8]) -> Vec<u8> {
     aad.extend_from_slice(&page[META_TAG_AT + TAG_LEN..]);
     aad
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DB: [u8; 16] = [7; 16];
+
+    fn key_user(byte: u8) -> UserKey {
+        UserKey::Key(Zeroizing::new([byte; KEY_LEN]))
+    }
+
+    fn meta_page(ring: &KeyRing, epoch: u32) -> Vec<u8> {
+        let mut page = vec![0u8; 4096];
+        page[16..24].copy_from_slice(b"LIGHTNDB");
+        page[40..48].copy_from_slice(&77u64.to_le_bytes());
+        ring.stamp_meta(&mut page, epoch).unwrap();
+        page
+    }
+
+    fn unlock(page: &[u8], user: &UserKey) -> Result<KeyRing, UnlockError> {
+        let header = KeyHeader::parse(page).unwrap().expect("an encrypted header");
+        KeyRing::unlock(page, header, DB, user)
+    }
+
+    #[test]
+    fn a_meta_page_unlocks_with_its_key_only_and_any_change_fails() {
+        for cipher in [Encryption::Aes256Gcm, Encryption::ChaCha20Poly1305] {
+            let ring = KeyRing::create(cipher, &key_user(1), DB).unwrap();
+            let page = meta_page(&ring, 5);
+            let opened = unlock(&page, &key_user(1)).unwrap();
+            assert_eq!(opened.sealer().unwrap().epoch, 5);
+            assert!(matches!(
+                unlock(&page, &key_user(2)),
+                Err(UnlockError::WrongKey(_))
+            ));
+            // Every byte past the page header: the key section, the tree's fields, the rest.
+            for i in (16..4096).step_by(7).chain(128..256) {
+                let mut bad = page.clone();
+                bad[i] ^= 0x04;
+                let outcome = KeyHeader::parse(&bad)
+                    .map_err(UnlockError::Malformed)
+                    .and_then(|h| match h {
+                        Some(h) => KeyRing::unlock(&bad, h, DB, &key_user(1)).map(|_| ()),
+                        None => Err(UnlockError::Malformed("no header".into())),
+                    });
+                assert!(outcome.is_err(), "{cipher:?}: byte {i} changed went unnoticed");
+            }
+            // The same header in another database's file does not unwrap.
+            let header = KeyHeader::parse(&page).unwrap().unwrap();
+            assert!(KeyRing::unlock(&page, header, [8; 16], &key_user(1)).is_err());
+        }
+    }
+
+    #[test]
+    fn a_passphrase_header_records_its_kdf_and_salt() {
+        let params = KdfParams {
+            kdf: super::super::kdf::Kdf::Pbkdf2Sha256,
+            memory_kib: 0,
+            iterations: 10_000,
+            parallelism: 1,
+        };
+        let user = UserKey::Passphrase(Zeroizing::new("pw".into()), params);
+        let ring = KeyRing::create(Encryption::Aes256Gcm, &user, DB).unwrap();
+        let page = meta_page(&ring, 1);
+        let header = KeyHeader::parse(&page).unwrap().unwrap();
+        assert_eq!(header.source, KeySource::Passphrase(params));
+        assert_ne!(header.salt, [0; SALT_LEN]);
+        // Opening with other costs in the options changes nothing: the header's are used.
+        let other = KdfParams {
+            iterations: 20_000,
+            ..params
+        };
+        unlock(&page, &UserKey::Passphrase(Zeroizing::new("pw".into()), other)).unwrap();
+        assert!(unlock(&page, &UserKey::Passphrase(Zeroizing::new("pW".into()), params)).is_err());
+        assert!(matches!(
+            unlock(&page, &key_user(1)),
+            Err(UnlockError::WrongKey(_))
+        ));
+        // Rewrapped for a key: the old passphrase no longer opens it; the data key is the same.
+        ring.rewrap(&key_user(3)).unwrap();
+        let page = meta_page(&ring, 2);
+        let reopened = unlock(&page, &key_user(3)).unwrap();
+        assert!(matches!(
+            unlock(&page, &UserKey::Passphrase(Zeroizing::new("pw".into()), params)),
+            Err(UnlockError::WrongKey(_))
+        ));
+        assert_eq!(*reopened.data_key, *ring.data_key);
+    }
+
+    #[test]
+    fn epochs_move_on_at_each_open_and_when_half_spent() {
+        let ring = KeyRing::create(Encryption::Aes256Gcm, &key_user(1), DB).unwrap();
+        assert_eq!(ring.epoch_for_meta(false), 0);
+        // An open takes the next epoch, and seals under it once a meta page names it.
+        assert_eq!(ring.epoch_for_meta(true), 1);
+        assert_eq!(ring.sealer().unwrap().epoch, 0);
+        ring.epoch_persisted(1);
+        assert_eq!(ring.sealer().unwrap().epoch, 1);
+        assert_eq!(ring.epoch_for_meta(false), 1);
+        // Half spent: the next meta page takes the next epoch; spent: sealing stops until then.
+        ring.sealed.store(ROTATE_AFTER, Ordering::Relaxed);
+        assert_eq!(ring.epoch_for_meta(false), 2);
+        ring.sealed
+            .store(super::super::cipher::MAX_BLOCKS_PER_KEY, Ordering::Relaxed);
+        assert!(ring.sealer().is_err());
+        ring.epoch_persisted(2);
+        assert_eq!(ring.sealer().unwrap().epoch, 2);
+        // Blocks of every epoch stay readable.
+        for epoch in 0..3 {
+            assert!(ring.cipher(Encryption::Aes256Gcm, epoch).is_some());
+        }
+        assert!(ring.cipher(Encryption::ChaCha20Poly1305, 0).is_none());
+    }
+}

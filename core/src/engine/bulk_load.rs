@@ -92,7 +92,7 @@ impl BulkLoad {
             finished: false,
         };
         merge::merge_all(engine)?;
-        let _state = engine.merge.lock();
+        let state = engine.merge.lock();
         let version = engine.version.load_full();
         if !version.active().is_empty() || !version.frozen().is_empty() {
             return Err(Error::internal(
@@ -100,7 +100,10 @@ impl BulkLoad {
             ));
         }
         load.root = version.tree.root;
-        load.base_generation = version.tree.generation;
+        // The meta page's generation, which may be ahead of the tree's: an open of an encrypted
+        // database, or a rekey, writes a meta page naming the same tree.
+        load.base_generation = state.meta.generation;
+        drop(state);
         Ok(load)
     }
 

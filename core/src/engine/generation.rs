@@ -113,6 +113,7 @@ pub(crate) fn rekey(engine: &Engine, options: &crate::options::Options) -> Resul
     engine.check_writable()?;
     options.validate()?;
     let mut state = engine.merge.lock();
+    engine.check_no_bulk_load()?;
     let meta = Meta {
         generation: state.meta.generation + 1,
         ..state.meta

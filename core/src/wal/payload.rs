@@ -334,4 +334,42 @@ mod tests {
         assert!(get_varint(&[0x80, 0x00]).is_none());
         assert_eq!(get_varint(&[0xac, 0x02]), Some((300, 2)));
     }
+
+    #[test]
+    fn sealed_payloads_open_only_at_their_place_under_their_database_key() {
+        use crate::codec::{Encryption, UserKey};
+        let user = UserKey::Key(zeroize::Zeroizing::new([1; 32]));
+        let keys = KeyRing::create(Encryption::Aes256Gcm, &user, [3; 16]).unwrap();
+        let batch = [vec![7u8; 300], b"tail".to_vec()].concat();
+        let p = encode_payload(coded(Compression::Lz4), batch.len(), |v| {
+            v.extend_from_slice(&batch)
+        });
+        let place = RecordPlace {
+            segment: 4,
+            offset: 96,
+            first_seq: 10,
+        };
+        let sealed = seal_payload(&keys, place, &p.stored).unwrap();
+        assert_eq!(sealed[0] >> 4, Encryption::Aes256Gcm.id());
+        let opened = open_payload(Some(&keys), place, &sealed).unwrap().unwrap();
+        assert_eq!(opened, p.stored);
+        for other in [
+            RecordPlace { segment: 5, ..place },
+            RecordPlace { offset: 104, ..place },
+            RecordPlace { first_seq: 11, ..place },
+        ] {
+            assert!(open_payload(Some(&keys), other, &sealed).is_err(), "{other:?}");
+        }
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x10;
+            assert!(open_payload(Some(&keys), place, &bad).is_err(), "byte {i}");
+        }
+        let other_db = KeyRing::create(Encryption::Aes256Gcm, &user, [4; 16]).unwrap();
+        assert!(open_payload(Some(&other_db), place, &sealed).is_err());
+        // A record in the clear where every record is sealed, and the other way round.
+        assert!(open_payload(Some(&keys), place, &p.stored).is_err());
+        assert!(open_payload(None, place, &sealed).is_err());
+        assert_eq!(open_payload(None, place, &p.stored).unwrap(), None);
+    }
 }
