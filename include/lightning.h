@@ -103,6 +103,8 @@ enum ldb_status
   LDB_READ_ONLY = 12,
   // A bug in Lightning DB (a panic was caught at the boundary); please report it.
   LDB_INTERNAL = 13,
+  // The key or passphrase does not open this encrypted database, or none was given for it.
+  LDB_WRONG_KEY = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -410,6 +412,17 @@ ldb_status ldb_flush(const ldb_db *db);
 // # Safety
 // `db` must be a live handle; `bytes_out` NULL or writable.
 ldb_status ldb_compact(const ldb_db *db, uint64_t *bytes_out);
+
+// Changes an encrypted database's key or passphrase to the `encryption_key` or `passphrase` set
+// in `options` (with `kdf` and its costs for a passphrase); the other options are ignored. Only
+// the wrapped data key in the meta page is rewritten, atomically: if the call fails or the
+// process dies during it, the old key or the new one opens the database, never neither.
+// `LDB_INVALID_ARGUMENT` for a database that is not encrypted, `LDB_INVALID_OPTION` when
+// `options` hold no key or passphrase, or both.
+//
+// # Safety
+// `db` must be a live handle; `options` a live handle.
+ldb_status ldb_rekey(const ldb_db *db, const ldb_options *options);
 
 // Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in
 // `*text_out`: NUL-terminated, released by the caller with `ldb_free`. `text_len_out` may be

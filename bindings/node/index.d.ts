@@ -15,7 +15,11 @@ export type Bytes = Buffer | Uint8Array | string;
 export type ErrorCode =
   /** A bad argument: a key over 4096 bytes, `start`/`end` together with `prefix`, a missing directory with `createIfMissing: false`. */
   | 'LDB_INVALID_ARGUMENT'
-  /** An unknown option, or a value it does not accept; the message names both and what is allowed. */
+  /**
+   * An unknown option, or a value it does not accept; the message names both and what is allowed
+   * (never a secret's value). Also `encryptionKey` or `passphrase` for a database that is not
+   * encrypted, and `encryption` for a new database without either.
+   */
   | 'LDB_INVALID_OPTION'
   /** A checksum or structure check failed; the message names the file. */
   | 'LDB_CORRUPTION'
@@ -38,7 +42,9 @@ export type ErrorCode =
   /** A write in a read-only transaction. */
   | 'LDB_READ_ONLY'
   /** A bug in Lightning DB; please report it. */
-  | 'LDB_INTERNAL';
+  | 'LDB_INTERNAL'
+  /** The `encryptionKey` or `passphrase` does not open this encrypted database, or neither was given. */
+  | 'LDB_WRONG_KEY';
 
 /** An error from Lightning DB: a plain `Error` whose `code` names what went wrong. */
 export interface LightningDbError extends Error {
@@ -52,7 +58,9 @@ export interface LightningDbError extends Error {
  * value throws `LDB_INVALID_OPTION`. `LIGHTNING_DB_<NAME>` environment variables are not read.
  *
  * A directory already open in this process (say, by another worker thread) is shared: the
- * options of the first `open` apply, and those of later ones are ignored.
+ * options of the first `open` apply, and those of later ones are ignored — except `encryptionKey`
+ * and `passphrase`: every `open` of an encrypted database must give its current key or passphrase
+ * (`LDB_WRONG_KEY` otherwise), and none for a plain one.
  */
 export interface OpenOptions {
   /** Create the database if the directory holds none (default `true`). */
@@ -87,8 +95,64 @@ export interface OpenOptions {
   max_frozen_memtables?: string | number;
   max_active_transactions?: string | number;
   compression_level?: string | number;
+  /**
+   * The cipher a new database encrypts its pages and WAL records with (default `'none'`); needs
+   * `encryptionKey` or `passphrase`. An existing database keeps its own cipher, whatever this says.
+   * Encryption and `compression` go together: each block is compressed, then encrypted.
+   */
+  encryption?: Encryption;
+  /**
+   * The 256-bit key of an encrypted database, as 64 hex digits (e.g.
+   * `crypto.randomBytes(32).toString('hex')`). Secret: never shown in an error message. Without
+   * it (or `passphrase`), opening an encrypted database throws `LDB_WRONG_KEY`; given for a plain
+   * database, `LDB_INVALID_OPTION`.
+   */
+  encryptionKey?: string;
+  /** A passphrase that opens (and protects) an encrypted database, through `kdf`; instead of `encryptionKey`. Secret, as `encryptionKey`. */
+  passphrase?: string;
+  /** How a new database (or {@link Database.rekey}) derives its key from `passphrase` (default `'argon2id'`); an existing database records its own. */
+  kdf?: Kdf;
+  /** Argon2id's memory cost, `'1MiB'` to `'4GiB'` (default `'64MiB'`). */
+  kdfMemory?: string | number;
+  /** Argon2id's passes or PBKDF2's iterations; 0 (default) is the KDF's own default (3 and 600000). At least 1 for Argon2id, 10000 for PBKDF2. */
+  kdfIterations?: string | number;
+  /** Argon2id's lanes, 1 to 16 (default 1). */
+  kdfParallelism?: string | number;
+  encryption_key?: string;
+  kdf_memory?: string | number;
+  kdf_iterations?: string | number;
+  kdf_parallelism?: string | number;
   /** Options added later, by name. */
   [name: string]: string | number | boolean | undefined;
+}
+
+/** A cipher for option `encryption`, any letter case: AES-256-GCM or ChaCha20-Poly1305 (both authenticated). */
+export type Encryption = 'none' | 'aes-256-gcm' | 'chacha20-poly1305';
+
+/** How a key is derived from a passphrase (option `kdf`). */
+export type Kdf = 'argon2id' | 'pbkdf2-sha256';
+
+/**
+ * The new key of {@link Database.rekey}: `encryptionKey` or `passphrase` (one of them), and for a
+ * passphrase the KDF and its costs. Names as in {@link OpenOptions}.
+ */
+export interface RekeyOptions {
+  /** The new key, 64 hex digits. */
+  encryptionKey?: string;
+  /** The new passphrase. */
+  passphrase?: string;
+  /** As in {@link OpenOptions.kdf}. */
+  kdf?: Kdf;
+  /** As in {@link OpenOptions.kdfMemory}. */
+  kdfMemory?: string | number;
+  /** As in {@link OpenOptions.kdfIterations}. */
+  kdfIterations?: string | number;
+  /** As in {@link OpenOptions.kdfParallelism}. */
+  kdfParallelism?: string | number;
+  encryption_key?: string;
+  kdf_memory?: string | number;
+  kdf_iterations?: string | number;
+  kdf_parallelism?: string | number;
 }
 
 /** Durability of one write. */
@@ -318,6 +382,19 @@ export declare class Database {
    * runs by itself when free pages pass a third of a page file of 64 MiB or more.
    */
   compact(): number;
+  /**
+   * Changes an encrypted database's key or passphrase to the `encryptionKey` or `passphrase` in
+   * `options`; from then on only the new one opens it. Only the wrapped data key in the meta page
+   * is rewritten (the data is not re-encrypted), atomically: if this fails or the process dies
+   * meanwhile, the old key or the new one opens the database, never neither. A passphrase's key
+   * derivation runs here, on the calling thread; see
+   * {@link Database.rekeyAsync}. `LDB_INVALID_ARGUMENT` for a database that is not encrypted,
+   * `LDB_INVALID_OPTION` when `options` hold neither a key nor a passphrase (or both, or a bad one).
+   *
+   * @example
+   * db.rekey({ passphrase: newPassphrase });
+   */
+  rekey(options: RekeyOptions): void;
   /** Counters and sizes. */
   stats(): Stats;
   /** Reads and checks every page and WAL record; returns what it checked, or throws `LDB_CORRUPTION` naming the fault. */
@@ -339,6 +416,8 @@ export declare class Database {
   syncAsync(): Promise<void>;
   /** {@link Database.compact} on the libuv thread pool. */
   compactAsync(): Promise<number>;
+  /** {@link Database.rekey} on the libuv thread pool (the key derivation too). The options are copied first. */
+  rekeyAsync(options: RekeyOptions): Promise<void>;
 }
 
 /**
@@ -346,8 +425,11 @@ export declare class Database {
  * process (from this thread or a worker thread) shares its engine; another process gets
  * `LDB_LOCKED`.
  *
+ * An encrypted database's key derivation (option `passphrase`) runs here, on the calling thread.
+ *
  * @example
  * const db = open('my.db', { cacheSize: '64MiB', sync: true });
+ * const secret = open('secret.db', { encryption: 'aes-256-gcm', passphrase, compression: 'zstd' });
  */
 export declare function open(path: string | URL, options?: OpenOptions): Database;
 

@@ -579,6 +579,10 @@ class Database {
     return this._native.compact();
   }
 
+  rekey(options) {
+    this._native.rekey(optionPairs(options));
+  }
+
   stats() {
     return parseReport(this._native.stats());
   }
@@ -628,6 +632,14 @@ class Database {
   compactAsync() {
     try {
       return this._native.compactAsync();
+    } catch (e) {
+      return rejected(e);
+    }
+  }
+
+  rekeyAsync(options) {
+    try {
+      return this._native.rekeyAsync(optionPairs(options));
     } catch (e) {
       return rejected(e);
     }

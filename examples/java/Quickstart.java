@@ -7,12 +7,15 @@
  *
  * With no argument the database goes into a new temporary directory (removed at the end). The
  * jar carries the native library and extracts it on first use (into the directory named by the
- * system property lightningdb.native.dir, default a temporary one).
+ * system property lightningdb.native.dir, default a temporary one). The tour ends with an
+ * encrypted database, always in a temporary directory of its own.
  */
 
 import io.lightningdb.BulkLoad;
 import io.lightningdb.ClosedException;
+import io.lightningdb.Compression;
 import io.lightningdb.DbIterator;
+import io.lightningdb.Encryption;
 import io.lightningdb.Entry;
 import io.lightningdb.InvalidArgumentException;
 import io.lightningdb.Isolation;
@@ -22,12 +25,14 @@ import io.lightningdb.Range;
 import io.lightningdb.Snapshot;
 import io.lightningdb.Transaction;
 import io.lightningdb.WriteBatch;
+import io.lightningdb.WrongKeyException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -131,18 +136,59 @@ public final class Quickstart {
         }
     }
 
+    /**
+     * Encryption at rest: a compressed database encrypted under a passphrase, reopened, given a
+     * new passphrase, and refused to the old one.
+     */
+    static void encryptedTour(Path dir) {
+        // In real code the passphrase comes from a secret store or System.console().readPassword().
+        char[] passphrase = "correct horse battery staple".toCharArray();
+        Options create = Options.builder()
+                .encryption(Encryption.AES_256_GCM) // or CHACHA20_POLY1305
+                .compression(Compression.ZSTD)      // compressed, then encrypted
+                .passphrase(passphrase)             // or encryptionKey(64 hex digits)
+                .build();                           // key derived with Argon2id (kdf, kdfMemory...)
+        Arrays.fill(passphrase, '\0'); // the options keep their own copy
+        System.out.println("vault options: " + create); // the passphrase shows as <redacted>
+        try (LightningDb vault = LightningDb.open(dir, create)) {
+            vault.put(bytes("secret"), bytes("attack at dawn"));
+        }
+        // Reopening needs only the passphrase: the cipher and the KDF are in the database.
+        Options old = Options.builder().passphrase("correct horse battery staple").build();
+        try (LightningDb vault = LightningDb.open(dir, old)) {
+            System.out.println("secret = " + text(vault.get(bytes("secret"))));
+            vault.rekey(Options.builder().passphrase("a new passphrase").build());
+        }
+        try {
+            LightningDb.open(dir, old).close();
+            System.out.println("opened with the old passphrase?!");
+        } catch (WrongKeyException e) {
+            System.out.println("old passphrase after rekey: " + e.getCode());
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     public static void main(String[] args) throws IOException {
         if (args.length > 0) {
             tour(Path.of(args[0]));
-            return;
-        }
-        Path tmp = Files.createTempDirectory("lightningdb-quickstart");
-        try {
-            tour(tmp.resolve("db"));
-        } finally {
-            try (Stream<Path> files = Files.walk(tmp)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } else {
+            Path tmp = Files.createTempDirectory("lightningdb-quickstart");
+            try {
+                tour(tmp.resolve("db"));
+            } finally {
+                deleteTree(tmp);
             }
+        }
+        Path vaultDir = Files.createTempDirectory("lightningdb-vault");
+        try {
+            encryptedTour(vaultDir.resolve("vault"));
+        } finally {
+            deleteTree(vaultDir);
         }
     }
 }

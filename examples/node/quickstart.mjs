@@ -3,9 +3,10 @@
 //     (cd bindings/node && npm install)        # builds the native module
 //     node examples/node/quickstart.mjs [DIRECTORY]
 //
-// With no argument the database goes into a new temporary directory (removed at the end). With the
-// package installed (`npm install lightning-db`), the import below finds it; in this repository
-// the example falls back to bindings/node.
+// With no argument the database goes into a new temporary directory (removed at the end); the
+// encrypted database of the last part always does. With the package installed
+// (`npm install lightning-db`), the import below finds it; in this repository the example falls
+// back to bindings/node.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,36 @@ async function tour(path) {
   }
 }
 
+/**
+ * Encryption at rest: every page and WAL record is compressed, then encrypted, under a key derived
+ * from a passphrase (or given as 64 hex digits in `encryptionKey`). Only that passphrase opens the
+ * database again; a wrong or missing one throws LDB_WRONG_KEY.
+ */
+function encryptionTour(path) {
+  // Argon2id's costs are kept low so the example runs fast; for a real passphrase leave kdfMemory
+  // and kdfIterations at their defaults (64 MiB, 3 passes).
+  const cheap = { kdfMemory: '1MiB', kdfIterations: 1 };
+  let db = open(path, { encryption: 'aes-256-gcm', compression: 'zstd', passphrase: 'correct horse', ...cheap });
+  db.put('secret', 'readable only with the passphrase');
+  db.close();
+
+  // The cipher and the KDF are recorded in the database: the passphrase alone opens it.
+  db = open(path, { passphrase: 'correct horse' });
+  console.log('secret =', db.get('secret').toString());
+  db.rekey({ passphrase: 'battery staple', ...cheap }); // from now on only the new one opens it
+  db.close();
+
+  try {
+    open(path, { passphrase: 'correct horse' }).close();
+  } catch (e) {
+    if (e.code !== 'LDB_WRONG_KEY') throw e;
+    console.log('the old passphrase is refused:', e.code);
+  }
+  db = open(path, { passphrase: 'battery staple' });
+  console.log('with the new one, secret =', db.get('secret').toString());
+  db.close();
+}
+
 if (process.argv[2]) {
   await tour(process.argv[2]);
 } else {
@@ -119,4 +150,11 @@ if (process.argv[2]) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const encrypted = mkdtempSync(join(tmpdir(), 'lightning-quickstart-encrypted-'));
+try {
+  encryptionTour(join(encrypted, 'db'));
+} finally {
+  rmSync(encrypted, { recursive: true, force: true });
 }

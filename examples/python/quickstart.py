@@ -83,12 +83,36 @@ def tour(path: str) -> None:
         print("after close:", e.code)
 
 
+def encrypted() -> None:
+    """Encryption at rest, in a database of its own in a temporary directory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = tmp + "/vault"
+        # Pages and WAL records are compressed, then encrypted (aes-256-gcm or chacha20-poly1305)
+        # under a key derived from the passphrase (Argon2id); or give encryption_key="<64 hex
+        # digits>" instead of a passphrase.
+        with lightning_db.open(
+            path, encryption="aes-256-gcm", compression="zstd", passphrase="correct horse"
+        ) as vault:
+            vault.put(b"card", b"4111 1111 1111 1111")
+        # Reopening needs the passphrase (the database keeps its own cipher); rekey changes it.
+        with lightning_db.open(path, passphrase="correct horse") as vault:
+            print("card =", vault[b"card"])
+            vault.rekey(passphrase="battery staple")
+        try:
+            lightning_db.open(path, passphrase="correct horse")
+        except lightning_db.WrongKeyError as e:
+            print("the old passphrase is refused:", e.code)
+        with lightning_db.open(path, passphrase="battery staple") as vault:
+            print("the new one opens it:", vault[b"card"])
+
+
 def main() -> int:
     if len(sys.argv) > 1:
         tour(sys.argv[1])
     else:
         with tempfile.TemporaryDirectory() as tmp:
             tour(tmp + "/db")
+    encrypted()
     return 0
 
 

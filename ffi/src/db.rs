@@ -307,6 +307,26 @@ pub unsafe extern "C" fn ldb_compact(db: *const ldb_db, bytes_out: *mut u64) -> 
     })
 }
 
+/// Changes an encrypted database's key or passphrase to the `encryption_key` or `passphrase` set
+/// in `options` (with `kdf` and its costs for a passphrase); the other options are ignored. Only
+/// the wrapped data key in the meta page is rewritten, atomically: if the call fails or the
+/// process dies during it, the old key or the new one opens the database, never neither.
+/// `LDB_INVALID_ARGUMENT` for a database that is not encrypted, `LDB_INVALID_OPTION` when
+/// `options` hold no key or passphrase, or both.
+///
+/// # Safety
+/// `db` must be a live handle; `options` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ldb_rekey(db: *const ldb_db, options: *const ldb_options) -> ldb_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let db = unsafe { handle(db, "db") }?;
+        // SAFETY: per this function's contract.
+        let options = unsafe { handle(options, "options") }?;
+        db.with(|d| d.rekey(&options.inner))
+    })
+}
+
 /// Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in
 /// `*text_out`: NUL-terminated, released by the caller with `ldb_free`. `text_len_out` may be
 /// NULL; otherwise it gets the length without the NUL.

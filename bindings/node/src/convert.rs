@@ -1,12 +1,29 @@
 //! Conversions between what the JavaScript layer passes or receives and the safe wrapper's
-//! types: option codes to [`Durability`] and [`Isolation`], range bounds to a [`KeyRange`], and
-//! bytes to new Buffers. Every class module takes them from here.
+//! types: option pairs, option codes to [`Durability`] and [`Isolation`], range bounds to a
+//! [`KeyRange`], and bytes to new Buffers. Every class module takes them from here.
 
 use lightning::safe::{Durability, Isolation, KeyRange};
 use napi::bindgen_prelude::{BufferSlice, Either};
 use napi::Env;
 
-use crate::errors::{internal, Result};
+use crate::errors::{internal, invalid_argument, Result};
+
+/// Checks options as the JavaScript layer passes them: names and values back to back,
+/// `[name, value, name, value, ...]`.
+pub fn check_pairs(flat: &[String]) -> Result<()> {
+    if flat.len().is_multiple_of(2) {
+        Ok(())
+    } else {
+        Err(invalid_argument("options must be name/value pairs"))
+    }
+}
+
+/// Options checked by [`check_pairs`] as the (name, value) pairs the safe wrapper takes.
+pub fn pairs(flat: &[String]) -> Vec<(&str, &str)> {
+    flat.chunks_exact(2)
+        .map(|pair| (pair[0].as_str(), pair[1].as_str()))
+        .collect()
+}
 
 /// `durability` as the JavaScript layer passes it: 0 = the database's option `sync`, 1 = sync,
 /// 2 = buffered.

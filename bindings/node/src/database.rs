@@ -26,14 +26,8 @@ pub fn fast_functions(env: &Env) -> Result<Unknown<'_>> {
 /// name/value pairs back to back: `[name, value, name, value, ...]`.
 #[napi(catch_unwind)]
 pub fn open(path: String, options: Vec<String>) -> Result<NativeDb> {
-    if !options.len().is_multiple_of(2) {
-        return Err(invalid_argument("options must be name/value pairs"));
-    }
-    let pairs: Vec<(&str, &str)> = options
-        .chunks_exact(2)
-        .map(|pair| (pair[0].as_str(), pair[1].as_str()))
-        .collect();
-    let handle = Handle::open(&path, &pairs).map_err(to_js)?;
+    convert::check_pairs(&options)?;
+    let handle = Handle::open(&path, &convert::pairs(&options)).map_err(to_js)?;
     Ok(NativeDb {
         handle: Arc::new(handle),
     })
@@ -121,6 +115,17 @@ impl NativeDb {
             .map(|bytes| bytes as f64)
     }
 
+    /// Changes an encrypted database's key or passphrase to the `encryption_key` or `passphrase`
+    /// in `options` (name/value pairs back to back, as for `open`; with `kdf` and its costs for a
+    /// passphrase).
+    #[napi(catch_unwind)]
+    pub fn rekey(&self, options: Vec<String>) -> Result<()> {
+        convert::check_pairs(&options)?;
+        let rekey = self.handle.rekey();
+        self.handle
+            .with(|db| rekey.run(db, &convert::pairs(&options)))
+    }
+
     /// Counters and sizes, one `name=value` line each.
     #[napi(catch_unwind)]
     pub fn stats(&self) -> Result<String> {
@@ -193,6 +198,16 @@ impl NativeDb {
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn compact_async(&self) -> AsyncTask<DbTask<u64>> {
         AsyncTask::new(DbTask::new(&self.handle, |db| db.compact()))
+    }
+
+    /// `rekey` on the libuv pool: a passphrase's key derivation may take a second or more.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn rekey_async(&self, options: Vec<String>) -> Result<AsyncTask<DbTask<()>>> {
+        convert::check_pairs(&options)?;
+        let rekey = self.handle.rekey();
+        Ok(AsyncTask::new(DbTask::new(&self.handle, move |db| {
+            rekey.run(db, &convert::pairs(&options))
+        })))
     }
 }
 

@@ -10,7 +10,9 @@ pub type JsErr = napi::Error<String>;
 /// The result of a call that may throw.
 pub type Result<T, E = JsErr> = std::result::Result<T, E>;
 
-/// The JavaScript error for a failed call.
+/// The JavaScript error for a failed call. The code is the C ABI's name for the status, so every
+/// status it has (`LDB_WRONG_KEY` for a wrong or missing key or passphrase, ...) comes through as
+/// is, with the engine's message (which never holds a secret option's value).
 pub fn to_js(error: CallError) -> JsErr {
     napi::Error::new(format!("LDB_{}", error.name()), error.message)
 }

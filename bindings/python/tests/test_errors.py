@@ -32,6 +32,7 @@ CODES = {
     "BusyError": "BUSY",
     "ReadOnlyError": "READ_ONLY",
     "InternalError": "INTERNAL",
+    "WrongKeyError": "WRONG_KEY",
 }
 
 
@@ -276,6 +277,21 @@ def test_read_only(db: Database) -> None:
     with pytest.raises(lightning_db.ReadOnlyError):
         txn.delete(b"k")
     txn.commit()
+
+
+def test_wrong_key(db_path: str) -> None:
+    """More in test_encryption.py."""
+    key = "ab" * 32
+    options: dict[str, str | int] = {"encryption": "aes-256-gcm", "encryption_key": key}
+    with lightning_db.open(db_path, **options) as db:
+        db.put(b"k", b"v")
+    with pytest.raises(lightning_db.WrongKeyError) as raised:
+        lightning_db.open(db_path, encryption_key="cd" * 32)
+    expect(lightning_db.WrongKeyError, raised)
+    with pytest.raises(lightning_db.WrongKeyError) as raised:
+        lightning_db.open(db_path)
+    expect(lightning_db.WrongKeyError, raised)
+    assert key not in str(raised.value)
 
 
 def test_errors_are_catchable_by_the_base_class(db: Database) -> None:

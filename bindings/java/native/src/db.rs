@@ -79,16 +79,44 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nOpen<'l>(
     run(&mut env, 0, |env| {
         let path = String::from_utf8(env.convert_byte_array(&path)?)
             .map_err(|_| argument("the path is not valid UTF-8"))?;
-        let options = String::from_utf8(env.convert_byte_array(&options)?)
-            .map_err(|_| argument("an option is not valid UTF-8"))?;
-        let parts: Vec<&str> = options.split('\0').collect();
-        let pairs: Vec<(&str, &str)> = parts
-            .chunks_exact(2)
-            .map(|pair| (pair[0], pair[1]))
-            .collect();
-        let db = Db::open(&path, &pairs)?;
+        let options = Secret(read_options(env, &options)?);
+        let db = Db::open(&path, &option_pairs(&options.0))?;
         Ok(state::db_into_handle(db))
     })
+}
+
+/// Text that may hold a secret option (`encryption_key`, `passphrase`): overwritten with zeros
+/// when dropped, so the secret does not linger in freed memory.
+struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Replacing each byte with 0 keeps the string valid UTF-8.
+        // SAFETY: every byte written is 0, so the contents stay valid UTF-8.
+        unsafe { self.0.as_bytes_mut() }.fill(0);
+    }
+}
+
+/// The Java `Options.encode()` bytes: UTF-8 `name NUL value NUL` pairs.
+fn read_options(env: &JNIEnv<'_>, options: &JByteArray<'_>) -> Result<String> {
+    if options.is_null() {
+        return Err(argument("the options are null"));
+    }
+    String::from_utf8(env.convert_byte_array(options)?).map_err(|e| {
+        e.into_bytes().fill(0);
+        // Never echo the text: it may hold a secret.
+        argument("an option is not valid UTF-8")
+    })
+}
+
+/// The (name, value) pairs of [`read_options`]' text. Java's `Options` refuses NUL in names and
+/// values, so the pairs line up.
+fn option_pairs(options: &str) -> Vec<(&str, &str)> {
+    let parts: Vec<&str> = options.split('\0').collect();
+    parts
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1]))
+        .collect()
 }
 
 /// `byte[] nGet(long handle, byte[] key)`: the value, or `null` if absent.
@@ -455,6 +483,22 @@ pub extern "system" fn Java_io_lightningdb_LightningDb_nCompact<'l>(
             let bytes = db.compact()?;
             Ok(jlong::try_from(bytes).unwrap_or(jlong::MAX))
         })
+    })
+}
+
+/// `void nRekey(long handle, byte[] options)`: changes an encrypted database's key or passphrase
+/// to the `encryption_key` or `passphrase` in `options` (UTF-8 `name NUL value NUL` pairs).
+#[no_mangle]
+pub extern "system" fn Java_io_lightningdb_LightningDb_nRekey<'l>(
+    mut env: JNIEnv<'l>,
+    _this: JObject<'l>,
+    handle: jlong,
+    options: JByteArray<'l>,
+) {
+    run(&mut env, (), |env| {
+        let options = Secret(read_options(env, &options)?);
+        let pairs = option_pairs(&options.0);
+        with_db(handle, |db| Ok(db.rekey(&pairs)?))
     })
 }
 

@@ -1,7 +1,7 @@
 // A typed use of the package, checked with `tsc --noEmit -p test/types` (test/types.test.mjs):
 // the declarations in index.d.ts must accept all of this and reject what is marked.
 import { open, version, Database, Snapshot, Transaction, BulkLoad, RangeIterator } from 'lightning-db';
-import type { BatchOperation, ErrorCode, LightningDbError, OpenOptions, Stats } from 'lightning-db';
+import type { BatchOperation, Encryption, ErrorCode, Kdf, LightningDbError, OpenOptions, RekeyOptions, Stats } from 'lightning-db';
 
 const options: OpenOptions = { cacheSize: '64MiB', sync: true, max_active_transactions: 100 };
 const db: Database = open('/tmp/typed.db', options);
@@ -9,6 +9,24 @@ open(new URL('file:///tmp/typed.db'));
 const compressed: OpenOptions = { compression: 'zstd', compressionLevel: 5 };
 open('/tmp/typed-compressed.db', compressed).close();
 open('/tmp/typed-compressed.db', { compression: 'auto', compression_level: '19' }).close();
+const cipher: Encryption = 'chacha20-poly1305';
+const kdf: Kdf = 'pbkdf2-sha256';
+const encrypted: OpenOptions = {
+  encryption: 'aes-256-gcm',
+  compression: 'zstd',
+  passphrase: 'correct horse',
+  kdf: 'argon2id',
+  kdfMemory: '1MiB',
+  kdfIterations: 1,
+  kdfParallelism: 2,
+};
+open('/tmp/typed-encrypted.db', encrypted).close();
+const keyed = open('/tmp/typed-keyed.db', { encryption: cipher, encryption_key: '00'.repeat(32), kdf_memory: 1 << 20 });
+const rekeyed: RekeyOptions = { passphrase: 'battery staple', kdf, kdfIterations: '10000', kdf_parallelism: 1 };
+keyed.rekey(rekeyed);
+keyed.rekey({ encryptionKey: '11'.repeat(32) });
+const rekeying: Promise<void> = keyed.rekeyAsync({ encryption_key: '22'.repeat(32) });
+keyed.close();
 
 db.put('hello', 'world');
 db.put(Buffer.from('k'), new Uint8Array([1, 2, 3]), { sync: false });
@@ -100,6 +118,11 @@ try {
   const code: ErrorCode = error.code;
   if (code === 'LDB_INVALID_ARGUMENT') console.log(error.message);
 }
+try {
+  open('/tmp/typed-encrypted.db', { passphrase: 'wrong' });
+} catch (e) {
+  if ((e as LightningDbError).code === 'LDB_WRONG_KEY') console.log('wrong passphrase');
+}
 
 // Rejected by the types:
 // @ts-expect-error a number is not a key
@@ -116,6 +139,16 @@ db.begin({ isolation: 'chaos' });
 open('/tmp/typed.db', { cacheSize: [64] });
 // @ts-expect-error not a compression
 open('/tmp/typed.db', { compression: 'gzip' });
+// @ts-expect-error not a cipher
+open('/tmp/typed.db', { encryption: 'aes-128-cbc' });
+// @ts-expect-error not a KDF
+open('/tmp/typed.db', { kdf: 'scrypt' });
+// @ts-expect-error a key is given as hex digits, not bytes
+open('/tmp/typed.db', { encryption: 'aes-256-gcm', encryptionKey: Buffer.alloc(32) });
+// @ts-expect-error rekey takes the new key, not other options
+db.rekey({ cacheSize: '64MiB' });
+// @ts-expect-error rekey needs the new key
+db.rekey();
 // @ts-expect-error there is no constructor
 new Database();
 // @ts-expect-error putMany takes [key, value] pairs
@@ -126,4 +159,4 @@ db.bulkLoad().put('k', 1);
 const wrong: ErrorCode = 'CONFLICT';
 
 db.close();
-console.log(version, present, old, n, later, finished, loadFinished, asyncUse, puts, report, path, closed, wrong);
+console.log(version, present, old, n, later, finished, loadFinished, asyncUse, puts, report, path, closed, wrong, rekeying);

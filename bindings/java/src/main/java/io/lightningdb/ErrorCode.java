@@ -36,7 +36,13 @@ public enum ErrorCode {
     /** A write in a read-only transaction. */
     READ_ONLY(12),
     /** A bug in Lightning DB (or a status this version does not know); please report it. */
-    INTERNAL(13);
+    INTERNAL(13),
+    /**
+     * The database is encrypted and the {@code encryption_key} or {@code passphrase} given does
+     * not open it, or none was given. (A key or passphrase for a database that is not encrypted
+     * is {@link #INVALID_OPTION}.)
+     */
+    WRONG_KEY(14);
 
     private final int code;
 
@@ -47,7 +53,7 @@ public enum ErrorCode {
     /**
      * The stable number of this code, as in the C ABI.
      *
-     * @return the number, 1 to 13
+     * @return the number, 1 to 14
      */
     public int code() {
         return code;

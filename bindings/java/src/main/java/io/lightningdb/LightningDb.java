@@ -3,6 +3,7 @@ package io.lightningdb;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,7 +74,13 @@ public final class LightningDb implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         NativeLibrary.load();
         byte[] pathBytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        long handle = nOpen(pathBytes, options.encode());
+        byte[] encoded = options.encode();
+        long handle;
+        try {
+            handle = nOpen(pathBytes, encoded);
+        } finally {
+            Arrays.fill(encoded, (byte) 0); // it may hold a key or passphrase
+        }
         return new LightningDb(handle, path);
     }
 
@@ -433,6 +440,34 @@ public final class LightningDb implements AutoCloseable {
     }
 
     /**
+     * Changes the key or passphrase of this encrypted database to the {@code encryption_key} or
+     * {@code passphrase} in {@code options} (with {@code kdf} and its costs for a passphrase);
+     * the other options are ignored. Only the wrapped data key is rewritten, atomically: if the
+     * call fails or the process dies during it, the old key or the new one opens the database,
+     * never neither. Once it returns, only the new key or passphrase opens the database; a
+     * passphrase may replace a key and the other way round. The database stays open.
+     *
+     * <pre>{@code
+     * db.rekey(Options.builder().passphrase(newPassphrase).build());
+     * }</pre>
+     *
+     * @param options the new key or passphrase
+     * @throws InvalidArgumentException if the database is not encrypted
+     * @throws LightningDbException with code {@link ErrorCode#INVALID_OPTION} if {@code options}
+     *     hold no key or passphrase, or both, or a bad value
+     */
+    public void rekey(Options options) {
+        Objects.requireNonNull(options, "options");
+        checkOpen();
+        byte[] encoded = options.encode();
+        try {
+            nRekey(handle, encoded);
+        } finally {
+            Arrays.fill(encoded, (byte) 0); // it holds a key or passphrase
+        }
+    }
+
+    /**
      * Counters and sizes, by name (e.g. {@code open_transactions}, {@code pinned_pages}). Only
      * numeric ones are included.
      *
@@ -552,6 +587,8 @@ public final class LightningDb implements AutoCloseable {
     private native void nFlush(long handle);
 
     private native long nCompact(long handle);
+
+    private native void nRekey(long handle, byte[] options);
 
     private native String nStats(long handle);
 

@@ -3,7 +3,8 @@ package io.lightningdb;
 /**
  * A failed Lightning DB call. Unchecked; {@link #getCode()} tells the kind of failure, and
  * the common kinds have subclasses ({@link ConflictException}, {@link CorruptionException},
- * {@link LockedException}, {@link ClosedException}, {@link InvalidArgumentException}).
+ * {@link LockedException}, {@link ClosedException}, {@link InvalidArgumentException}, {@link
+ * WrongKeyException}).
  */
 public class LightningDbException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -51,6 +52,8 @@ public class LightningDbException extends RuntimeException {
                 return new ClosedException(message);
             case INVALID_ARGUMENT:
                 return new InvalidArgumentException(message);
+            case WRONG_KEY:
+                return new WrongKeyException(message);
             default:
                 return new LightningDbException(code, message);
         }

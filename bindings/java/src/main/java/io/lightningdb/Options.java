@@ -3,6 +3,7 @@ package io.lightningdb;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,14 +15,37 @@ import java.util.Objects;
  * {@link LightningDbException} with code {@link ErrorCode#INVALID_OPTION} naming the option,
  * the value and what is allowed. Options not set keep their defaults (and environment
  * variables such as {@code LIGHTNING_DB_CACHE_SIZE} do not apply).
+ *
+ * <p>The secret options {@code encryption_key} and {@code passphrase} are never shown: {@link
+ * #asMap()} and {@link #toString()} give {@value #REDACTED} for them, and the engine's error
+ * messages never hold them.
  */
 public final class Options {
+    /** What {@link #asMap()} and {@link #toString()} show instead of a secret option's value. */
+    public static final String REDACTED = "<redacted>";
+
     private static final Options DEFAULTS = new Options(new LinkedHashMap<>());
 
+    /** The settings as given, secrets included: only {@link #encode()} reads them. */
     private final Map<String, String> values;
+
+    /** The settings with the secrets' values replaced by {@link #REDACTED}. */
+    private final Map<String, String> shown;
 
     private Options(LinkedHashMap<String, String> values) {
         this.values = Collections.unmodifiableMap(values);
+        LinkedHashMap<String, String> shown = new LinkedHashMap<>();
+        values.forEach((name, value) -> shown.put(name, isSecret(name) ? REDACTED : value));
+        this.shown = Collections.unmodifiableMap(shown);
+    }
+
+    /**
+     * Whether {@code name} is a secret option ({@code encryption_key}, {@code passphrase}) in any
+     * of the spellings the engine accepts (snake_case, camelCase, kebab-case, any letter case).
+     */
+    static boolean isSecret(String name) {
+        String plain = name.replace("_", "").replace("-", "").trim().toLowerCase(Locale.ROOT);
+        return plain.equals("encryptionkey") || plain.equals("passphrase");
     }
 
     /**
@@ -43,12 +67,13 @@ public final class Options {
     }
 
     /**
-     * The settings made, by name, in the order set.
+     * The settings made, by name, in the order set. The secret options ({@code encryption_key},
+     * {@code passphrase}) are listed with the value {@value #REDACTED}.
      *
      * @return an unmodifiable map of name to value
      */
     public Map<String, String> asMap() {
-        return values;
+        return shown;
     }
 
     /** The settings as UTF-8 {@code name NUL value NUL} pairs, for the native library. */
@@ -68,9 +93,14 @@ public final class Options {
         return values.hashCode();
     }
 
+    /**
+     * The settings, as {@code Options{name=value, ...}}; secrets show as {@value #REDACTED}.
+     *
+     * @return the settings as text
+     */
     @Override
     public String toString() {
-        return "Options" + values;
+        return "Options" + shown;
     }
 
     /**
@@ -89,10 +119,19 @@ public final class Options {
          * @param name the option's name
          * @param value its value as text
          * @return this builder
+         * @throws IllegalArgumentException if the name or the value holds a NUL character
          */
         public Builder set(String name, String value) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(value, "value");
+            if (name.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("an option name holds a NUL character");
+            }
+            if (value.indexOf('\0') >= 0) {
+                // Never echo the value: it may be a secret.
+                throw new IllegalArgumentException(
+                        "the value of option " + name + " holds a NUL character");
+            }
             values.put(name, value);
             return this;
         }
@@ -227,6 +266,121 @@ public final class Options {
          */
         public Builder compressionLevel(int level) {
             return set("compression_level", Integer.toString(level));
+        }
+
+        /**
+         * {@code encryption} (default {@link Encryption#NONE}): the cipher a new database
+         * encrypts its pages and write-ahead-log records with (after compressing them). It needs
+         * an {@link #encryptionKey(String)} or a {@link #passphrase(String)}. An existing
+         * database keeps the cipher it was created with, whatever this says.
+         *
+         * @param encryption the cipher
+         * @return this builder
+         */
+        public Builder encryption(Encryption encryption) {
+            Objects.requireNonNull(encryption, "encryption");
+            return set("encryption", encryption.optionValue());
+        }
+
+        /**
+         * {@code encryption_key} (secret): the 256-bit key, as 64 hex digits, that protects a
+         * new encrypted database and opens an existing one. A wrong key (or none) for an
+         * encrypted database makes {@code open} throw {@link WrongKeyException}; a key for a
+         * database that is not encrypted, or a malformed key, is {@link
+         * ErrorCode#INVALID_OPTION} (the message never holds the key). Give this or a {@link
+         * #passphrase(String)}, not both. Shown as {@value Options#REDACTED}.
+         *
+         * @param hexKey 64 hex digits
+         * @return this builder
+         */
+        public Builder encryptionKey(String hexKey) {
+            Objects.requireNonNull(hexKey, "hexKey");
+            return set("encryption_key", hexKey);
+        }
+
+        /**
+         * {@code passphrase} (secret): the text a new encrypted database derives its key from
+         * through {@link #kdf(Kdf)}, and that opens an existing one. Taken as it is (spaces
+         * included). A wrong passphrase (or none) for an encrypted database makes {@code open}
+         * throw {@link WrongKeyException}. Give this or an {@link #encryptionKey(String)}, not
+         * both. Shown as {@value Options#REDACTED}.
+         *
+         * @param passphrase the passphrase
+         * @return this builder
+         */
+        public Builder passphrase(String passphrase) {
+            Objects.requireNonNull(passphrase, "passphrase");
+            return set("passphrase", passphrase);
+        }
+
+        /**
+         * {@code passphrase} from characters, e.g. those of {@link
+         * java.io.Console#readPassword()}; see {@link #passphrase(String)}. The builder and the
+         * options it builds keep a copy as a {@code String} (the caller may clear its array).
+         *
+         * @param passphrase the passphrase
+         * @return this builder
+         */
+        public Builder passphrase(char[] passphrase) {
+            Objects.requireNonNull(passphrase, "passphrase");
+            return passphrase(new String(passphrase));
+        }
+
+        /**
+         * {@code kdf} (default {@link Kdf#ARGON2ID}): how a new database (or a {@link
+         * LightningDb#rekey(Options) rekey}) derives its key from the {@link
+         * #passphrase(String)}. The database records it with its costs, so opening needs only
+         * the passphrase.
+         *
+         * @param kdf the key derivation function
+         * @return this builder
+         */
+        public Builder kdf(Kdf kdf) {
+            Objects.requireNonNull(kdf, "kdf");
+            return set("kdf", kdf.optionValue());
+        }
+
+        /**
+         * {@code kdf_memory} (default {@code 64MiB}, 1 MiB to 4 GiB): Argon2id's memory cost.
+         * The 1 MiB floor is for tests; keep the default or more for real passphrases.
+         *
+         * @param size a size with an optional unit, e.g. {@code "256MiB"}
+         * @return this builder
+         */
+        public Builder kdfMemory(String size) {
+            return set("kdf_memory", size);
+        }
+
+        /**
+         * {@code kdf_memory} in bytes; see {@link #kdfMemory(String)}.
+         *
+         * @param bytes the memory cost in bytes
+         * @return this builder
+         */
+        public Builder kdfMemory(long bytes) {
+            return set("kdf_memory", Long.toString(bytes));
+        }
+
+        /**
+         * {@code kdf_iterations} (default 0, up to 100,000,000): Argon2id's passes or PBKDF2's
+         * iterations; 0 is the function's default (3 and 600,000). The floors, 1 and 10,000,
+         * are for tests.
+         *
+         * @param iterations the passes or iterations, or 0
+         * @return this builder
+         */
+        public Builder kdfIterations(int iterations) {
+            return set("kdf_iterations", Integer.toString(iterations));
+        }
+
+        /**
+         * {@code kdf_parallelism} (default 1, 1 to 16): Argon2id's lanes.
+         *
+         * @param lanes the number of lanes
+         * @return this builder
+         */
+        public Builder kdfParallelism(int lanes) {
+            return set("kdf_parallelism", Integer.toString(lanes));
         }
 
         /**

@@ -7,7 +7,8 @@ import java.nio.file.Path;
  * OPENED), {@code crash DIR} writes batches with sync until killed, printing each acknowledged
  * batch number, {@code compressed DIR N} writes {@link TestSupport#compressible(int)} values
  * 0..N-1 with Zstandard compression, prints {@code written N} and halts without closing (so the
- * next open replays the compressed write-ahead log).
+ * next open replays the compressed write-ahead log), {@code encrypted DIR N KEY} does the same
+ * with {@link EncryptionTest}'s values under AES-256-GCM with the key KEY.
  */
 public final class ChildMain {
     private ChildMain() {}
@@ -35,6 +36,9 @@ public final class ChildMain {
             case "compressed":
                 compressed(dir, Integer.parseInt(args[2]));
                 break;
+            case "encrypted":
+                encrypted(dir, Integer.parseInt(args[2]), args[3]);
+                break;
             default:
                 throw new IllegalArgumentException(args[0]);
         }
@@ -51,6 +55,22 @@ public final class ChildMain {
                 }
                 db.write(batch);
             }
+        }
+        System.out.println("written " + n);
+        System.out.flush();
+        Runtime.getRuntime().halt(0); // no close: nothing is merged into the page file
+    }
+
+    /**
+     * Writes {@code n} of {@link EncryptionTest}'s values encrypted with {@code key} (and
+     * compressed), then halts without closing.
+     */
+    private static void encrypted(Path dir, int n, String key) {
+        LightningDb db = LightningDb.open(dir, Options.builder()
+                .encryption(Encryption.AES_256_GCM).encryptionKey(key)
+                .compression(Compression.ZSTD).build());
+        for (int i = 0; i < n; i++) {
+            db.put(EncryptionTest.key(i), EncryptionTest.value(i));
         }
         System.out.println("written " + n);
         System.out.flush();

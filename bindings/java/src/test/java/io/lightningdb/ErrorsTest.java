@@ -43,7 +43,7 @@ class ErrorsTest {
     void codesMirrorTheCAbi() {
         String[] names = {"INVALID_ARGUMENT", "INVALID_OPTION", "CORRUPTION", "IO_ERROR",
             "NO_SPACE", "LOCKED", "NOT_A_DATABASE", "UNSUPPORTED_VERSION", "CLOSED", "CONFLICT",
-            "BUSY", "READ_ONLY", "INTERNAL"};
+            "BUSY", "READ_ONLY", "INTERNAL", "WRONG_KEY"};
         assertEquals(names.length, ErrorCode.values().length);
         for (int i = 0; i < names.length; i++) {
             ErrorCode code = ErrorCode.valueOf(names[i]);
@@ -60,7 +60,8 @@ class ErrorsTest {
                 ErrorCode.CORRUPTION, CorruptionException.class,
                 ErrorCode.LOCKED, LockedException.class,
                 ErrorCode.CLOSED, ClosedException.class,
-                ErrorCode.INVALID_ARGUMENT, InvalidArgumentException.class);
+                ErrorCode.INVALID_ARGUMENT, InvalidArgumentException.class,
+                ErrorCode.WRONG_KEY, WrongKeyException.class);
         for (ErrorCode code : ErrorCode.values()) {
             LightningDbException e = LightningDbException.create(code.code(), "message");
             assertEquals(code, e.getCode());
@@ -241,6 +242,23 @@ class ErrorsTest {
         Files.write(dataFile, data);
         expect(LightningDbException.class, ErrorCode.UNSUPPORTED_VERSION,
                 () -> LightningDb.open(dir));
+    }
+
+    @Test
+    void wrongKey() {
+        Path dir = tmp.resolve("db");
+        String key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        try (LightningDb db = LightningDb.open(dir, Options.builder()
+                .encryption(Encryption.AES_256_GCM).encryptionKey(key).build())) {
+            db.put(b("k"), b("v"));
+        }
+        WrongKeyException e = expect(WrongKeyException.class, ErrorCode.WRONG_KEY,
+                () -> LightningDb.open(dir));
+        assertFalse(e.getMessage().contains(key));
+        String other = "ff" + key.substring(2);
+        e = expect(WrongKeyException.class, ErrorCode.WRONG_KEY,
+                () -> LightningDb.open(dir, Options.builder().encryptionKey(other).build()));
+        assertFalse(e.getMessage().contains(other));
     }
 
     @Test
