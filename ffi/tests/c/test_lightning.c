@@ -352,12 +352,13 @@ static void test_status_names(void) {
         {LDB_BUSY, 11, "BUSY"},
         {LDB_READ_ONLY, 12, "READ_ONLY"},
         {LDB_INTERNAL, 13, "INTERNAL"},
+        {LDB_WRONG_KEY, 14, "WRONG_KEY"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         CHECK((int)table[i].code == table[i].number);
         CHECK_STR(ldb_status_name(table[i].code), table[i].name);
     }
-    const int32_t unknown[] = {-1, 14, 100, INT32_MAX, INT32_MIN};
+    const int32_t unknown[] = {-1, 15, 100, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK_STR(ldb_status_name(unknown[i]), "UNKNOWN");
     CHECK(sizeof(ldb_status) == 4);
@@ -1851,6 +1852,91 @@ static void test_compression(void) {
     ldb_options_free(o);
 }
 
+#define KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+/* ldb_open with `name`=`value` pairs (NULL-terminated): the status, the handle in `*db_out`. */
+static ldb_status try_open(const char *dir, ldb_db **db_out, ...) {
+    ldb_options *o = NULL;
+    *db_out = NULL;
+    if (!OK(ldb_options_new(&o)))
+        return LDB_INTERNAL;
+    va_list ap;
+    va_start(ap, db_out);
+    for (const char *name; (name = va_arg(ap, const char *)) != NULL;)
+        OK(ldb_options_set(o, name, va_arg(ap, const char *)));
+    va_end(ap);
+    ldb_status st = ldb_open(dir, o, db_out);
+    ldb_options_free(o);
+    return st;
+}
+
+static void test_encryption(void) {
+    char dir[512];
+    new_path(dir, sizeof dir, "encryption");
+    ldb_db *db = open_with(dir, "encryption", "aes-256-gcm", "compression", "zstd",
+                           "encryption_key", KEY_A, (const char *)NULL);
+    if (db == NULL)
+        return;
+    OK(ldb_put(db, (const uint8_t *)"k", 1, (const uint8_t *)"secret value", 12,
+               LDB_DURABILITY_DEFAULT));
+    OK(ldb_close(db));
+    ldb_db_free(db);
+
+    /* A wrong key, none, and a passphrase for a key-encrypted database: WRONG_KEY. */
+    CHECK_ST(try_open(dir, &db, "encryption_key", KEY_B, (const char *)NULL), LDB_WRONG_KEY);
+    CHECK(strstr(ldb_last_error_message(), KEY_B) == NULL);
+    CHECK_ST(try_open(dir, &db, (const char *)NULL), LDB_WRONG_KEY);
+    CHECK_MSG("encrypted");
+    CHECK_STR(ldb_status_name(LDB_WRONG_KEY), "WRONG_KEY");
+
+    /* Rekey to a passphrase (cheap KDF costs, as tests may use): then only it opens. */
+    CHECK_ST(try_open(dir, &db, "encryption_key", KEY_A, (const char *)NULL), LDB_OK);
+    ldb_options *rekey = NULL;
+    if (OK(ldb_options_new(&rekey))) {
+        OK(ldb_options_set(rekey, "passphrase", "new passphrase"));
+        OK(ldb_options_set(rekey, "kdf_memory", "1MiB"));
+        OK(ldb_options_set(rekey, "kdf_iterations", "1"));
+        OK(ldb_rekey(db, rekey));
+        /* Secrets never show. */
+        char *shown = NULL;
+        if (OK(ldb_options_get(rekey, "passphrase", &shown)))
+            CHECK_STR(shown, "<redacted>");
+        ldb_free(shown);
+        ldb_options_free(rekey);
+    }
+    CHECK_ST(ldb_rekey(db, NULL), LDB_INVALID_ARGUMENT);
+    OK(ldb_close(db));
+    ldb_db_free(db);
+    CHECK_ST(try_open(dir, &db, "encryption_key", KEY_A, (const char *)NULL), LDB_WRONG_KEY);
+    CHECK_ST(try_open(dir, &db, "passphrase", "new passphrase", (const char *)NULL), LDB_OK);
+    if (db != NULL) {
+        EXPECT_GET(ldb_get, db, "k", "secret value");
+        OK(ldb_close(db));
+        ldb_db_free(db);
+    }
+
+    /* A key for a plain database, a malformed key, a cipher without a key. */
+    char plain[512];
+    db = open_db(new_path(plain, sizeof plain, "plain for a key"));
+    if (db != NULL) {
+        OK(ldb_close(db));
+        ldb_db_free(db);
+    }
+    CHECK_ST(try_open(plain, &db, "encryption_key", KEY_A, (const char *)NULL),
+             LDB_INVALID_OPTION);
+    ldb_options *o = NULL;
+    if (OK(ldb_options_new(&o))) {
+        CHECK_ST(ldb_options_set(o, "encryption_key", "0011zz"), LDB_INVALID_OPTION);
+        CHECK(strstr(ldb_last_error_message(), "0011zz") == NULL);
+        ldb_options_free(o);
+    }
+    char fresh[512];
+    CHECK_ST(try_open(new_path(fresh, sizeof fresh, "cipher without key"), &db, "encryption",
+                      "chacha20-poly1305", (const char *)NULL),
+             LDB_INVALID_OPTION);
+}
+
 static void test_threads(void) {
     char dir[512];
     ldb_db *db = open_db(new_path(dir, sizeof dir, "threads"));
@@ -2502,6 +2588,7 @@ int main(void) {
         {"busy", test_busy},
         {"bulk load", test_bulk_load},
         {"compression", test_compression},
+        {"encryption", test_encryption},
         {"threads", test_threads},
         {"compact", test_compact},
         {"stats and verify", test_stats_and_verify},
