@@ -97,6 +97,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 int main(int argc, char **argv) {
     char temp_dir[] = "/tmp/lightning-quickstart-XXXXXX";
     const char *dir = argc > 1 ? argv[1] : mkdtemp(temp_dir);
+    char encrypted_dir[4096] = "";
     if (dir == NULL) {
         perror("mkdtemp");
         return 1;
@@ -267,14 +268,43 @@ int main(int argc, char **argv) {
     printf("put after close: %s\n", ldb_status_name(st));
     exit_code = st == LDB_CLOSED ? 0 : 1;
 
+    /* --- An encrypted, compressed database: blocks and WAL records are compressed, then sealed
+     *     with AES-256-GCM under a random data key that the passphrase (Argon2id) unlocks ------- */
+    {
+        snprintf(encrypted_dir, sizeof encrypted_dir, "%s-encrypted", dir);
+        ldb_options *secret = NULL;
+        ldb_db *vault = NULL;
+        st = ldb_options_new(&secret);
+        if (st == LDB_OK) st = ldb_options_set(secret, "compression", "auto");
+        if (st == LDB_OK) st = ldb_options_set(secret, "encryption", "aes-256-gcm");
+        if (st == LDB_OK) st = ldb_options_set(secret, "passphrase", "correct horse battery staple");
+        if (st == LDB_OK) st = ldb_open(encrypted_dir, secret, &vault);
+        if (st == LDB_OK) st = ldb_put(vault, BYTES("card"), BYTES("4111 1111 1111 1111"),
+                                       LDB_DURABILITY_DEFAULT);
+        if (st == LDB_OK) st = ldb_close(vault);
+        ldb_db_free(vault);
+        vault = NULL;
+        /* The wrong passphrase gets LDB_WRONG_KEY, never garbage. */
+        if (st == LDB_OK) st = ldb_options_set(secret, "passphrase", "tr0ub4dor&3");
+        if (st == LDB_OK) {
+            ldb_status wrong = ldb_open(encrypted_dir, secret, &vault);
+            printf("wrong passphrase: %s\n", ldb_status_name(wrong));
+            if (wrong != LDB_WRONG_KEY) exit_code = 1;
+        }
+        ldb_options_free(secret);
+        TRY(st);
+    }
+
 fail:
     ldb_free(value); /* every free accepts NULL */
     ldb_iter_free(iter);
     ldb_batch_free(batch);
     ldb_options_free(options);
     ldb_db_free(db);
-    if (argc <= 1)
+    if (argc <= 1) {
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(encrypted_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
     printf("%s\n", exit_code == 0 ? "done" : "FAILED");
     return exit_code;
 }

@@ -98,6 +98,29 @@ fn tour(path: &Path) -> Result<()> {
         }
     }
     println!("keys: {keys:?}");
+    db.close()?;
+    encrypted(&path.with_extension("encrypted"))
+}
+
+/// An encrypted, compressed database: pages and WAL records are compressed, then sealed with
+/// AES-256-GCM under a random data key that the passphrase (through Argon2id) unlocks.
+fn encrypted(path: &Path) -> Result<()> {
+    let mut options = Options::default();
+    options.set("compression", "auto")?;
+    options.set("encryption", "aes-256-gcm")?;
+    options.set("passphrase", "correct horse battery staple")?;
+    let db = Database::open(path, options.clone())?;
+    db.put(b"card", b"4111 1111 1111 1111")?;
+    db.close()?;
+
+    let mut wrong = options.clone();
+    wrong.set("passphrase", "tr0ub4dor&3")?;
+    match Database::open(path, wrong) {
+        Err(e) if e.code() == ErrorCode::WrongKey => println!("wrong passphrase: {e}"),
+        other => panic!("a wrong passphrase opened the database: {:?}", other.err()),
+    }
+    let db = Database::open(path, options)?;
+    println!("card = {:?}", db.get(b"card")?.map(|v| text(&v)));
     db.close()
 }
 
