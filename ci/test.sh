@@ -21,7 +21,7 @@ cargo clippy -p lightning-db --features fuzzing --all-targets -- -D warnings
 cargo test -p lightning-db --features fuzzing --test fuzz_corpus
 
 echo "== corruption and fault suites in the release profile (no overflow checks: wrap-arounds show)"
-cargo test --release -p lightning-db --test bad_input --test faults
+cargo test --release -p lightning-db --test bad_input --test faults --test encryption
 
 echo "== examples/rust/quickstart.rs (in a temporary directory, and twice in one given)"
 cargo run -q -p lightning-db --example quickstart

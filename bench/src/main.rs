@@ -41,6 +41,9 @@ usage: lightning-bench [--n N] [--value-size B] [--values KIND] [--runs R] [--en
                    (a database created compressed keeps compressed pages); fjall, given any
                    but none, compresses data blocks with LZ4 at every level; LMDB and redb
                    cannot compress
+  --encryption C   none (default), aes-256-gcm or chacha20-poly1305: Lightning DB's encryption
+                   option (with a fixed key); the other engines cannot encrypt and run in the
+                   clear
   --runs R         rounds (default 3): each engine runs once per round in a process of its
                    own, the engines' order reversed every other round; every figure printed
                    is the median of the rounds
@@ -70,6 +73,7 @@ struct Args {
     value_size: usize,
     values: values::ValueKind,
     compression: String,
+    encryption: String,
     runs: u32,
     engines: Vec<EngineKind>,
     workloads: Vec<Workload>,
@@ -105,6 +109,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         value_size: engines::DEFAULT_VALUE_SIZE,
         values: values::ValueKind::Random,
         compression: "none".to_string(),
+        encryption: "none".to_string(),
         runs: 3,
         engines: EngineKind::ALL.to_vec(),
         workloads: Workload::ALL.to_vec(),
@@ -154,6 +159,15 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                     ));
                 }
                 args.compression = value;
+            }
+            "--encryption" => {
+                if !compression::CIPHERS.contains(&value.as_str()) {
+                    return Err(format!(
+                        "--encryption: expected one of {}, got {value:?}",
+                        compression::CIPHERS.join(", ")
+                    ));
+                }
+                args.encryption = value;
             }
             "--runs" => {
                 args.runs = value.parse().ok().filter(|&r| r > 0).ok_or_else(|| {
@@ -521,6 +535,7 @@ fn main() -> ExitCode {
     engines::set_value_size(args.value_size);
     values::set_kind(args.values);
     compression::set(&args.compression);
+    compression::set_cipher(&args.encryption);
     if args.child {
         return run_as_child(&args);
     }
@@ -533,11 +548,12 @@ fn main() -> ExitCode {
     };
     print_machine(&dir);
     println!(
-        "n = {} keys of 16 bytes, values of {} bytes ({}); compression {}; engines: {}",
+        "n = {} keys of 16 bytes, values of {} bytes ({}); compression {}; encryption {}; engines: {}",
         args.n,
         args.value_size,
         args.values.name(),
         args.compression,
+        args.encryption,
         args.engines
             .iter()
             .map(|e| e.name())
@@ -568,6 +584,7 @@ fn main() -> ExitCode {
             .args(["--value-size", &args.value_size.to_string()])
             .args(["--values", args.values.name()])
             .args(["--compression", &args.compression])
+            .args(["--encryption", &args.encryption])
             .args(["--engines", engine.name()])
             .args(["--workloads", &workload_list])
             .arg("--dir")

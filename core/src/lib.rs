@@ -53,7 +53,6 @@ mod wal;
 
 pub use batch::{WriteBatch, MAX_BATCH_BYTES, MAX_BATCH_OPS};
 pub use codec::{Compression, Encryption, Kdf};
-pub use options::Secret;
 pub use db::Database;
 pub use durability::Durability;
 pub use engine::{BulkLoad, VerifyReport};
@@ -61,6 +60,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use iterator::{Cursor, Iter};
 pub use limits::{check_key_len, check_value_len, MAX_KEY_SIZE, MAX_VALUE_SIZE};
 pub use options::Options;
+pub use options::Secret;
 pub use pinned::PinnedValue;
 pub use range::Range;
 pub use snapshot::Snapshot;

@@ -201,7 +201,9 @@ enum Kind {
     /// One of a few names, given in any letter case.
     Choice(&'static [&'static str]),
     /// A secret: any text (empty: unset), or a 256-bit key in 64 hex digits if `hex_key`.
-    Secret { hex_key: bool },
+    Secret {
+        hex_key: bool,
+    },
 }
 
 /// One option: its canonical name and the values it takes. `SPECS` is in the order of `NAMES`.

@@ -671,7 +671,11 @@ fn secrets_are_never_shown() {
     assert_eq!(o.get("encryption_key").unwrap(), "");
     o.set("encryption_key", HEX_KEY).unwrap();
     o.set("passphrase", " correct horse ").unwrap();
-    assert_eq!(o.passphrase.expose(), " correct horse ", "a passphrase keeps its spaces");
+    assert_eq!(
+        o.passphrase.expose(),
+        " correct horse ",
+        "a passphrase keeps its spaces"
+    );
     for shown in [
         o.get("encryption_key").unwrap(),
         o.get("passphrase").unwrap(),
@@ -703,7 +707,11 @@ fn encryption_options_are_checked_together() {
     o.set("kdf", "pbkdf2-sha256").unwrap();
     o.set("passphrase", "pw").unwrap();
     o.validate().unwrap();
-    assert_eq!(o.kdf_params().iterations, 600_000, "0 means the KDF's default");
+    assert_eq!(
+        o.kdf_params().iterations,
+        600_000,
+        "0 means the KDF's default"
+    );
     o.set("encryption_key", HEX_KEY).unwrap();
     let message = err_message(o.validate());
     assert!(message.contains("both"), "{message}");

@@ -144,15 +144,24 @@ fn passphrases_through_either_kdf_open_only_their_database() {
 #[test]
 fn a_wrong_missing_or_misplaced_key_gets_a_clear_error() {
     let dir = KeepOnFailure::new("encryption test");
-    let db = Database::open(dir.path(), keyed(Encryption::Aes256Gcm, Compression::Lz4, KEY_A))
-        .unwrap();
+    let db = Database::open(
+        dir.path(),
+        keyed(Encryption::Aes256Gcm, Compression::Lz4, KEY_A),
+    )
+    .unwrap();
     fill(&db, 10);
     db.close().unwrap();
 
     let wrong = keyed(Encryption::Aes256Gcm, Compression::Lz4, KEY_B);
-    assert_eq!(code_of(Database::open(dir.path(), wrong)), ErrorCode::WrongKey);
+    assert_eq!(
+        code_of(Database::open(dir.path(), wrong)),
+        ErrorCode::WrongKey
+    );
     let none = Options::default();
-    assert_eq!(code_of(Database::open(dir.path(), none)), ErrorCode::WrongKey);
+    assert_eq!(
+        code_of(Database::open(dir.path(), none)),
+        ErrorCode::WrongKey
+    );
     let passphrase = with_passphrase(Kdf::Argon2id, "pw");
     assert_eq!(
         code_of(Database::open(dir.path(), passphrase)),
@@ -166,7 +175,10 @@ fn a_wrong_missing_or_misplaced_key_gets_a_clear_error() {
             compression,
             ..Options::default()
         };
-        Database::open(plain.path(), options).unwrap().close().unwrap();
+        Database::open(plain.path(), options)
+            .unwrap()
+            .close()
+            .unwrap();
         let with_key = Options {
             encryption: Encryption::None,
             ..keyed(Encryption::None, compression, KEY_A)
@@ -218,10 +230,14 @@ fn rekey_changes_the_key_and_keeps_the_data() {
     fill(&db, 500);
     db.flush().unwrap();
     // From a key to a passphrase, and on.
-    db.rekey(&with_passphrase(Kdf::Pbkdf2Sha256, "new pw")).unwrap();
+    db.rekey(&with_passphrase(Kdf::Pbkdf2Sha256, "new pw"))
+        .unwrap();
     fill(&db, 600);
     db.close().unwrap();
-    assert_eq!(code_of(Database::open(dir.path(), a.clone())), ErrorCode::WrongKey);
+    assert_eq!(
+        code_of(Database::open(dir.path(), a.clone())),
+        ErrorCode::WrongKey
+    );
     let db = Database::open(dir.path(), with_passphrase(Kdf::Argon2id, "new pw")).unwrap();
     check(&db, 600);
     db.rekey(&keyed(Encryption::None, Compression::None, KEY_B))
@@ -307,21 +323,26 @@ fn blocks_swapped_or_copied_from_another_database_are_corruption() {
     let mut copied = first.clone();
     copied[blocks.clone()].copy_from_slice(&second[blocks.clone()]);
     std::fs::write(path(0), &copied).unwrap();
-    assert_eq!(open_and_verify(dirs[0].path(), &options), Err(ErrorCode::Corruption));
+    assert_eq!(
+        open_and_verify(dirs[0].path(), &options),
+        Err(ErrorCode::Corruption)
+    );
 
     // Two blocks of this database swapped: each is authentic, but not where it is read.
     let (at, len) = first_block(&first);
     let extent = len.div_ceil(256) * 256;
     let next = at + extent;
-    let next_len =
-        u32::from_le_bytes(first[next + 8..next + 12].try_into().unwrap()) as usize;
+    let next_len = u32::from_le_bytes(first[next + 8..next + 12].try_into().unwrap()) as usize;
     let next_extent = next_len.div_ceil(256) * 256;
     assert_eq!(extent, next_extent, "two blocks of one size to swap");
     let mut swapped = first.clone();
     swapped[at..at + extent].copy_from_slice(&first[next..next + extent]);
     swapped[next..next + extent].copy_from_slice(&first[at..at + extent]);
     std::fs::write(path(0), &swapped).unwrap();
-    assert_eq!(open_and_verify(dirs[0].path(), &options), Err(ErrorCode::Corruption));
+    assert_eq!(
+        open_and_verify(dirs[0].path(), &options),
+        Err(ErrorCode::Corruption)
+    );
 
     std::fs::write(path(0), &first).unwrap();
     open_and_verify(dirs[0].path(), &options).unwrap();
@@ -439,7 +460,11 @@ fn rekey_cut_at_every_operation_leaves_the_old_or_the_new_key() {
     drop(db);
     let (mut old_key, mut new_key) = (0, 0);
     for k in 0..=total + 1 {
-        for mode in [PowerLoss::DropAll, PowerLoss::KeepAll, PowerLoss::Random { seed: k }] {
+        for mode in [
+            PowerLoss::DropAll,
+            PowerLoss::KeepAll,
+            PowerLoss::Random { seed: k },
+        ] {
             let storage = prepare();
             storage.fail_op(k, FaultKind::Eio, true);
             if let Ok(db) = open(&storage, &a) {
@@ -456,9 +481,8 @@ fn rekey_cut_at_every_operation_leaves_the_old_or_the_new_key() {
                 Err(e) => {
                     assert_eq!(e.code(), ErrorCode::WrongKey, "cut at {k} ({mode:?}): {e}");
                     new_key += 1;
-                    open(&storage, &b).unwrap_or_else(|e| {
-                        panic!("cut at {k} ({mode:?}): neither key opens: {e}")
-                    })
+                    open(&storage, &b)
+                        .unwrap_or_else(|e| panic!("cut at {k} ({mode:?}): neither key opens: {e}"))
                 }
             };
             check(&db, 300);
@@ -466,4 +490,227 @@ fn rekey_cut_at_every_operation_leaves_the_old_or_the_new_key() {
         }
     }
     assert!(old_key > 0 && new_key > 0, "old {old_key}, new {new_key}");
+}
+
+/// A storage that notes the (epoch, nonce) of every encrypted block, WAL record and meta page
+/// written through it, by the open it was written in.
+struct Recording {
+    inner: FaultyStorage,
+    seen: Arc<std::sync::Mutex<Seen>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Every nonce written, with what wrote it.
+    nonces: std::collections::HashMap<[u8; 12], &'static str>,
+    repeats: u64,
+    blocks: u64,
+    records: u64,
+    /// The key epochs each open sealed blocks and records under.
+    epochs_by_open: Vec<std::collections::BTreeSet<u32>>,
+}
+
+impl Seen {
+    fn note(&mut self, what: &'static str, epoch: Option<u32>, nonce: &[u8]) {
+        let nonce: [u8; 12] = nonce.try_into().unwrap();
+        if self.nonces.insert(nonce, what).is_some() {
+            self.repeats += 1;
+        }
+        if let (Some(epoch), Some(open)) = (epoch, self.epochs_by_open.last_mut()) {
+            open.insert(epoch);
+        }
+    }
+}
+
+struct RecordingFile {
+    inner: Arc<dyn lightning_db::storage::StorageFile>,
+    kind: FileKind,
+    seen: Arc<std::sync::Mutex<Seen>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FileKind {
+    Pages,
+    Wal,
+    Other,
+}
+
+impl lightning_db::storage::StorageFile for RecordingFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.inner.read_at(buf, offset)
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        self.inner.write_at(buf, offset)?;
+        let mut seen = self.seen.lock().unwrap();
+        let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        match self.kind {
+            FileKind::Pages if offset < 2 * 4096 => {
+                // A meta page: its nonce.
+                seen.note("meta page", None, &buf[224..236]);
+            }
+            FileKind::Pages => {
+                // Blocks written back to back, each padded to its sectors (the free list's
+                // block to more: its extent is taken before its length is known).
+                let mut at = 0;
+                while at + 32 <= buf.len() && buf[at..at + 32] != [0; 32] {
+                    let stored_len = u32_at(buf, at + 8) as usize;
+                    assert!(buf[at + 4] >> 4 != 0, "a block in the clear");
+                    seen.blocks += 1;
+                    seen.note("block", Some(u32_at(buf, at + 16)), &buf[at + 20..at + 32]);
+                    at += stored_len.div_ceil(256) * 256;
+                }
+            }
+            FileKind::Wal if offset > 0 => {
+                let mut at = 0;
+                while at + 32 <= buf.len() && buf[at..at + 32] != [0; 32] {
+                    let len = u64::from_le_bytes(buf[at + 8..at + 16].try_into().unwrap()) as usize;
+                    if len > 0 {
+                        let payload = &buf[at + 32..at + 32 + len];
+                        seen.records += 1;
+                        seen.note("record", Some(u32_at(payload, 1)), &payload[5..17]);
+                    }
+                    at += (32 + len).div_ceil(8) * 8;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        self.inner.sync()
+    }
+
+    fn len(&self) -> std::io::Result<u64> {
+        self.inner.len()
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.inner.set_len(len)
+    }
+
+    fn map(&self, len: u64) -> std::io::Result<Option<lightning_db::storage::Mapping>> {
+        self.inner.map(len)
+    }
+}
+
+impl lightning_db::storage::Storage for Recording {
+    fn create_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        self.inner.create_dir_all(dir)
+    }
+
+    fn open(
+        &self,
+        path: &Path,
+        mode: lightning_db::storage::OpenMode,
+    ) -> std::io::Result<Arc<dyn lightning_db::storage::StorageFile>> {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let kind = if name.starts_with("data.ldb") {
+            FileKind::Pages
+        } else if name.ends_with(".log") {
+            FileKind::Wal
+        } else {
+            FileKind::Other
+        };
+        Ok(Arc::new(RecordingFile {
+            inner: self.inner.open(path, mode)?,
+            kind,
+            seen: self.seen.clone(),
+        }))
+    }
+
+    fn exists(&self, path: &Path) -> std::io::Result<bool> {
+        self.inner.exists(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> std::io::Result<bool> {
+        self.inner.is_dir(path)
+    }
+
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        self.inner.list(dir)
+    }
+
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        self.inner.remove(path)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.inner.rename(from, to)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        self.inner.sync_dir(dir)
+    }
+
+    fn lock(&self, path: &Path) -> std::io::Result<Box<dyn lightning_db::storage::FileLock>> {
+        self.inner.lock(path)
+    }
+}
+
+/// Every nonce written, over at least 1M block writes (in a release build; 50K in a debug
+/// one, or `LIGHTNING_NONCE_BLOCKS`) with clean reopens and crashes in between, is new; and
+/// each open seals under key epochs no earlier open used.
+#[test]
+fn nonces_never_repeat_over_a_million_block_writes_across_reopens_and_crashes() {
+    let target: u64 =
+        common::env::env_number("LIGHTNING_NONCE_BLOCKS").unwrap_or(if cfg!(debug_assertions) {
+            50_000
+        } else {
+            1_000_000
+        });
+    const DIR: &str = "/db";
+    let storage = FaultyStorage::new();
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let recording = Arc::new(Recording {
+        inner: storage.clone(),
+        seen: seen.clone(),
+    });
+    let options = Options {
+        memtable_size: 64 << 10,
+        cache_size: 1 << 20,
+        ..keyed(Encryption::ChaCha20Poly1305, Compression::Lz4, KEY_A)
+    };
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut opens = 0u64;
+    while seen.lock().unwrap().blocks < target {
+        seen.lock().unwrap().epochs_by_open.push(Default::default());
+        opens += 1;
+        let db = Database::open_with_storage(DIR, options.clone(), recording.clone()).unwrap();
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Keys spread over the whole tree, so each merge rewrites many leaves.
+            db.put(
+                format!("{:08}", rng % 200_000).as_bytes(),
+                &rng.to_le_bytes(),
+            )
+            .unwrap();
+        }
+        if opens % 3 == 0 {
+            // A crash: what was not synced may be lost, torn or kept.
+            std::mem::forget(db);
+            storage.power_loss(PowerLoss::Random { seed: opens });
+        } else {
+            db.close().unwrap();
+        }
+    }
+    let seen = seen.lock().unwrap();
+    println!(
+        "{} blocks, {} WAL records and {} nonces over {opens} opens",
+        seen.blocks,
+        seen.records,
+        seen.nonces.len()
+    );
+    assert_eq!(seen.repeats, 0, "a nonce was written twice");
+    let mut used = std::collections::BTreeSet::new();
+    for (i, epochs) in seen.epochs_by_open.iter().enumerate() {
+        assert!(
+            epochs.is_disjoint(&used),
+            "open {i} sealed under an epoch an earlier open used: {epochs:?}"
+        );
+        used.extend(epochs);
+    }
 }

@@ -33,6 +33,10 @@ impl LightningEngine {
             ..Options::default()
         };
         opts.set("compression", crate::compression::policy())?;
+        if crate::compression::cipher() != "none" {
+            opts.set("encryption", crate::compression::cipher())?;
+            opts.set("encryption_key", crate::compression::BENCH_KEY)?;
+        }
         let db = Database::open(dir, opts)?;
         Ok(LightningEngine { db })
     }

@@ -110,6 +110,18 @@ impl LightningCEngine {
         let status =
             unsafe { ldb_options_set(options.0, c"compression".as_ptr(), compression.as_ptr()) };
         check(status, "ldb_options_set(compression)")?;
+        if crate::compression::cipher() != "none" {
+            let cipher = CString::new(crate::compression::cipher())?;
+            let key = CString::new(crate::compression::BENCH_KEY)?;
+            // SAFETY: as above.
+            let status =
+                unsafe { ldb_options_set(options.0, c"encryption".as_ptr(), cipher.as_ptr()) };
+            check(status, "ldb_options_set(encryption)")?;
+            // SAFETY: as above.
+            let status =
+                unsafe { ldb_options_set(options.0, c"encryption_key".as_ptr(), key.as_ptr()) };
+            check(status, "ldb_options_set(encryption_key)")?;
+        }
         let mut db: *mut ldb_db = ptr::null_mut();
         // SAFETY: `path` is NUL-terminated, `options.0` a live handle (copied by the call, so it
         // may be freed afterwards), `db` writable.

@@ -287,7 +287,10 @@ impl Pager {
     fn sealer(&self) -> Result<Option<Arc<EpochCipher>>> {
         self.keys
             .as_ref()
-            .map(|k| k.sealer().map_err(|e| Error::io("seal a block of", &self.path, e)))
+            .map(|k| {
+                k.sealer()
+                    .map_err(|e| Error::io("seal a block of", &self.path, e))
+            })
             .transpose()
     }
 
@@ -748,7 +751,8 @@ impl Pager {
         let old = keys
             .rewrap(&user)
             .map_err(|e| Error::io("wrap the data key of", &self.path, e))?;
-        self.write_meta(meta, false).inspect_err(|_| keys.restore_header(old))
+        self.write_meta(meta, false)
+            .inspect_err(|_| keys.restore_header(old))
     }
 
     fn bad_chain(&self, first: u64, what: &str) -> Error {

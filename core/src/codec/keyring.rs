@@ -279,7 +279,11 @@ impl KeyRing {
     /// The epoch key to seal one more block or record under; an error once the epoch is spent
     /// and no meta page has taken the next one yet (a merge writes one long before).
     pub fn sealer(&self) -> std::io::Result<Arc<EpochCipher>> {
-        let sealer = self.sealing.read().expect("no panic holds the lock").clone();
+        let sealer = self
+            .sealing
+            .read()
+            .expect("no panic holds the lock")
+            .clone();
         if self.sealed.fetch_add(1, Ordering::Relaxed) >= super::cipher::MAX_BLOCKS_PER_KEY {
             return Err(std::io::Error::other(format!(
                 "key epoch {} is spent and no merge has taken the next one yet",
@@ -326,9 +330,7 @@ impl KeyRing {
         page[EPOCH_AT..EPOCH_AT + 4].copy_from_slice(&epoch.to_le_bytes());
         let nonce = random_nonce()?;
         page[META_NONCE_AT..META_TAG_AT].copy_from_slice(&nonce);
-        let tag = self
-            .meta_cipher
-            .seal(&nonce, &meta_aad(page), &mut []);
+        let tag = self.meta_cipher.seal(&nonce, &meta_aad(page), &mut []);
         page[META_TAG_AT..META_TAG_AT + TAG_LEN].copy_from_slice(&tag);
         Ok(())
     }
@@ -336,9 +338,7 @@ impl KeyRing {
     /// Checks a meta page's tag (and that its key header is this ring's).
     pub fn check_meta(&self, page: &[u8]) -> Result<(), String> {
         let nonce: [u8; NONCE_LEN] = page[META_NONCE_AT..META_TAG_AT].try_into().unwrap();
-        let tag: [u8; TAG_LEN] = page[META_TAG_AT..META_TAG_AT + TAG_LEN]
-            .try_into()
-            .unwrap();
+        let tag: [u8; TAG_LEN] = page[META_TAG_AT..META_TAG_AT + TAG_LEN].try_into().unwrap();
         self.meta_cipher
             .open(&nonce, &meta_aad(page), &mut [], &tag)
             .map_err(|_| "meta page does not authenticate (changed after it was written)".into())
@@ -367,15 +367,15 @@ impl EpochKeys for KeyRing {
         if kind != self.kind {
             return None;
         }
-        if let Some(c) = self.readers.read().expect("no panic holds the lock").get(&epoch) {
+        if let Some(c) = self
+            .readers
+            .read()
+            .expect("no panic holds the lock")
+            .get(&epoch)
+        {
             return Some(c.clone());
         }
-        let cipher = Arc::new(epoch_cipher(
-            kind,
-            &self.data_key,
-            &self.database_id,
-            epoch,
-        ));
+        let cipher = Arc::new(epoch_cipher(kind, &self.data_key, &self.database_id, epoch));
         self.readers
             .write()
             .expect("no panic holds the lock")
@@ -430,7 +430,9 @@ mod tests {
     }
 
     fn unlock(page: &[u8], user: &UserKey) -> Result<KeyRing, UnlockError> {
-        let header = KeyHeader::parse(page).unwrap().expect("an encrypted header");
+        let header = KeyHeader::parse(page)
+            .unwrap()
+            .expect("an encrypted header");
         KeyRing::unlock(page, header, DB, user)
     }
 
@@ -455,7 +457,10 @@ mod tests {
                         Some(h) => KeyRing::unlock(&bad, h, DB, &key_user(1)).map(|_| ()),
                         None => Err(UnlockError::Malformed("no header".into())),
                     });
-                assert!(outcome.is_err(), "{cipher:?}: byte {i} changed went unnoticed");
+                assert!(
+                    outcome.is_err(),
+                    "{cipher:?}: byte {i} changed went unnoticed"
+                );
             }
             // The same header in another database's file does not unwrap.
             let header = KeyHeader::parse(&page).unwrap().unwrap();
@@ -482,8 +487,16 @@ mod tests {
             iterations: 20_000,
             ..params
         };
-        unlock(&page, &UserKey::Passphrase(Zeroizing::new("pw".into()), other)).unwrap();
-        assert!(unlock(&page, &UserKey::Passphrase(Zeroizing::new("pW".into()), params)).is_err());
+        unlock(
+            &page,
+            &UserKey::Passphrase(Zeroizing::new("pw".into()), other),
+        )
+        .unwrap();
+        assert!(unlock(
+            &page,
+            &UserKey::Passphrase(Zeroizing::new("pW".into()), params)
+        )
+        .is_err());
         assert!(matches!(
             unlock(&page, &key_user(1)),
             Err(UnlockError::WrongKey(_))
@@ -493,7 +506,10 @@ mod tests {
         let page = meta_page(&ring, 2);
         let reopened = unlock(&page, &key_user(3)).unwrap();
         assert!(matches!(
-            unlock(&page, &UserKey::Passphrase(Zeroizing::new("pw".into()), params)),
+            unlock(
+                &page,
+                &UserKey::Passphrase(Zeroizing::new("pw".into()), params)
+            ),
             Err(UnlockError::WrongKey(_))
         ));
         assert_eq!(*reopened.data_key, *ring.data_key);

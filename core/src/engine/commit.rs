@@ -251,9 +251,10 @@ fn commit_group(engine: &Engine, group: &[Arc<Waiter>]) -> Result<()> {
     state.buf.clear();
     let mut seq = first_seq;
     for w in &accepted {
-        let encoded = state
-            .wal
-            .encode_record(&mut state.buf, seq, &w.payload.stored, w.payload_crc);
+        let encoded =
+            state
+                .wal
+                .encode_record(&mut state.buf, seq, &w.payload.stored, w.payload_crc);
         if let Err(e) = encoded {
             engine.fail(&e);
             return Err(e);

@@ -68,27 +68,34 @@ fn replay_segments(
     for (i, &segment) in segments.iter().enumerate() {
         let path = segment_path(dir, segment);
         let is_last = i + 1 == segments.len();
-        let end = read_segment(storage, &path, segment, is_last, keys, |first_seq, payload| {
-            let ops = decode_payload(payload)?;
-            let count = u64::from(ops.remaining());
-            if first_seq + count <= next_seq {
-                return Ok(()); // already in the tree
-            }
-            if first_seq != next_seq {
-                return Err(Error::corruption(
+        let end = read_segment(
+            storage,
+            &path,
+            segment,
+            is_last,
+            keys,
+            |first_seq, payload| {
+                let ops = decode_payload(payload)?;
+                let count = u64::from(ops.remaining());
+                if first_seq + count <= next_seq {
+                    return Ok(()); // already in the tree
+                }
+                if first_seq != next_seq {
+                    return Err(Error::corruption(
                     &path,
                     format!("WAL record starts at sequence {first_seq}, expected {next_seq}: records are missing"),
                 ));
-            }
-            let mut seq = first_seq;
-            for op in ops {
-                let op = op?;
-                memtable.insert(op.keyspace, op.key, seq, op.value);
-                seq += 1;
-            }
-            next_seq = seq;
-            Ok(())
-        })?;
+                }
+                let mut seq = first_seq;
+                for op in ops {
+                    let op = op?;
+                    memtable.insert(op.keyspace, op.key, seq, op.value);
+                    seq += 1;
+                }
+                next_seq = seq;
+                Ok(())
+            },
+        )?;
         if is_last && !end.torn {
             // Recovery makes this segment a sealed one (a new segment follows it), and sealed
             // segments must be durable: after a process crash its tail may still be in the page

@@ -57,9 +57,7 @@ pub(crate) fn seal_payload(
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&stored[1..]);
     let aad = place.aad(keys.database_id(), &out);
-    let tag = sealer
-        .cipher
-        .seal(&nonce, &aad, &mut out[SEALED_HEADER..]);
+    let tag = sealer.cipher.seal(&nonce, &aad, &mut out[SEALED_HEADER..]);
     out.extend_from_slice(&tag);
     Ok(out)
 }
@@ -354,11 +352,23 @@ mod tests {
         let opened = open_payload(Some(&keys), place, &sealed).unwrap().unwrap();
         assert_eq!(opened, p.stored);
         for other in [
-            RecordPlace { segment: 5, ..place },
-            RecordPlace { offset: 104, ..place },
-            RecordPlace { first_seq: 11, ..place },
+            RecordPlace {
+                segment: 5,
+                ..place
+            },
+            RecordPlace {
+                offset: 104,
+                ..place
+            },
+            RecordPlace {
+                first_seq: 11,
+                ..place
+            },
         ] {
-            assert!(open_payload(Some(&keys), other, &sealed).is_err(), "{other:?}");
+            assert!(
+                open_payload(Some(&keys), other, &sealed).is_err(),
+                "{other:?}"
+            );
         }
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();

@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use super::payload::{decode_payload, open_payload, RecordPlace};
-use crate::codec::KeyRing;
 use super::record::{
     align8, record_header_crc, CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE,
     SEGMENT_MAGIC, WAL_FORMAT_VERSION,
 };
 use crate::batch::MAX_BATCH_BYTES;
 use crate::checksum::masked_crc;
+use crate::codec::KeyRing;
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage};
 
@@ -127,7 +127,8 @@ pub(crate) fn read_segment(
         match parse_record(&data, off, salt) {
             Some(rec) if rec.is_sync_marker() => off = rec.end,
             Some(rec) => {
-                let corrupt = |m: String| Error::corruption(path, format!("record at offset {off}: {m}"));
+                let corrupt =
+                    |m: String| Error::corruption(path, format!("record at offset {off}: {m}"));
                 let opened;
                 let batch = if coded {
                     let place = RecordPlace {

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::payload::{seal_payload, PayloadCoding, RecordPlace};
-use crate::codec::KeyRing;
 use super::record::{
     encode_record, encode_segment_header, encode_sync_marker, segment_path,
     CODED_WAL_FORMAT_VERSION, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, WAL_FORMAT_VERSION,
 };
+use crate::codec::KeyRing;
 use crate::error::{Error, ErrorCode, IoContext, Result};
 use crate::storage::{OpenMode, Storage, StorageFile};
 
