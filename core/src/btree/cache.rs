@@ -155,7 +155,7 @@ enum Queue {
 }
 
 /// A cached page.
-struct Entry<V> {
+struct Entry<V: ?Sized> {
     /// The cached value.
     value: Arc<V>,
     /// Bytes this entry costs (at least 1).
@@ -168,7 +168,7 @@ struct Entry<V> {
     seq: u64,
 }
 
-impl<V> Entry<V> {
+impl<V: ?Sized> Entry<V> {
     /// Records a hit: saturating increment, skipped once saturated so hot
     /// entries are not written to at all.
     #[inline(always)]
@@ -201,7 +201,7 @@ struct Ghost {
 }
 
 /// The state of one shard, guarded by the shard's lock.
-struct Inner<V> {
+struct Inner<V: ?Sized> {
     /// Cached entries.
     map: HashMap<u64, Entry<V>, IdBuildHasher>,
     /// Small FIFO (head = oldest).
@@ -236,7 +236,7 @@ struct Inner<V> {
     evictions: u64,
 }
 
-impl<V> Inner<V> {
+impl<V: ?Sized> Inner<V> {
     /// Creates an empty shard of `capacity` bytes.
     fn new(capacity: u64) -> Self {
         let small_target = capacity * SMALL_PERCENT / 100;
@@ -481,7 +481,7 @@ impl<V> Inner<V> {
 
 /// Whether `slot` is the live slot of its entry.
 #[inline]
-fn live_slot<V>(map: &HashMap<u64, Entry<V>, IdBuildHasher>, slot: &Slot) -> bool {
+fn live_slot<V: ?Sized>(map: &HashMap<u64, Entry<V>, IdBuildHasher>, slot: &Slot) -> bool {
     map.get(&slot.id).is_some_and(|e| e.seq == slot.seq)
 }
 
@@ -497,7 +497,7 @@ fn compact(queue: &mut VecDeque<Slot>, mut live: impl FnMut(&Slot) -> bool) {
 /// single contended cache line; the alignment keeps shards off each other's
 /// lines (128 bytes covers adjacent-line prefetching).
 #[repr(C, align(128))]
-struct Shard<V> {
+struct Shard<V: ?Sized> {
     /// Hits served by this shard.
     hits: AtomicU64,
     /// Misses seen by this shard.
@@ -532,7 +532,7 @@ pub struct CacheStats {
 /// See the [module documentation](self) for the algorithm. All methods take
 /// `&self`; the cache is meant to be shared between threads (it is `Send` and
 /// `Sync` when `V: Send + Sync`).
-pub struct PageCache<V> {
+pub struct PageCache<V: ?Sized> {
     /// The shards; the length is a power of two.
     shards: Box<[Shard<V>]>,
     /// `shards.len() - 1`.
@@ -543,7 +543,7 @@ pub struct PageCache<V> {
     capacity: u64,
 }
 
-impl<V: Send + Sync> PageCache<V> {
+impl<V: Send + Sync + ?Sized> PageCache<V> {
     /// Creates a cache holding at most `capacity_bytes` bytes of charges.
     ///
     /// The cache has up to 16 shards (fewer for small capacities, so that each
@@ -664,7 +664,7 @@ impl<V: Send + Sync> PageCache<V> {
 }
 
 #[cfg(test)]
-impl<V: Send + Sync> PageCache<V> {
+impl<V: Send + Sync + ?Sized> PageCache<V> {
     /// The queue `id` is cached in, if any.
     fn queue_of(&self, id: u64) -> Option<Queue> {
         self.shard(id).inner.read().map.get(&id).map(|e| e.queue)

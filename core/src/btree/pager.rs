@@ -65,7 +65,7 @@ impl MappedFile {
 /// this reader alone.
 pub(crate) enum PageRef<'a> {
     Mapped(&'a [u8]),
-    Cached(Arc<Box<[u8]>>),
+    Cached(Arc<[u8]>),
     Read(Box<[u8]>),
 }
 
@@ -94,7 +94,7 @@ pub(crate) enum PageSource<'a> {
 #[derive(Clone)]
 pub(crate) enum OwnedPage {
     Mapped(Arc<MappedFile>, u64),
-    Cached(Arc<Box<[u8]>>),
+    Cached(Arc<[u8]>),
 }
 
 impl std::ops::Deref for OwnedPage {
@@ -125,7 +125,7 @@ pub(crate) struct Pager {
     file: Arc<dyn StorageFile>,
     path: PathBuf,
     page_size: usize,
-    cache: PageCache<Box<[u8]>>,
+    cache: PageCache<[u8]>,
     /// The `cache_size` option: the page cache's budget, which the trees' leaf hints share.
     cache_size: u64,
     use_mmap: bool,
@@ -390,15 +390,15 @@ impl Pager {
     }
 
     /// Page `id` if the cache holds it (read and checked before, or written since).
-    pub fn cached(&self, id: u64) -> Option<Arc<Box<[u8]>>> {
+    pub fn cached(&self, id: u64) -> Option<Arc<[u8]>> {
         self.cache.get(id)
     }
 
-    fn cached_page(&self, ptr: PagePtr) -> Result<Arc<Box<[u8]>>> {
+    fn cached_page(&self, ptr: PagePtr) -> Result<Arc<[u8]>> {
         if let Some(p) = self.cache.get(ptr.id) {
             return Ok(p);
         }
-        let page = Arc::new(self.read_page_uncached(ptr)?);
+        let page: Arc<[u8]> = Arc::from(self.read_page_uncached(ptr)?);
         self.cache.insert(ptr.id, page.clone(), self.page_size);
         Ok(page)
     }
@@ -531,11 +531,9 @@ impl Pager {
         debug_assert!(block.len() as u64 <= extent.byte_len());
         self.counters.codecs.count(codec, raw_len, block.len());
         match cache {
-            Some(raw) => self.cache.insert(
-                extent.address(),
-                Arc::new(raw.into_boxed_slice()),
-                self.page_size,
-            ),
+            Some(raw) => self
+                .cache
+                .insert(extent.address(), Arc::from(raw), self.page_size),
             None => self.cache.remove(extent.address()),
         }
         block.resize(extent.byte_len() as usize, 0);
@@ -579,8 +577,7 @@ impl Pager {
         if self.use_mmap {
             self.cache.remove(id);
         } else {
-            self.cache
-                .insert(id, Arc::new(page.into_boxed_slice()), self.page_size);
+            self.cache.insert(id, Arc::from(page), self.page_size);
         }
         Ok(())
     }
@@ -607,11 +604,7 @@ impl Pager {
             if self.use_mmap {
                 self.cache.remove(id);
             } else {
-                self.cache.insert(
-                    id,
-                    Arc::new(page.to_vec().into_boxed_slice()),
-                    self.page_size,
-                );
+                self.cache.insert(id, Arc::from(page), self.page_size);
             }
         }
         Ok(())

@@ -129,11 +129,47 @@ impl BlockCipher {
     }
 }
 
-/// A fresh nonce from the operating system's random source.
+/// Random bytes from the operating system, fetched a few kilobytes at a time per thread: a
+/// system call for every block or WAL record sealed would cost a writer more than the sealing.
+struct NoncePool {
+    bytes: [u8; NONCE_POOL_BYTES],
+    used: usize,
+    /// The fork generation the bytes were fetched in: a forked child must not hand out the
+    /// nonces its parent will (`fork.rs`).
+    fork_generation: u64,
+}
+
+const NONCE_POOL_BYTES: usize = 4096 - 4096 % NONCE_LEN;
+
+thread_local! {
+    static NONCE_POOL: std::cell::RefCell<NoncePool> = const {
+        std::cell::RefCell::new(NoncePool {
+            bytes: [0; NONCE_POOL_BYTES],
+            used: NONCE_POOL_BYTES,
+            fork_generation: 0,
+        })
+    };
+}
+
+/// A fresh nonce: 96 bits from the operating system's random source, never used before (each
+/// pooled byte is handed out once, and the pool is dropped in a forked child).
 pub(crate) fn random_nonce() -> std::io::Result<[u8; NONCE_LEN]> {
-    let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(std::io::Error::other)?;
-    Ok(nonce)
+    NONCE_POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let generation = crate::fork::generation();
+        if pool.used == NONCE_POOL_BYTES || pool.fork_generation != generation {
+            getrandom::fill(&mut pool.bytes).map_err(std::io::Error::other)?;
+            pool.used = 0;
+            pool.fork_generation = generation;
+        }
+        let at = pool.used;
+        pool.used += NONCE_LEN;
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&pool.bytes[at..at + NONCE_LEN]);
+        // Handed out once: not left behind for anything else to read.
+        pool.bytes[at..at + NONCE_LEN].fill(0);
+        Ok(nonce)
+    })
 }
 
 #[cfg(test)]
@@ -217,11 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn nonces_are_random() {
-        let a = random_nonce().unwrap();
-        let b = random_nonce().unwrap();
-        assert_ne!(a, b);
-        assert_ne!(a, [0; NONCE_LEN]);
+    fn nonces_are_random_and_never_repeat_across_pool_refills() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..3 * NONCE_POOL_BYTES / NONCE_LEN {
+            let nonce = random_nonce().unwrap();
+            assert_ne!(nonce, [0; NONCE_LEN]);
+            assert!(seen.insert(nonce), "a nonce repeated");
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::snapshot::Snapshot;
 use super::txn::{Isolation, Txn};
 use crate::{
     ldb_bulk_load_begin, ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete, ldb_flush,
-    ldb_get, ldb_get_into, ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_snapshot_new,
-    ldb_stats, ldb_stats_value, ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
+    ldb_get, ldb_get_into, ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_rekey,
+    ldb_snapshot_new, ldb_stats, ldb_stats_value, ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
 };
 
 /// What [`Db::get_into`] found.
@@ -134,6 +134,14 @@ impl Db {
     pub fn flush(&self) -> Result<()> {
         // SAFETY: live handle.
         check(unsafe { ldb_flush(self.raw()) })
+    }
+
+    /// Changes an encrypted database's key or passphrase to the `encryption_key` or `passphrase`
+    /// in `options`, given as (name, value) pairs; see `ldb_rekey`.
+    pub fn rekey(&self, options: &[(&str, &str)]) -> Result<()> {
+        let options = Options::new(options)?;
+        // SAFETY: live handles.
+        check(unsafe { ldb_rekey(self.raw(), options.raw()) })
     }
 
     /// Gives the page file's free space back; returns the bytes it shrank by.
