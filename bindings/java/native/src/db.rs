@@ -91,7 +91,6 @@ struct Secret(String);
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        // Replacing each byte with 0 keeps the string valid UTF-8.
         // SAFETY: every byte written is 0, so the contents stay valid UTF-8.
         unsafe { self.0.as_bytes_mut() }.fill(0);
     }

@@ -90,7 +90,7 @@ public final class Options {
 
     @Override
     public int hashCode() {
-        return values.hashCode();
+        return shown.hashCode(); // no hash of a secret
     }
 
     /**
