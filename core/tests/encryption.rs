@@ -204,6 +204,8 @@ fn a_wrong_missing_or_misplaced_key_gets_a_clear_error() {
         code_of(Database::open(fresh.path().join("b"), no_cipher)),
         ErrorCode::InvalidOption
     );
+    // Refused before a directory was made for them.
+    assert!(!fresh.path().join("a").exists() && !fresh.path().join("b").exists());
     let both = Options {
         passphrase: Secret::new("pw"),
         ..keyed(Encryption::Aes256Gcm, Compression::None, KEY_A)

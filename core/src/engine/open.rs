@@ -50,10 +50,11 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
 
 fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
     let data_path = path.join(DATA_FILE);
-    let exists = prepare_directory(path, &options, &*storage)?;
-    if !exists {
+    // Options that cannot make a new database are refused before a directory is made for it.
+    if !storage.exists(&data_path).ctx("stat", &data_path)? {
         check_new_encryption(&options)?;
     }
+    let exists = prepare_directory(path, &options, &*storage)?;
     let lock = take_lock(path, &*storage)?;
     if !exists {
         create_page_file(path, &options, &*storage)?;

@@ -323,13 +323,15 @@ class EncryptionTest {
         expect(LightningDbException.class, ErrorCode.INVALID_OPTION, () -> LightningDb.open(
                 fresh, Options.builder().set("encryption", "rot13").build()));
         assertFalse(Files.exists(fresh));
-        // A cipher without a key, and a key without a cipher (these leave an empty directory).
+        // A cipher without a key, and a key without a cipher: refused before a directory is made.
         LightningDbException e = expect(LightningDbException.class, ErrorCode.INVALID_OPTION,
                 () -> LightningDb.open(tmp.resolve("no-key"),
                         Options.builder().encryption(Encryption.AES_256_GCM).build()));
         assertTrue(e.getMessage().contains("encryption_key"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("no-key")));
         expect(LightningDbException.class, ErrorCode.INVALID_OPTION, () -> LightningDb.open(
                 tmp.resolve("no-cipher"), Options.builder().encryptionKey(KEY_A).build()));
+        assertFalse(Files.exists(tmp.resolve("no-cipher")));
     }
 
     @Test
