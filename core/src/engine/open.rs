@@ -51,7 +51,10 @@ pub(crate) fn open(path: &Path, options: Options, storage: Arc<dyn Storage>) -> 
 fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Result<Engine> {
     let data_path = path.join(DATA_FILE);
     // Options that cannot make a new database are refused before a directory is made for it.
-    if !storage.exists(&data_path).ctx("stat", &data_path)? {
+    let is_new = !storage.exists(path).ctx("stat", path)?
+        || (storage.is_dir(path).ctx("stat", path)?
+            && !storage.exists(&data_path).ctx("stat", &data_path)?);
+    if is_new {
         check_new_encryption(&options)?;
     }
     let exists = prepare_directory(path, &options, &*storage)?;

@@ -21,7 +21,11 @@ impl Options {
                 c_string(value, "option value")?,
             );
             // SAFETY: live handle; valid strings.
-            check(unsafe { ldb_options_set(options.0.as_ptr(), name.as_ptr(), value.as_ptr()) })?;
+            let status =
+                unsafe { ldb_options_set(options.0.as_ptr(), name.as_ptr(), value.as_ptr()) };
+            // The value may be a key or a passphrase: wiped, not left behind in freed memory.
+            zeroize::Zeroize::zeroize(&mut value.into_bytes());
+            check(status)?;
         }
         Ok(options)
     }
