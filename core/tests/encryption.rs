@@ -691,7 +691,7 @@ fn nonces_never_repeat_over_a_million_block_writes_across_reopens_and_crashes() 
             )
             .unwrap();
         }
-        if opens % 3 == 0 {
+        if opens.is_multiple_of(3) {
             // A crash: what was not synced may be lost, torn or kept.
             std::mem::forget(db);
             storage.power_loss(PowerLoss::Random { seed: opens });
