@@ -308,8 +308,7 @@ impl Database {
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect();
-            let _ = (db, pairs);
-            Err(lightning::safe::Error { status: lightning::ldb_status::LDB_INTERNAL, message: "TEMPORARY STUB".into() })
+            db.rekey(&pairs)
         })
     }
 

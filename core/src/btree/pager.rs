@@ -725,10 +725,10 @@ impl Pager {
         Ok(out)
     }
 
-    /// Wraps the data key for the key or passphrase in `options` and writes `meta` (the current
-    /// one, at its next generation) naming it: after this only the new key opens the file. On
-    /// failure the old key still does.
-    pub fn rekey(&self, meta: &Meta, options: &crate::options::Options) -> Result<()> {
+    /// Wraps the data key for the key or passphrase in `options`: the meta pages written from
+    /// now on name the new wrapping. Returns the key header it replaces, to put back with
+    /// [`Pager::restore_key_header`] if the meta page naming the new one is not written.
+    pub fn rewrap(&self, options: &crate::options::Options) -> Result<KeyHeader> {
         let keys = self.keys.as_ref().ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidArgument,
@@ -741,11 +741,18 @@ impl Pager {
                 "rekey needs the new encryption_key or passphrase",
             )
         })?;
-        let old = keys
-            .rewrap(&user)
-            .map_err(|e| Error::io("wrap the data key of", &self.path, e))?;
-        self.write_meta(meta, false)
-            .inspect_err(|_| keys.restore_header(old))
+        keys.rewrap(&user).map_err(|e| {
+            // The key derivation or the random salt failed: nothing was written, and the
+            // database goes on under its old key.
+            Error::new(ErrorCode::Io, format!("rekey: no new key header: {e}"))
+        })
+    }
+
+    /// Puts back a key header [`Pager::rewrap`] replaced.
+    pub fn restore_key_header(&self, header: KeyHeader) {
+        if let Some(keys) = &self.keys {
+            keys.restore_header(header);
+        }
     }
 
     fn bad_chain(&self, first: u64, what: &str) -> Error {

@@ -118,11 +118,12 @@ pub(crate) fn rekey(engine: &Engine, options: &crate::options::Options) -> Resul
         generation: state.meta.generation + 1,
         ..state.meta
     };
-    engine.pager.rekey(&meta, options).inspect_err(|e| {
-        if e.code() == crate::error::ErrorCode::Io {
-            // After a failed fsync nothing written since the last good one can be trusted.
-            engine.fail(e);
-        }
+    let old = engine.pager.rewrap(options)?;
+    engine.pager.write_meta(&meta, false).inspect_err(|e| {
+        engine.pager.restore_key_header(old);
+        // After a failed write or fsync of the page file nothing written since the last good
+        // one can be trusted (as after a merge's).
+        engine.fail(e);
     })?;
     state.meta = meta;
     Ok(())
