@@ -44,6 +44,11 @@ const EPOCH_AT: usize = 220;
 const META_NONCE_AT: usize = 224;
 const META_TAG_AT: usize = 236;
 
+/// The most a key header may ask of a key derivation: the `kdf_memory` and `kdf_iterations`
+/// options' ceilings.
+const MAX_KDF_MEMORY_KIB: u32 = 4 << 20;
+const MAX_KDF_ITERATIONS: u32 = 100_000_000;
+
 /// What the user gives to unlock (or create) an encrypted database: a key or a passphrase.
 pub(crate) enum UserKey {
     /// The `encryption_key` option: the key-encryption key itself.
@@ -129,8 +134,16 @@ impl KeyHeader {
                     iterations: u32_at(136),
                     parallelism: u32_at(140),
                 };
-                // The floors bound what a crafted header can make an open spend (or skip).
+                // The floors and ceilings bound what a crafted header can make an open skip
+                // or spend (the options' own limits: 4 GiB of memory, 10^8 iterations).
                 params.check_floors()?;
+                if params.memory_kib > MAX_KDF_MEMORY_KIB || params.iterations > MAX_KDF_ITERATIONS
+                {
+                    return Err(format!(
+                        "key derivation costs over the limits: {} KiB, {} iterations",
+                        params.memory_kib, params.iterations
+                    ));
+                }
                 KeySource::Passphrase(params)
             }
         };
@@ -538,5 +551,30 @@ mod tests {
             assert!(ring.cipher(Encryption::Aes256Gcm, epoch).is_some());
         }
         assert!(ring.cipher(Encryption::ChaCha20Poly1305, 0).is_none());
+    }
+
+    #[test]
+    fn a_header_asking_too_much_or_too_little_of_the_kdf_is_refused() {
+        let params = KdfParams {
+            kdf: super::super::kdf::Kdf::Argon2id,
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let user = UserKey::Passphrase(Zeroizing::new("pw".into()), params);
+        let ring = KeyRing::create(Encryption::Aes256Gcm, &user, DB).unwrap();
+        let page = meta_page(&ring, 1);
+        assert!(KeyHeader::parse(&page).unwrap().is_some());
+        for (at, value) in [
+            (132, u32::MAX),
+            (132, 512),
+            (136, 0),
+            (136, 200_000_000),
+            (140, 17),
+        ] {
+            let mut bad = page.clone();
+            bad[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            assert!(KeyHeader::parse(&bad).is_err(), "{at}: {value}");
+        }
     }
 }
