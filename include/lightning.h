@@ -424,6 +424,15 @@ ldb_status ldb_compact(const ldb_db *db, uint64_t *bytes_out);
 // `db` must be a live handle; `options` a live handle.
 ldb_status ldb_rekey(const ldb_db *db, const ldb_options *options);
 
+// Whether the `encryption_key` or `passphrase` in `options` (or neither, for a database that is
+// not encrypted) opens this open database: `LDB_OK`, or the status `ldb_open` with `options`
+// would give (`LDB_WRONG_KEY`, `LDB_INVALID_OPTION`). For a library that hands an open database
+// to a second opener, so that it is held to the same key. `options` NULL: the defaults.
+//
+// # Safety
+// `db` must be a live handle; `options` NULL or a live handle.
+ldb_status ldb_check_key(const ldb_db *db, const ldb_options *options);
+
 // Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in
 // `*text_out`: NUL-terminated, released by the caller with `ldb_free`. `text_len_out` may be
 // NULL; otherwise it gets the length without the NUL.

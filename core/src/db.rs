@@ -258,6 +258,16 @@ impl Database {
         engine::rekey(&self.engine, options)
     }
 
+    /// Whether the `encryption_key` or `passphrase` in `options` (or neither, for a database
+    /// that is not encrypted) opens this database: `Ok`, or the error [`Database::open`] would
+    /// give (`WRONG_KEY`, `INVALID_OPTION`). For code that hands an open database to a second
+    /// opener, as the Node binding does, so that it is held to the same key.
+    pub fn check_key(&self, options: &Options) -> Result<()> {
+        self.engine.check_open()?;
+        options.validate()?;
+        self.engine.pager.check_key(options)
+    }
+
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
         Stats::gather(&self.engine)

@@ -258,6 +258,32 @@ fn rekey_changes_the_key_and_keeps_the_data() {
     let db = Database::open(plain.path(), Options::default()).unwrap();
     let err = db.rekey(&a).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    assert_eq!(
+        db.check_key(&a).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
+    db.check_key(&Options::default()).unwrap();
+}
+
+#[test]
+fn check_key_gives_what_an_open_with_those_options_would() {
+    let dir = KeepOnFailure::new("encryption test");
+    let a = keyed(Encryption::Aes256Gcm, Compression::Lz4, KEY_A);
+    let db = Database::open(dir.path(), a.clone()).unwrap();
+    db.check_key(&a).unwrap();
+    let b = keyed(Encryption::Aes256Gcm, Compression::Lz4, KEY_B);
+    let code = |o: &Options| db.check_key(o).unwrap_err().code();
+    assert_eq!(code(&b), ErrorCode::WrongKey);
+    assert_eq!(code(&Options::default()), ErrorCode::WrongKey);
+    assert_eq!(
+        code(&with_passphrase(Kdf::Argon2id, "pw")),
+        ErrorCode::WrongKey
+    );
+    // After a rekey, the new key only.
+    let passphrase = with_passphrase(Kdf::Pbkdf2Sha256, "pw");
+    db.rekey(&passphrase).unwrap();
+    db.check_key(&passphrase).unwrap();
+    assert_eq!(code(&a), ErrorCode::WrongKey);
 }
 
 /// The extent (offset, stored length) of the first block after the meta pages of `data`.

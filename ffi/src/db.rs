@@ -327,6 +327,30 @@ pub unsafe extern "C" fn ldb_rekey(db: *const ldb_db, options: *const ldb_option
     })
 }
 
+/// Whether the `encryption_key` or `passphrase` in `options` (or neither, for a database that is
+/// not encrypted) opens this open database: `LDB_OK`, or the status `ldb_open` with `options`
+/// would give (`LDB_WRONG_KEY`, `LDB_INVALID_OPTION`). For a library that hands an open database
+/// to a second opener, so that it is held to the same key. `options` NULL: the defaults.
+///
+/// # Safety
+/// `db` must be a live handle; `options` NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ldb_check_key(
+    db: *const ldb_db,
+    options: *const ldb_options,
+) -> ldb_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let db = unsafe { handle(db, "db") }?;
+        // SAFETY: per this function's contract (NULL is allowed).
+        let options = match unsafe { options.as_ref() } {
+            Some(o) => o.inner.clone(),
+            None => Options::default(),
+        };
+        db.with(|d| d.check_key(&options))
+    })
+}
+
 /// Counters and sizes as text, one `name=value` line each (names as in the Rust `Stats`), in
 /// `*text_out`: NUL-terminated, released by the caller with `ldb_free`. `text_len_out` may be
 /// NULL; otherwise it gets the length without the NUL.

@@ -121,9 +121,7 @@ impl NativeDb {
     #[napi(catch_unwind)]
     pub fn rekey(&self, options: Vec<String>) -> Result<()> {
         convert::check_pairs(&options)?;
-        let rekey = self.handle.rekey();
-        self.handle
-            .with(|db| rekey.run(db, &convert::pairs(&options)))
+        self.handle.with(|db| db.rekey(&convert::pairs(&options)))
     }
 
     /// Counters and sizes, one `name=value` line each.
@@ -204,9 +202,8 @@ impl NativeDb {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn rekey_async(&self, options: Vec<String>) -> Result<AsyncTask<DbTask<()>>> {
         convert::check_pairs(&options)?;
-        let rekey = self.handle.rekey();
         Ok(AsyncTask::new(DbTask::new(&self.handle, move |db| {
-            rekey.run(db, &convert::pairs(&options))
+            db.rekey(&convert::pairs(&options))
         })))
     }
 }

@@ -17,7 +17,6 @@ mod database;
 mod errors;
 mod fast;
 mod iter;
-mod secret;
 mod snapshot;
 mod state;
 mod tasks;

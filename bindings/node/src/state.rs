@@ -6,10 +6,10 @@
 //!   [`Db`] and the number of handles on it. The first `open` opens the engine with its options;
 //!   later ones get the same engine (their options are not applied). The engine is closed when the
 //!   last handle closes, so the directory's lock is free once that `close()` returns.
-//! - The key or passphrase is checked by every `open`, as the engine checks it for the first: the
-//!   registry keeps a print of the one that opens the engine ([`SecretPrint`]; [`Rekey`] changes
-//!   it with the key), and a later `open` with another one, or none, for an encrypted database
-//!   gets `LDB_WRONG_KEY` instead of the engine.
+//! - The key or passphrase is checked by every `open`, as the engine checks it for the first: a
+//!   later `open` asks the open engine whether its options hold the key (`Db::check_key`, after a
+//!   rekey the new one), and with another one, or none, for an encrypted database gets
+//!   `LDB_WRONG_KEY` instead of the engine.
 //! - One [`Handle`] per JavaScript `Database`: closing it makes its calls fail with `LDB_CLOSED`
 //!   and releases the C handles of its snapshots, transactions and iterators (its children), so a
 //!   child left referenced by JavaScript never keeps the engine open.
@@ -22,17 +22,11 @@ use lightning::safe::locks::{Mutex, RwLock};
 use lightning::safe::{Children, Db, Error as CallError};
 
 use crate::errors::{closed, to_js, Result};
-use crate::secret::SecretPrint;
-
-/// The print of the key or passphrase that opens an engine (`None`: not encrypted), shared by
-/// its registry entry and its handles.
-type SecretSlot = Arc<Mutex<Option<SecretPrint>>>;
 
 /// An engine shared by every handle on its directory in this process.
 struct Entry {
     db: Arc<Db>,
     handles: usize,
-    secret: SecretSlot,
 }
 
 /// Open engines by canonical directory path.
@@ -51,7 +45,6 @@ fn registry_key(path: &str) -> PathBuf {
 pub struct Handle {
     db: RwLock<Option<Arc<Db>>>,
     key: PathBuf,
-    secret: SecretSlot,
     children: Children,
 }
 
@@ -66,14 +59,11 @@ impl Handle {
         let mut registry = REGISTRY.lock();
         let key = registry_key(path);
         if let Some(entry) = registry.get_mut(&key) {
-            SecretPrint::check(*entry.secret.lock(), SecretPrint::of(options)?, &key)?;
+            entry.db.check_key(options)?;
             entry.handles += 1;
-            let (db, secret) = (Arc::clone(&entry.db), Arc::clone(&entry.secret));
-            return Ok(Handle::new(db, key, secret));
+            return Ok(Handle::new(Arc::clone(&entry.db), key));
         }
         let db = Arc::new(Db::open(path, options)?);
-        // The engine took the options, so they hold at most one key or passphrase, well formed.
-        let secret = Arc::new(Mutex::new(SecretPrint::of(options).unwrap_or(None)));
         // The directory exists now: its canonical path is the key.
         let key = registry_key(path);
         registry.insert(
@@ -81,24 +71,17 @@ impl Handle {
             Entry {
                 db: Arc::clone(&db),
                 handles: 1,
-                secret: Arc::clone(&secret),
             },
         );
-        Ok(Handle::new(db, key, secret))
+        Ok(Handle::new(db, key))
     }
 
-    fn new(db: Arc<Db>, key: PathBuf, secret: SecretSlot) -> Handle {
+    fn new(db: Arc<Db>, key: PathBuf) -> Handle {
         Handle {
             db: RwLock::new(Some(db)),
             key,
-            secret,
             children: Children::new(),
         }
-    }
-
-    /// What changes the engine's key, and the print later `open`s are checked against with it.
-    pub fn rekey(&self) -> Rekey {
-        Rekey(Arc::clone(&self.secret))
     }
 
     /// Runs `f` with the engine; `LDB_CLOSED` if this handle was closed.
@@ -157,24 +140,5 @@ impl Handle {
             // Not expected (every other reference was a handle's); it closes when dropped.
             Err(_) => Ok(()),
         }
-    }
-}
-
-/// Changes an engine's key or passphrase together with its print in the registry (for a call on
-/// this thread or the libuv pool alike).
-pub struct Rekey(SecretSlot);
-
-impl Rekey {
-    /// `rekey` with `options` on `db` (the engine of the handle this came from). The print is
-    /// locked throughout, so an `open` sharing the engine meanwhile is checked against the key
-    /// that opens it when the check is made.
-    pub fn run(&self, db: &Db, options: &[(&str, &str)]) -> Result<(), CallError> {
-        let mut secret = self.0.lock();
-        db.rekey(options)?;
-        // The engine took the options, so they hold one key or passphrase, well formed.
-        if let Ok(Some(print)) = SecretPrint::of(options) {
-            *secret = Some(print);
-        }
-        Ok(())
     }
 }

@@ -725,6 +725,20 @@ impl Pager {
         Ok(out)
     }
 
+    /// Whether the key or passphrase in `options` (or neither) opens this file, with the error an
+    /// open with them would get: for a second opener of a database open in this process.
+    pub fn check_key(&self, options: &crate::options::Options) -> Result<()> {
+        match (&self.keys, options.user_key()) {
+            (Some(keys), Some(user)) => {
+                keys.accepts(&user).map_err(|e| unlock_error(&self.path, e))
+            }
+            (keys, user) => match key_presence_error(&self.path, keys.is_some(), user.is_some()) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            },
+        }
+    }
+
     /// Wraps the data key for the key or passphrase in `options`: the meta pages written from
     /// now on name the new wrapping. Returns the key header it replaces, to put back with
     /// [`Pager::restore_key_header`] if the meta page naming the new one is not written.
@@ -777,31 +791,45 @@ fn unlock(
     } else {
         None
     };
-    let user = options.user_key();
-    match (header, user) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(Error::new(
+    match (header, options.user_key()) {
+        (Some(header), Some(user)) => KeyRing::unlock(page, header, meta.database_id, &user)
+            .map(Some)
+            .map_err(|e| unlock_error(path, e)),
+        (header, user) => match key_presence_error(path, header.is_some(), user.is_some()) {
+            Some(e) => Err(e),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The error for a key or passphrase given to a database that is not encrypted, or none given
+/// to one that is; `None` when both or neither are there.
+fn key_presence_error(path: &Path, encrypted: bool, given: bool) -> Option<Error> {
+    match (encrypted, given) {
+        (false, true) => Some(Error::new(
             ErrorCode::InvalidOption,
             format!(
                 "{}: the database is not encrypted, so options encryption_key and passphrase do not apply",
                 path.display()
             ),
         )),
-        (Some(_), None) => Err(Error::new(
+        (true, false) => Some(Error::new(
             ErrorCode::WrongKey,
             format!(
                 "{}: the database is encrypted: give its encryption_key or passphrase",
                 path.display()
             ),
         )),
-        (Some(header), Some(user)) => KeyRing::unlock(page, header, meta.database_id, &user)
-            .map(Some)
-            .map_err(|e| match e {
-                UnlockError::WrongKey(m) => {
-                    Error::new(ErrorCode::WrongKey, format!("{}: {m}", path.display()))
-                }
-                UnlockError::Malformed(m) => Error::corruption(path, format!("meta page: {m}")),
-            }),
+        _ => None,
+    }
+}
+
+fn unlock_error(path: &Path, e: UnlockError) -> Error {
+    match e {
+        UnlockError::WrongKey(m) => {
+            Error::new(ErrorCode::WrongKey, format!("{}: {m}", path.display()))
+        }
+        UnlockError::Malformed(m) => Error::corruption(path, format!("meta page: {m}")),
     }
 }
 

@@ -255,16 +255,22 @@ impl KeyRing {
     ) -> Result<KeyRing, UnlockError> {
         let kek = header.kek(user)?;
         let aad = KeyHeader::wrap_aad(&header.head_bytes(), &database_id);
-        let data_key = unwrap(header.cipher, &kek, &header.wrapped, &aad).map_err(|_| {
-            UnlockError::WrongKey(match header.source {
-                KeySource::Key => "the encryption_key is not this database's".into(),
-                KeySource::Passphrase(_) => "the passphrase is not this database's".into(),
-            })
-        })?;
+        let data_key = unwrap(header.cipher, &kek, &header.wrapped, &aad)
+            .map_err(|_| wrong_key(header.source))?;
         let epoch = u32::from_le_bytes(page[EPOCH_AT..EPOCH_AT + 4].try_into().unwrap());
         let ring = KeyRing::with(header, data_key, database_id, epoch);
         ring.check_meta(page).map_err(UnlockError::Malformed)?;
         Ok(ring)
+    }
+
+    /// Whether `user` unwraps this database's data key under the current key header.
+    pub fn accepts(&self, user: &UserKey) -> Result<(), UnlockError> {
+        let header = *self.header.lock();
+        let kek = header.kek(user)?;
+        let aad = KeyHeader::wrap_aad(&header.head_bytes(), &self.database_id);
+        unwrap(header.cipher, &kek, &header.wrapped, &aad)
+            .map(drop)
+            .map_err(|_| wrong_key(header.source))
     }
 
     fn with(header: KeyHeader, data_key: Key, database_id: [u8; 16], epoch: u32) -> KeyRing {
@@ -399,6 +405,14 @@ impl EpochKeys for KeyRing {
     fn encrypted(&self) -> bool {
         true
     }
+}
+
+/// The error for a key or passphrase that does not unwrap the data key.
+fn wrong_key(source: KeySource) -> UnlockError {
+    UnlockError::WrongKey(match source {
+        KeySource::Key => "the encryption_key is not this database's".into(),
+        KeySource::Passphrase(_) => "the passphrase is not this database's".into(),
+    })
 }
 
 fn epoch_cipher(

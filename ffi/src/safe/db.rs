@@ -16,8 +16,8 @@ use super::pinned::{read_pinned, Pinned};
 use super::snapshot::Snapshot;
 use super::txn::{Isolation, Txn};
 use crate::{
-    ldb_bulk_load_begin, ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete, ldb_flush,
-    ldb_get, ldb_get_into, ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_rekey,
+    ldb_bulk_load_begin, ldb_check_key, ldb_close, ldb_compact, ldb_db, ldb_db_free, ldb_delete,
+    ldb_flush, ldb_get, ldb_get_into, ldb_get_pinned, ldb_iter_new, ldb_open, ldb_put, ldb_rekey,
     ldb_snapshot_new, ldb_stats, ldb_stats_value, ldb_sync, ldb_txn_begin, ldb_verify, ldb_write,
 };
 
@@ -142,6 +142,14 @@ impl Db {
         let options = Options::new(options)?;
         // SAFETY: live handles.
         check(unsafe { ldb_rekey(self.raw(), options.raw()) })
+    }
+
+    /// Whether the key or passphrase in `options` (or neither) opens this database; see
+    /// `ldb_check_key`.
+    pub fn check_key(&self, options: &[(&str, &str)]) -> Result<()> {
+        let options = Options::new(options)?;
+        // SAFETY: live handles.
+        check(unsafe { ldb_check_key(self.raw(), options.raw()) })
     }
 
     /// Gives the page file's free space back; returns the bytes it shrank by.
