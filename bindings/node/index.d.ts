@@ -136,24 +136,19 @@ export type Kdf = 'argon2id' | 'pbkdf2-sha256';
  * The new key of {@link Database.rekey}: `encryptionKey` or `passphrase` (one of them), and for a
  * passphrase the KDF and its costs. Names as in {@link OpenOptions}.
  */
-export interface RekeyOptions {
-  /** The new key, 64 hex digits. */
-  encryptionKey?: string;
-  /** The new passphrase. */
-  passphrase?: string;
-  /** As in {@link OpenOptions.kdf}. */
-  kdf?: Kdf;
-  /** As in {@link OpenOptions.kdfMemory}. */
-  kdfMemory?: string | number;
-  /** As in {@link OpenOptions.kdfIterations}. */
-  kdfIterations?: string | number;
-  /** As in {@link OpenOptions.kdfParallelism}. */
-  kdfParallelism?: string | number;
-  encryption_key?: string;
-  kdf_memory?: string | number;
-  kdf_iterations?: string | number;
-  kdf_parallelism?: string | number;
-}
+export type RekeyOptions = Pick<
+  OpenOptions,
+  | 'encryptionKey'
+  | 'passphrase'
+  | 'kdf'
+  | 'kdfMemory'
+  | 'kdfIterations'
+  | 'kdfParallelism'
+  | 'encryption_key'
+  | 'kdf_memory'
+  | 'kdf_iterations'
+  | 'kdf_parallelism'
+>;
 
 /** Durability of one write. */
 export interface WriteOptions {

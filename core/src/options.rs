@@ -682,36 +682,28 @@ impl Options {
             "max_frozen_memtables" => self.max_frozen_memtables = small(&value),
             "mmap" => self.mmap = flag(&value),
             "max_active_transactions" => self.max_active_transactions = small(&value),
-            "compression" => {
-                self.compression = Compression::NAMES
-                    .iter()
-                    .find(|(n, _)| *n == choice(&value))
-                    .map(|(_, c)| *c)
-                    .expect("a validated choice names a policy")
-            }
+            "compression" => self.compression = named(&Compression::NAMES, choice(&value)),
             "compression_level" => self.compression_level = small(&value),
-            "encryption" => {
-                self.encryption = Encryption::NAMES
-                    .iter()
-                    .find(|(n, _)| *n == choice(&value))
-                    .map(|(_, c)| *c)
-                    .expect("a validated choice names a cipher")
-            }
+            "encryption" => self.encryption = named(&Encryption::NAMES, choice(&value)),
             "encryption_key" => self.encryption_key = secret(value),
             "passphrase" => self.passphrase = secret(value),
-            "kdf" => {
-                self.kdf = Kdf::NAMES
-                    .iter()
-                    .find(|(n, _)| *n == choice(&value))
-                    .map(|(_, k)| *k)
-                    .expect("a validated choice names a KDF")
-            }
+            "kdf" => self.kdf = named(&Kdf::NAMES, choice(&value)),
             "kdf_memory" => self.kdf_memory = num(&value),
             "kdf_iterations" => self.kdf_iterations = small(&value),
             "kdf_parallelism" => self.kdf_parallelism = small(&value),
             _ => unreachable!("no option named {name}"),
         }
     }
+}
+
+/// The value `name` stands for in a table of (name, value) pairs; `name` is a validated choice,
+/// so it is there.
+fn named<T: Copy>(table: &[(&str, T)], name: &str) -> T {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| *value)
+        .expect("a validated choice is in its table")
 }
 
 /// The option called `name` in any accepted spelling, or an error listing the known options.
