@@ -1892,6 +1892,16 @@ static void test_encryption(void) {
 
     /* Rekey to a passphrase (cheap KDF costs, as tests may use): then only it opens. */
     CHECK_ST(try_open(dir, &db, "encryption_key", KEY_A, (const char *)NULL), LDB_OK);
+    /* ldb_check_key: what an open with these options would get, asked of the open database. */
+    ldb_options *probe = NULL;
+    if (OK(ldb_options_new(&probe))) {
+        CHECK_ST(ldb_check_key(db, probe), LDB_WRONG_KEY);
+        OK(ldb_options_set(probe, "encryption_key", KEY_B));
+        CHECK_ST(ldb_check_key(db, probe), LDB_WRONG_KEY);
+        OK(ldb_options_set(probe, "encryption_key", KEY_A));
+        OK(ldb_check_key(db, probe));
+        ldb_options_free(probe);
+    }
     ldb_options *rekey = NULL;
     if (OK(ldb_options_new(&rekey))) {
         OK(ldb_options_set(rekey, "passphrase", "new passphrase"));
