@@ -204,9 +204,9 @@ fn page_file(
         generation: 1,
         root: PagePtr::plain(root),
         entries: 0,
-        page_count,
+        file_units: page_count,
         freelist_head,
-        free_pages: 0,
+        free_units: 0,
         last_seq: 0,
         wal_start_segment: 1,
     };
@@ -292,16 +292,16 @@ fn walk_tree(pf: &PageFile) {
         pf.pager.clone(),
         pf.meta.root,
         pf.meta.generation,
-        pf.meta.page_count,
+        pf.meta.file_units,
         None,
     ));
     let _ = no_internal(crate::btree::check::check_tree(&tree, &pf.meta));
     let _ = no_internal(read_freelist(
         &pf.pager,
         PagePtr::plain(pf.meta.freelist_head),
-        pf.meta.page_count,
+        pf.meta.file_units,
     ));
-    for id in 2..pf.meta.page_count {
+    for id in 2..pf.meta.file_units {
         if let Some(p) = no_internal(pf.pager.read_page_uncached(PagePtr::plain(id))) {
             walk_node(&p);
             if page::page_type(&p) == Some(PageType::Overflow) {
@@ -310,7 +310,7 @@ fn walk_tree(pf: &PageFile) {
                     PageSource::File,
                     PagePtr::plain(id),
                     len,
-                    pf.meta.page_count,
+                    pf.meta.file_units,
                     |_| {},
                 ));
             }
@@ -435,7 +435,7 @@ pub fn meta_page(input: &[u8]) {
             .meta
             .check(newest.page_size, data.len() as u64)
             .is_ok());
-        assert!(newest.meta.page_count <= (data.len() / newest.page_size) as u64);
+        assert!(newest.meta.file_units <= (data.len() / newest.page_size) as u64);
     }
 }
 

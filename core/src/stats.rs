@@ -228,11 +228,11 @@ impl Stats {
             write_stall_micros: load(&c.write_stall_micros),
             tree_keys: meta.entries,
             // A coded file counts sectors: given here in pages' worth of bytes.
-            file_pages: meta.page_count * engine.pager.unit_bytes()
+            file_pages: meta.file_units * engine.pager.unit_bytes()
                 / engine.pager.page_size() as u64,
-            free_pages: meta.free_pages * engine.pager.unit_bytes()
+            free_pages: meta.free_units * engine.pager.unit_bytes()
                 / engine.pager.page_size() as u64,
-            file_bytes: meta.page_count * engine.pager.unit_bytes(),
+            file_bytes: meta.file_units * engine.pager.unit_bytes(),
             wal_file_bytes,
             pages_read: load(&engine.pager.counters.pages_read),
             pages_written: load(&engine.pager.counters.pages_written),

@@ -35,7 +35,7 @@ impl Allocator {
     }
 
     /// The file's length in units.
-    pub fn page_count(&self) -> u64 {
+    pub fn file_units(&self) -> u64 {
         match self {
             Allocator::Pages(a) => a.page_count(),
             Allocator::Sectors(a) => a.end(),
@@ -114,7 +114,7 @@ impl Allocator {
 
     /// The unit from which on the tree would fit into the free space before it.
     pub fn compaction_boundary(&self) -> u64 {
-        self.page_count() - self.reusable_count()
+        self.file_units() - self.reusable_count()
     }
 
     pub fn tail_is_reusable(&self) -> bool {
@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(a.alloc(), 3);
         assert_eq!(a.alloc(), 5);
         assert_eq!(a.alloc(), 10);
-        assert_eq!(a.page_count(), 11);
+        assert_eq!(a.file_units(), 11);
     }
 
     #[test]
@@ -321,7 +321,7 @@ mod tests {
     fn shrinks_only_a_free_tail() {
         let mut a = Allocator::new(10, [9, 8, 5]);
         assert!(a.shrink_tail());
-        assert_eq!(a.page_count(), 8);
+        assert_eq!(a.file_units(), 8);
         assert_eq!(a.all_free(), vec![5]);
         assert!(!a.shrink_tail());
     }

@@ -34,11 +34,11 @@ impl Checker<'_> {
     /// Marks page `id` (a coded file's block at address `id`: its sectors) as used by `what`.
     fn claim(&mut self, id: u64, what: &str) -> Result<()> {
         let units = match self.tree.pager.coding() {
-            None => (id >= 2 && id < self.tree.page_count).then_some(id..id + 1),
+            None => (id >= 2 && id < self.tree.file_units).then_some(id..id + 1),
             Some(_) => {
                 let first = first_sector(self.tree.pager.page_size());
                 Extent::from_address(id)
-                    .filter(|e| e.first >= first && e.end() <= self.tree.page_count)
+                    .filter(|e| e.first >= first && e.end() <= self.tree.file_units)
                     .map(|e| e.first..e.end())
             }
         };
@@ -67,7 +67,7 @@ impl Checker<'_> {
                     PageSource::File,
                     first,
                     len,
-                    self.tree.page_count,
+                    self.tree.file_units,
                     |id| chain.push(id),
                 )?;
                 for id in chain {
@@ -163,14 +163,14 @@ impl Checker<'_> {
 pub(crate) fn check_tree(tree: &Tree, meta: &Meta) -> Result<TreeReport> {
     let mut checker = Checker {
         tree,
-        used: vec![false; tree.page_count as usize],
+        used: vec![false; tree.file_units as usize],
         report: TreeReport::default(),
     };
     let reserved = match tree.pager.coding() {
         None => 2,
         Some(_) => first_sector(tree.pager.page_size()),
     };
-    for unit in 0..reserved.min(tree.page_count) {
+    for unit in 0..reserved.min(tree.file_units) {
         checker.used[unit as usize] = true;
     }
     if tree.root.id != 0 {
@@ -180,7 +180,7 @@ pub(crate) fn check_tree(tree: &Tree, meta: &Meta) -> Result<TreeReport> {
         id: meta.freelist_head,
         check: meta.freelist_check,
     };
-    let (free, chain) = read_freelist(&tree.pager, head, tree.page_count)?;
+    let (free, chain) = read_freelist(&tree.pager, head, tree.file_units)?;
     for id in chain {
         checker.claim(id, "freelist")?;
     }
@@ -199,6 +199,6 @@ pub(crate) fn check_tree(tree: &Tree, meta: &Meta) -> Result<TreeReport> {
             checker.report.entries, meta.entries
         )));
     }
-    checker.report.pages = tree.page_count;
+    checker.report.pages = tree.file_units;
     Ok(checker.report)
 }

@@ -24,17 +24,17 @@ fn ids_per_page(page_size: usize) -> usize {
 pub(crate) fn read_freelist(
     pager: &Pager,
     head: PagePtr,
-    page_count: u64,
+    file_units: u64,
 ) -> Result<(Vec<u64>, Vec<u64>)> {
     if pager.coding().is_some() {
-        return read_coded_freelist(pager, head, page_count);
+        return read_coded_freelist(pager, head, file_units);
     }
     let head = head.id;
     let mut free = Vec::new();
     let mut chain = Vec::new();
     let mut id = head;
     while id != 0 {
-        if id < 2 || id >= page_count || chain.len() as u64 > page_count {
+        if id < 2 || id >= file_units || chain.len() as u64 > file_units {
             return Err(pager.corrupt(format!(
                 "freelist reaches page {id}, outside the file or in a cycle"
             )));
@@ -52,7 +52,7 @@ pub(crate) fn read_freelist(
         chain.push(id);
         for i in 0..n {
             let free_id = get_u64(&page, PAGE_HEADER_SIZE + 8 + 8 * i);
-            if free_id < 2 || free_id >= page_count {
+            if free_id < 2 || free_id >= file_units {
                 return Err(pager.corrupt(format!(
                     "freelist page {id} lists page {free_id}, outside the file"
                 )));

@@ -50,9 +50,11 @@ pub(crate) struct Meta {
     pub generation: u64,
     pub root: PagePtr,
     pub entries: u64,
-    pub page_count: u64,
+    /// The file's length in units: pages, or a coded file's sectors.
+    pub file_units: u64,
     pub freelist_head: u64,
-    pub free_pages: u64,
+    /// Units on the free list.
+    pub free_units: u64,
     pub last_seq: u64,
     pub wal_start_segment: u64,
     /// A coded file's: the free list block's check, and the database's id.
@@ -76,9 +78,9 @@ impl Meta {
             self.generation,
             self.root.id,
             self.entries,
-            self.page_count,
+            self.file_units,
             self.freelist_head,
-            self.free_pages,
+            self.free_units,
             self.last_seq,
             self.wal_start_segment,
         ]
@@ -107,13 +109,13 @@ impl Meta {
             return self.check_coded(page_size, file_len);
         }
         let file_pages = file_len / page_size as u64;
-        if self.page_count < 2 || self.page_count > file_pages {
+        if self.file_units < 2 || self.file_units > file_pages {
             return Err(format!(
                 "names {} pages but the file holds {file_pages}",
-                self.page_count
+                self.file_units
             ));
         }
-        let in_file = |id: u64| id == 0 || (2..self.page_count).contains(&id);
+        let in_file = |id: u64| id == 0 || (2..self.file_units).contains(&id);
         if !in_file(self.root.id) {
             return Err(format!(
                 "root page {} is outside the tree's pages",
@@ -126,10 +128,10 @@ impl Meta {
                 self.freelist_head
             ));
         }
-        if self.free_pages >= self.page_count {
+        if self.free_units >= self.file_units {
             return Err(format!(
                 "lists {} free pages of {}",
-                self.free_pages, self.page_count
+                self.free_units, self.file_units
             ));
         }
         self.check_counters()
@@ -154,16 +156,16 @@ impl Meta {
     fn check_coded(&self, page_size: usize, file_len: u64) -> std::result::Result<(), String> {
         let first = first_sector(page_size);
         let file_sectors = file_len / SECTOR_SIZE;
-        if self.page_count < first || self.page_count > file_sectors {
+        if self.file_units < first || self.file_units > file_sectors {
             return Err(format!(
                 "names {} sectors but the file holds {file_sectors}",
-                self.page_count
+                self.file_units
             ));
         }
         let in_file = |address: u64| {
             address == 0
                 || Extent::from_address(address)
-                    .is_some_and(|e| e.first >= first && e.end() <= self.page_count)
+                    .is_some_and(|e| e.first >= first && e.end() <= self.file_units)
         };
         if !in_file(self.root.id) {
             return Err(format!(
@@ -177,10 +179,10 @@ impl Meta {
                 self.freelist_head
             ));
         }
-        if self.free_pages >= self.page_count {
+        if self.free_units >= self.file_units {
             return Err(format!(
                 "lists {} free sectors of {}",
-                self.free_pages, self.page_count
+                self.free_units, self.file_units
             ));
         }
         self.check_counters()
@@ -199,9 +201,9 @@ impl Meta {
                 check: if coded { get_u64(page, 96) } else { 0 },
             },
             entries: f(2),
-            page_count: f(3),
+            file_units: f(3),
             freelist_head: f(4),
-            free_pages: f(5),
+            free_units: f(5),
             last_seq: f(6),
             wal_start_segment: f(7),
             freelist_check: if coded { get_u64(page, 104) } else { 0 },

@@ -195,13 +195,13 @@ impl Pager {
         let mut first = Meta {
             format: FORMAT_VERSION,
             generation: 0,
-            page_count: 2,
+            file_units: 2,
             wal_start_segment: 1,
             ..Meta::default()
         };
         if let Some(new) = &coded {
             first.format = CODED_FORMAT_VERSION;
-            first.page_count = first_sector(page_size);
+            first.file_units = first_sector(page_size);
             first.database_id = new.database_id;
         }
         let second = Meta {

@@ -18,7 +18,7 @@ pub(crate) struct Tree {
     pub root: PagePtr,
     pub generation: u64,
     /// Pages in the file when this tree was published: every page it reaches is below.
-    pub page_count: u64,
+    pub file_units: u64,
     pub map: Option<Arc<MappedFile>>,
     /// Where point reads found hot keys lately (`hints.rs`).
     pub hints: LeafHints,
@@ -30,12 +30,12 @@ pub(crate) struct Tree {
 const MAX_DEPTH: usize = 64;
 
 impl Tree {
-    /// The tree rooted at `root` as of `generation`, whose pages are all below `page_count`.
+    /// The tree rooted at `root` as of `generation`, whose pages all lie in the file's first `file_units` units (pages, or a coded file's sectors).
     pub fn new(
         pager: Arc<Pager>,
         root: PagePtr,
         generation: u64,
-        page_count: u64,
+        file_units: u64,
         map: Option<Arc<MappedFile>>,
     ) -> Tree {
         let hints = LeafHints::new(pager.cache_size());
@@ -47,7 +47,7 @@ impl Tree {
             pager,
             root,
             generation,
-            page_count,
+            file_units,
             map,
             hints,
             first_block_sector,
@@ -91,20 +91,20 @@ impl Tree {
     #[inline]
     fn check_id(&self, id: u64) -> Result<()> {
         let inside = if self.first_block_sector == 0 {
-            (2..self.page_count).contains(&id)
+            (2..self.file_units).contains(&id)
         } else {
             Extent::from_address(id)
-                .is_some_and(|e| e.first >= self.first_block_sector && e.end() <= self.page_count)
+                .is_some_and(|e| e.first >= self.first_block_sector && e.end() <= self.file_units)
         };
         if !inside {
             return Err(self.pager.corrupt(match self.pager.coding() {
                 None => format!(
                     "reference to page {id}, outside the tree's {} pages",
-                    self.page_count
+                    self.file_units
                 ),
                 Some(_) => format!(
                     "reference to block {id:#x}, outside the file's {} sectors",
-                    self.page_count
+                    self.file_units
                 ),
             }));
         }
@@ -117,7 +117,7 @@ impl Tree {
             PageSource::MapOrCache(self.map.as_deref()),
             first,
             len,
-            self.page_count,
+            self.file_units,
             |_| {},
         )
     }

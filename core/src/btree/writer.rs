@@ -829,7 +829,7 @@ impl<'a> TreeWriter<'a> {
             PageSource::MapOrCache(tree.map.as_deref()),
             first,
             len,
-            tree.page_count,
+            tree.file_units,
             |id| pages.push(id),
         )?;
         Ok((data, pages))

@@ -253,9 +253,9 @@ impl BulkLoad {
             let mut state = engine.merge.lock();
             self.check_base(state.meta.generation)?;
             let pager = engine.pager.clone();
-            let page_count = state.alloc.page_count();
-            let map = pager.mapping_for(page_count)?;
-            let tree = Tree::new(pager, self.root, self.base_generation, page_count, map);
+            let file_units = state.alloc.file_units();
+            let map = pager.mapping_for(file_units)?;
+            let tree = Tree::new(pager, self.root, self.base_generation, file_units, map);
             state.alloc.start_recording();
             let mut writer = TreeWriter::new(&tree, &mut state.alloc);
             let applied = writer.apply(&run);

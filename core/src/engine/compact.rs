@@ -77,7 +77,7 @@ fn worth_compacting(engine: &Engine, state: &MergeState, surplus: u64) -> bool {
     if engine.bulk_load_open.load(Ordering::Acquire) {
         return false;
     }
-    let pages = state.alloc.page_count();
+    let pages = state.alloc.file_units();
     let free = state.alloc.reusable_count().saturating_add(surplus);
     pages.saturating_mul(engine.pager.unit_bytes()) >= AUTO_MIN_FILE_BYTES
         && free.saturating_mul(3) > pages
@@ -85,14 +85,14 @@ fn worth_compacting(engine: &Engine, state: &MergeState, surplus: u64) -> bool {
 
 fn compact_locked(engine: &Engine, state: &mut MergeState) -> Result<()> {
     for _ in 0..MAX_PASSES {
-        let before = state.alloc.page_count();
+        let before = state.alloc.file_units();
         release_unreachable(state);
         let boundary = state.alloc.compaction_boundary();
         if boundary < before {
             move_tree_below(engine, state, boundary)?;
         }
         give_back_tail(engine, state)?;
-        if state.alloc.page_count() >= before {
+        if state.alloc.file_units() >= before {
             break;
         }
     }

@@ -54,7 +54,7 @@ pub(crate) fn publish(
     freed.append(&mut state.freelist_pages);
     state.alloc.free_later(generation, freed);
     state.alloc.shrink_tail();
-    let (freelist, free_pages, chain) = write_freelist(pager, &mut state.alloc)?;
+    let (freelist, free_units, chain) = write_freelist(pager, &mut state.alloc)?;
     pager.sync()?;
 
     let meta = Meta {
@@ -64,16 +64,16 @@ pub(crate) fn publish(
         generation,
         root: next.root,
         entries: state.meta.entries.saturating_add_signed(next.entry_delta),
-        page_count: state.alloc.page_count(),
+        file_units: state.alloc.file_units(),
         freelist_head: freelist.id,
-        free_pages,
+        free_units,
         last_seq: next.last_seq,
         wal_start_segment: next.wal_start_segment,
     };
     pager.write_meta(&meta, false)?;
-    let file_pages = pager.file_len()? / pager.unit_bytes();
-    if file_pages > meta.page_count {
-        pager.truncate(meta.page_count)?;
+    let units_in_file = pager.file_len()? / pager.unit_bytes();
+    if units_in_file > meta.file_units {
+        pager.truncate(meta.file_units)?;
     }
     state.meta = meta;
     state.freelist_pages = chain;
@@ -82,8 +82,8 @@ pub(crate) fn publish(
         pager.clone(),
         next.root,
         generation,
-        meta.page_count,
-        pager.mapping_for(meta.page_count)?,
+        meta.file_units,
+        pager.mapping_for(meta.file_units)?,
     ));
     state.trees.push(Arc::downgrade(&tree));
     state.retired_memtables.retain(|m| m.strong_count() > 0);

@@ -73,8 +73,8 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         pager.clone(),
         meta.root,
         meta.generation,
-        meta.page_count,
-        pager.mapping_for(meta.page_count)?,
+        meta.file_units,
+        pager.mapping_for(meta.file_units)?,
     ));
     if opened.other_meta_damaged {
         // One meta page is damaged, so the other is the only witness of the tree: a checksum
@@ -94,10 +94,10 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
         id: meta.freelist_head,
         check: meta.freelist_check,
     };
-    let (free, freelist_pages) = read_freelist(&pager, freelist, meta.page_count)?;
+    let (free, freelist_pages) = read_freelist(&pager, freelist, meta.file_units)?;
     let alloc = match meta.is_coded() {
-        false => Allocator::new(meta.page_count, free),
-        true => Allocator::sectors(first_sector(pager.page_size()), meta.page_count, free),
+        false => Allocator::new(meta.file_units, free),
+        true => Allocator::sectors(first_sector(pager.page_size()), meta.file_units, free),
     };
 
     let recovered = Memtable::new(meta.wal_start_segment, options.memtable_size);
@@ -112,8 +112,8 @@ fn open_engine(path: &Path, options: Options, storage: Arc<dyn Storage>) -> Resu
     // that the freelist and the WAL have been read without error, so a failed open leaves the page
     // file as it was. (Nothing reads them before: the allocator hands out pages from the meta
     // page's count on, overwriting them.)
-    if pager.file_len()? > meta.page_count * pager.unit_bytes() {
-        pager.truncate(meta.page_count)?;
+    if pager.file_len()? > meta.file_units * pager.unit_bytes() {
+        pager.truncate(meta.file_units)?;
     }
     if pager.keys().is_some() {
         // This open takes a key epoch of its own, on disk before anything is sealed under it,
