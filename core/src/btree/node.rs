@@ -279,6 +279,18 @@ impl<'a> NodeView<'a> {
         )
     }
 
+    /// The value of entry `i` only (a point read needs nothing else).
+    #[inline]
+    pub fn value_at(&self, i: usize) -> Option<Stored<'a>> {
+        let (_, value, flags) = self.layout(i)?;
+        Stored::parse(
+            &self.page[value],
+            flags & VALUE_OVERFLOW != 0,
+            self.width.value_ref_size(),
+            self.width,
+        )
+    }
+
     pub fn entry(&self, i: usize) -> Option<Entry<'a>> {
         let (off, flags, key_len, value_len) = self.header(i)?;
         let key_at = off + ENTRY_HEADER_SIZE;
@@ -580,12 +592,15 @@ mod tests {
         assert!(view.is_leaf());
         assert_eq!(view.len(), 3);
         assert_eq!(view.entry(2).unwrap().value, Stored::Inline(b"66"));
+        assert_eq!(view.value_at(1), Some(Stored::Inline(b"")));
+        assert_eq!(view.value_at(2), Some(Stored::Inline(b"66")));
         assert_eq!(search(&view, b"a"), (0, false));
         assert_eq!(search(&view, b"b"), (0, true));
         assert_eq!(search(&view, b"c"), (1, false));
         assert_eq!(search(&view, b"f"), (2, true));
         assert_eq!(search(&view, b"g"), (3, false));
         assert!(view.entry(3).is_none());
+        assert!(view.value_at(3).is_none());
     }
 
     #[test]
@@ -638,6 +653,7 @@ mod tests {
                 len: 70_000
             }
         );
+        assert_eq!(NodeView::new(&page).unwrap().value_at(0), Some(entry.value));
         // A narrow reference's size in a wide page is malformed, not misread.
         let mut bad = Vec::new();
         encode_entry(
@@ -648,6 +664,7 @@ mod tests {
         );
         let page = build_page(4096, PageType::Leaf, 0, wide, PagePtr::default(), &[&bad]);
         assert!(NodeView::new(&page).unwrap().entry(0).is_none());
+        assert!(NodeView::new(&page).unwrap().value_at(0).is_none());
         // Unknown header flags: not a node.
         let mut page = page;
         page[5] = 2;

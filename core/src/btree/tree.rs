@@ -233,11 +233,11 @@ impl Tree {
     /// Calls `f` with the value stored for `key`, if any.
     pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         self.with_entry(key, |ptr, view, index| {
-            let entry = view.entry(index).ok_or_else(|| {
+            let value = view.value_at(index).ok_or_else(|| {
                 self.pager
                     .corrupt(format!("page {}: malformed entry", ptr.id))
             })?;
-            Ok(match entry.value {
+            Ok(match value {
                 Stored::Inline(v) => f(v),
                 Stored::Overflow { first, len } => f(&self.read_overflow(first, len)?),
             })
@@ -252,11 +252,11 @@ impl Tree {
         // Fetched again as a page the value can keep.
         let page = self.owned_page(ptr)?;
         let view = self.view(&page, ptr.id)?;
-        let entry = view.entry(index).ok_or_else(|| {
+        let value = view.value_at(index).ok_or_else(|| {
             self.pager
                 .corrupt(format!("page {}: malformed entry", ptr.id))
         })?;
-        Ok(Some(match entry.value {
+        Ok(Some(match value {
             Stored::Inline(v) => {
                 let start = v.as_ptr() as usize - page.as_ptr() as usize;
                 let len = v.len();
@@ -276,10 +276,7 @@ impl Tree {
 /// Whether entry `index` of node `view` is a leaf entry of `key` (stored inline): what a hint must
 /// name to be followed.
 fn holds(view: &NodeView<'_>, index: usize, key: &[u8]) -> bool {
-    view.is_leaf()
-        && view
-            .entry(index)
-            .is_some_and(|e| e.key == Stored::Inline(key))
+    view.is_leaf() && view.key_at(index) == Some(Stored::Inline(key))
 }
 
 /// Where [`Tree::get_in_page`] found a value.
