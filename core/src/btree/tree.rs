@@ -17,7 +17,8 @@ pub(crate) struct Tree {
     /// The root page; id 0 means the tree is empty.
     pub root: PagePtr,
     pub generation: u64,
-    /// Pages in the file when this tree was published: every page it reaches is below.
+    /// The file's length in units (pages, or a coded file's sectors) when this tree was
+    /// published: every page it reaches lies below.
     pub file_units: u64,
     pub map: Option<Arc<MappedFile>>,
     /// Where point reads found hot keys lately (`hints.rs`).
@@ -30,7 +31,8 @@ pub(crate) struct Tree {
 const MAX_DEPTH: usize = 64;
 
 impl Tree {
-    /// The tree rooted at `root` as of `generation`, whose pages all lie in the file's first `file_units` units (pages, or a coded file's sectors).
+    /// The tree rooted at `root` as of `generation`, whose pages all lie in the file's first
+    /// `file_units` units (pages, or a coded file's sectors).
     pub fn new(
         pager: Arc<Pager>,
         root: PagePtr,
