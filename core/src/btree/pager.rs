@@ -732,10 +732,7 @@ impl Pager {
             (Some(keys), Some(user)) => {
                 keys.accepts(&user).map_err(|e| unlock_error(&self.path, e))
             }
-            (keys, user) => match key_presence_error(&self.path, keys.is_some(), user.is_some()) {
-                Some(e) => Err(e),
-                None => Ok(()),
-            },
+            (keys, user) => check_key_presence(&self.path, keys.is_some(), user.is_some()),
         }
     }
 
@@ -795,32 +792,29 @@ fn unlock(
         (Some(header), Some(user)) => KeyRing::unlock(page, header, meta.database_id, &user)
             .map(Some)
             .map_err(|e| unlock_error(path, e)),
-        (header, user) => match key_presence_error(path, header.is_some(), user.is_some()) {
-            Some(e) => Err(e),
-            None => Ok(None),
-        },
+        (header, user) => check_key_presence(path, header.is_some(), user.is_some()).map(|()| None),
     }
 }
 
-/// The error for a key or passphrase given to a database that is not encrypted, or none given
-/// to one that is; `None` when both or neither are there.
-fn key_presence_error(path: &Path, encrypted: bool, given: bool) -> Option<Error> {
+/// `INVALID_OPTION` for a key or passphrase given to a database that is not encrypted,
+/// `WRONG_KEY` for none given to one that is; `Ok` when both or neither are there.
+fn check_key_presence(path: &Path, encrypted: bool, given: bool) -> Result<()> {
     match (encrypted, given) {
-        (false, true) => Some(Error::new(
+        (false, true) => Err(Error::new(
             ErrorCode::InvalidOption,
             format!(
                 "{}: the database is not encrypted, so options encryption_key and passphrase do not apply",
                 path.display()
             ),
         )),
-        (true, false) => Some(Error::new(
+        (true, false) => Err(Error::new(
             ErrorCode::WrongKey,
             format!(
                 "{}: the database is encrypted: give its encryption_key or passphrase",
                 path.display()
             ),
         )),
-        _ => None,
+        _ => Ok(()),
     }
 }
 

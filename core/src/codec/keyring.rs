@@ -448,6 +448,10 @@ mod tests {
         UserKey::Key(Zeroizing::new([byte; KEY_LEN]))
     }
 
+    fn passphrase_user(passphrase: &str, params: KdfParams) -> UserKey {
+        UserKey::Passphrase(Zeroizing::new(passphrase.into()), params)
+    }
+
     fn meta_page(ring: &KeyRing, epoch: u32) -> Vec<u8> {
         let mut page = vec![0u8; 4096];
         page[16..24].copy_from_slice(b"LIGHTNDB");
@@ -503,7 +507,7 @@ mod tests {
             iterations: 10_000,
             parallelism: 1,
         };
-        let user = UserKey::Passphrase(Zeroizing::new("pw".into()), params);
+        let user = passphrase_user("pw", params);
         let ring = KeyRing::create(Encryption::Aes256Gcm, &user, DB).unwrap();
         let page = meta_page(&ring, 1);
         let header = KeyHeader::parse(&page).unwrap().unwrap();
@@ -514,16 +518,8 @@ mod tests {
             iterations: 20_000,
             ..params
         };
-        unlock(
-            &page,
-            &UserKey::Passphrase(Zeroizing::new("pw".into()), other),
-        )
-        .unwrap();
-        assert!(unlock(
-            &page,
-            &UserKey::Passphrase(Zeroizing::new("pW".into()), params)
-        )
-        .is_err());
+        unlock(&page, &passphrase_user("pw", other)).unwrap();
+        assert!(unlock(&page, &passphrase_user("pW", params)).is_err());
         assert!(matches!(
             unlock(&page, &key_user(1)),
             Err(UnlockError::WrongKey(_))
@@ -533,10 +529,7 @@ mod tests {
         let page = meta_page(&ring, 2);
         let reopened = unlock(&page, &key_user(3)).unwrap();
         assert!(matches!(
-            unlock(
-                &page,
-                &UserKey::Passphrase(Zeroizing::new("pw".into()), params)
-            ),
+            unlock(&page, &passphrase_user("pw", params)),
             Err(UnlockError::WrongKey(_))
         ));
         assert_eq!(*reopened.data_key, *ring.data_key);
@@ -575,7 +568,7 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         };
-        let user = UserKey::Passphrase(Zeroizing::new("pw".into()), params);
+        let user = passphrase_user("pw", params);
         let ring = KeyRing::create(Encryption::Aes256Gcm, &user, DB).unwrap();
         let page = meta_page(&ring, 1);
         assert!(KeyHeader::parse(&page).unwrap().is_some());
